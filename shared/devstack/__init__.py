@@ -1,0 +1,1 @@
+"""Local development stack: embedded Postgres, serving, seeding. Never imported by deployed functions."""

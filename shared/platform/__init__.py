@@ -1,0 +1,1 @@
+"""Cross-cutting platform pieces: one concept per module, nothing re-exported."""
