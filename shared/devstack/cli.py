@@ -1,0 +1,114 @@
+"""Command line of the local stack: `serve`, `token`, `migrate`. The scripts in scripts/ call this."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from shared.devstack.stack import DEFAULT_PORT, running_stack
+
+DEMO_USERS_SQL = """
+select p.id, p.email, coalesce(s.role,
+         (select case when bool_or(m.role = 'admin') then 'community admin' else 'learner' end
+            || ' (' || string_agg(c.slug, ', ') || ')'
+            from public.memberships m join public.communities c on c.id = m.community_id
+           where m.user_id = p.id), 'no role') as role
+from public.profiles p left join public.platform_staff s on s.user_id = p.id
+order by s.role is null, s.role, p.email
+"""
+
+
+def _demo_users(database_url: str) -> list[dict[str, Any]]:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        return conn.execute(DEMO_USERS_SQL).fetchall()
+
+
+def _print_tokens(database_url: str, issuer: str, ttl_s: int) -> None:
+    from shared.devstack.tokens import local_token
+
+    for user in _demo_users(database_url):
+        token = local_token(user["id"], user["email"], issuer=issuer, ttl_s=ttl_s)
+        print(f"\n  {user['role']:<28} {user['email']}\n  {token}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve every function under /functions/v1/<name> on the embedded stack until Ctrl-C."""
+    import uvicorn
+
+    from shared.devstack.functions import LocalGateway, discover
+
+    port = int(os.environ.get("PORT", args.port))
+    with running_stack(port) as stack:
+        names = list(discover())
+        print(f"AI GYM backend on {stack.supabase_url}/functions/v1/<name>  (functions: {', '.join(names)})")
+        print(f"database: {stack.database_url}")
+        print("demo tokens (HS256, 12 h; send as 'Authorization: Bearer <token>'):")
+        _print_tokens(stack.database_url, f"{stack.supabase_url}/auth/v1", 12 * 3600)
+        print(f"\ntry: curl -H 'Authorization: Bearer <token>' {stack.supabase_url}/functions/v1/me\n", flush=True)
+        uvicorn.run(
+            LocalGateway(names),
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+            lifespan="on",
+        )
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    """Print a local token for a seeded (or any existing) user, looked up by email."""
+    from shared.devstack.tokens import local_token
+
+    port = int(os.environ.get("PORT", DEFAULT_PORT))
+    with running_stack(port, seed=False) as stack:
+        users = [u for u in _demo_users(stack.database_url) if u["email"].lower() == args.email.lower()]
+    if not users:
+        print(f"no user with email {args.email}", file=sys.stderr)
+        return 1
+    print(local_token(users[0]["id"], users[0]["email"], issuer=f"{stack.supabase_url}/auth/v1", ttl_s=args.ttl))
+    return 0
+
+
+def migrate_cmd(args: argparse.Namespace) -> int:
+    """Apply bootstrap and pending migrations to DATABASE_URL (or the embedded database)."""
+    from shared.platform import migrate
+
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        print("applied:", migrate.apply(url, seed=args.seed) or "nothing (up to date)")
+        return 0
+    with running_stack(DEFAULT_PORT, seed=args.seed) as stack:
+        print(f"migrated {stack.database_url}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run a command."""
+    parser = argparse.ArgumentParser(prog="aigym")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_serve = commands.add_parser("serve", help=serve.__doc__)
+    p_serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p_serve.set_defaults(run=serve)
+    p_token = commands.add_parser("token", help=token.__doc__)
+    p_token.add_argument("email")
+    p_token.add_argument("--ttl", type=int, default=3600, help="seconds the token stays valid")
+    p_token.set_defaults(run=token)
+    p_migrate = commands.add_parser("migrate", help=migrate_cmd.__doc__)
+    p_migrate.add_argument("--seed", action="store_true")
+    p_migrate.set_defaults(run=migrate_cmd)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

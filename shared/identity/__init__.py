@@ -1,0 +1,1 @@
+"""Identity and tenancy: profiles, staff, communities, memberships."""

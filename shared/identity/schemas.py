@@ -1,0 +1,62 @@
+"""The identity contract: request and response models of the `me` function."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, Field, HttpUrl, field_validator
+
+from shared.identity.model import is_iana_timezone
+from shared.platform.validation import Body, View
+
+
+def _timezone(value: str) -> str:
+    if not is_iana_timezone(value):
+        raise ValueError("must be an IANA time zone name such as Europe/Berlin")
+    return value
+
+
+Timezone = Annotated[str, AfterValidator(_timezone)]
+Name = Annotated[str, Field(max_length=100)]
+
+
+class MembershipView(View):
+    """A community the caller belongs to."""
+
+    community_id: UUID
+    name: str
+    slug: str
+    role: str
+
+
+class MeView(View):
+    """The caller: profile, staff role and memberships. Every valid token gets one, never null."""
+
+    id: UUID
+    email: str | None
+    first_name: str
+    last_name: str
+    avatar_url: str | None
+    timezone: str
+    status: str
+    staff_role: str | None
+    roles: list[str]
+    memberships: list[MembershipView]
+
+
+class UpdateProfile(Body):
+    """Fields a user may change on their own profile; omitted fields stay as they are."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    avatar_url: Annotated[HttpUrl, Field(max_length=2048)] | None = None
+    timezone: Timezone | None = None
+
+    @field_validator("first_name", "last_name", "timezone")
+    @classmethod
+    def _not_null(cls, value: str | None) -> str:
+        # Omitting a field leaves it unchanged; sending null for one that cannot be empty is an error.
+        if value is None:
+            raise ValueError("may not be null")
+        return value

@@ -1,0 +1,257 @@
+"""Who is calling: Supabase JWT verification, service keys, and the principal loaded from the database.
+
+Token claims only *identify* the caller. Authority (staff role, memberships) is always read from the
+database inside the request's transaction, so a demotion takes effect on the very next request.
+
+PyJWT is imported on first verification, so functions whose routes are all public never load it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from shared.platform import logging as log
+from shared.platform.config import Settings
+from shared.platform.errors import ForbiddenError, UnauthenticatedError
+
+ASYMMETRIC_ALGORITHMS = {"ES256": "EC", "RS256": "RSA"}
+"""Allowed asymmetric algorithms and the only key type each may be verified with."""
+JWKS_REFETCH_INTERVAL_S = 30.0
+"""At most one JWKS fetch per instance in this interval, however many unknown `kid`s arrive."""
+JWKS_MAX_AGE_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """The caller's membership of one active community."""
+
+    community_id: UUID
+    community_name: str
+    community_slug: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller, as the database knows them at the start of this request."""
+
+    user_id: UUID
+    claims: Mapping[str, Any]
+    email: str | None = None
+    status: str = "active"
+    staff_role: str | None = None
+    memberships: tuple[Membership, ...] = ()
+    profile: Mapping[str, Any] | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the caller is platform staff of any role."""
+        return self.staff_role is not None
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the account may use the product."""
+        return self.status == "active"
+
+    def community_role(self, community_id: UUID) -> str | None:
+        """The caller's role in a community, or None when not a member."""
+        return next((m.role for m in self.memberships if m.community_id == community_id), None)
+
+    @property
+    def roles(self) -> list[str]:
+        """A definite role set: staff role, then `community_admin` and/or `member` where they apply."""
+        roles = [self.staff_role] if self.staff_role else []
+        if any(m.role == "admin" for m in self.memberships):
+            roles.append("community_admin")
+        if any(m.role == "member" for m in self.memberships):
+            roles.append("member")
+        return roles
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCaller:
+    """A trusted server-to-server caller holding the project's secret key."""
+
+    name: str = "service"
+
+
+STAFF_ROLES = ("super_admin", "manager", "specialist")
+STAFF_WRITERS = ("super_admin", "manager")
+
+
+def require_staff(principal: Principal, roles: Sequence[str] = STAFF_ROLES) -> None:
+    """Refuse unless the caller holds one of the given staff roles."""
+    if principal.staff_role not in roles:
+        raise ForbiddenError("This needs a platform staff role.")
+
+
+def require_community_role(
+    principal: Principal, community_id: UUID, roles: Sequence[str] = ("admin",)
+) -> None:
+    """Refuse unless the caller has one of `roles` in the community, or is staff who may write."""
+    if principal.staff_role in STAFF_WRITERS:
+        return
+    if principal.community_role(community_id) not in roles:
+        raise ForbiddenError("You do not have that role in this community.")
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an `Authorization: Bearer …` header, if any."""
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def verify_service_key(headers: Mapping[str, str], settings: Settings) -> ServiceCaller:
+    """Accept the project's secret key as a bearer token or `apikey` header, in constant time."""
+    presented = bearer_token(headers) or headers.get("apikey", "")
+    if not presented or not settings.secret_keys:
+        raise UnauthenticatedError("A service key is required.")
+    matched = False
+    for key in settings.secret_keys:
+        matched |= hmac.compare_digest(presented.encode(), key.encode())
+    if not matched:
+        raise UnauthenticatedError("The service key is not valid.")
+    return ServiceCaller()
+
+
+class JwksCache:
+    """The project's signing keys, cached per instance; an unknown `kid` triggers a bounded refetch."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] = {}
+        self.fetched_at = 0.0
+        self.attempted_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def key_for(self, kid: str, url: str) -> Any:
+        """The public key with this `kid`, fetching the JWKS when stale or when the kid is unknown."""
+        now = time.monotonic()
+        if kid in self.keys and now - self.fetched_at < JWKS_MAX_AGE_S:
+            return self.keys[kid]
+        async with self._lock:
+            now = time.monotonic()
+            if now - self.attempted_at >= JWKS_REFETCH_INTERVAL_S:
+                self.attempted_at = now
+                await self._fetch(url)
+        if kid not in self.keys:
+            raise UnauthenticatedError("The token was signed with an unknown key.")
+        return self.keys[kid]
+
+    async def _fetch(self, url: str) -> None:
+        import httpx
+        from jwt import PyJWK, PyJWKError
+
+        try:
+            async with httpx.AsyncClient(timeout=3.0) as client:
+                response = await client.get(url)
+                response.raise_for_status()
+                document = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("jwks fetch failed", error=type(exc).__name__, jwks_url=url)
+            return
+        keys: dict[str, Any] = {}
+        for jwk in document.get("keys", []) if isinstance(document, dict) else []:
+            alg = jwk.get("alg")
+            if not isinstance(jwk, dict) or jwk.get("kid") is None or alg not in ASYMMETRIC_ALGORITHMS:
+                continue
+            if jwk.get("kty") != ASYMMETRIC_ALGORITHMS[alg] or jwk.get("use", "sig") != "sig":
+                continue
+            try:
+                keys[str(jwk["kid"])] = PyJWK(jwk, algorithm=alg)
+            except PyJWKError:
+                log.warning("jwks key skipped", kid=str(jwk.get("kid")))
+        self.keys, self.fetched_at = keys, time.monotonic()
+
+
+jwks_cache = JwksCache()
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """A token that passed every check: its claims, and the user id from `sub`."""
+
+    claims: Mapping[str, Any]
+    user_id: UUID = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "user_id", UUID(str(self.claims["sub"])))
+
+
+async def verify_jwt(token: str, settings: Settings) -> VerifiedToken:
+    """Verify a Supabase access token: allowed algorithm for the key, signature, exp, nbf, aud, iss, sub."""
+    import jwt
+
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise UnauthenticatedError("The token is malformed.") from exc
+    alg = header.get("alg")
+    key: Any
+    if alg == "HS256" and settings.jwt_secret:
+        key = settings.jwt_secret
+    elif alg in ASYMMETRIC_ALGORITHMS and settings.jwks_url and isinstance(header.get("kid"), str):
+        jwk = await jwks_cache.key_for(header["kid"], settings.jwks_url)
+        if jwk.algorithm_name != alg:
+            raise UnauthenticatedError("The token's algorithm does not match its key.")
+        key = jwk.key
+    else:
+        raise UnauthenticatedError("The token's algorithm is not accepted.")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_s,
+            options={"require": ["exp", "sub", "aud", "iss"], "verify_nbf": True},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise UnauthenticatedError("The token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise UnauthenticatedError("The token is not valid.") from exc
+    try:
+        return VerifiedToken(claims)
+    except ValueError as exc:
+        raise UnauthenticatedError("The token's subject is not a user id.") from exc
+
+
+PRINCIPAL_SQL = """
+select u.id as user_id, p.email, p.first_name, p.last_name, p.avatar_url, p.timezone, p.status,
+       p.last_active_at, p.created_at, p.updated_at, p.id is not null as has_profile,
+       (select s.role from public.platform_staff s where s.user_id = u.id) as staff_role,
+       coalesce((select jsonb_agg(jsonb_build_object(
+                   'community_id', m.community_id, 'name', c.name, 'slug', c.slug, 'role', m.role)
+                   order by c.name)
+                 from public.memberships m join public.communities c on c.id = m.community_id
+                 where m.user_id = u.id and c.status = 'active'), '[]'::jsonb) as memberships
+from (select %s::uuid as id) u
+left join public.profiles p on p.id = u.id
+"""
+"""Runs as the user, under row level security: it can only ever see the caller's own rows."""
+
+
+def principal_from_row(token: VerifiedToken, row: Mapping[str, Any]) -> Principal:
+    """Build the principal from the PRINCIPAL_SQL row; a user without a profile gets an empty role set."""
+    memberships = tuple(
+        Membership(UUID(m["community_id"]), m["name"], m["slug"], m["role"]) for m in row["memberships"]
+    )
+    profile = dict(row) if row["has_profile"] else None
+    return Principal(
+        user_id=token.user_id,
+        claims=token.claims,
+        email=row["email"] or token.claims.get("email"),
+        status=row["status"] or "active",
+        staff_role=row["staff_role"],
+        memberships=memberships,
+        profile=profile,
+    )

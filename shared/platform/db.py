@@ -1,0 +1,235 @@
+"""Postgres access: a small async pool per instance and transactions in which row level security applies.
+
+Every transaction is opened the way PostgREST opens one: the verified JWT claims and the database role are
+set *transaction-locally* (`set_config(..., true)`), never with a session-level SET, because Supabase's
+transaction pooler hands the same server connection to other clients after COMMIT. For the same reason no
+statement is prepared (`prepare_threshold=None`).
+
+psycopg is imported on first use, not at import time: functions that never touch the database (and the
+cold start of those that do) do not pay for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from shared.platform import logging as log
+from shared.platform.config import get_settings
+from shared.platform.errors import ForbiddenError, UnavailableError
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
+
+Role = Literal["authenticated", "service_role", "anon"]
+Row = dict[str, Any]
+Statement = tuple[str, Sequence[Any] | Mapping[str, Any] | None]
+
+_SETUP_SQL = (
+    "select set_config('request.jwt.claims', %s, true), set_config('role', %s, true),"
+    " set_config('statement_timeout', %s, true)"
+)
+
+
+@dataclass(slots=True)
+class DbMetrics:
+    """Round trips and time spent in the database for the current request."""
+
+    round_trips: int = 0
+    time_ms: float = 0.0
+
+
+db_metrics: ContextVar[DbMetrics | None] = ContextVar("db_metrics", default=None)
+
+
+def _account(started_ms: float) -> None:
+    metrics = db_metrics.get()
+    if metrics is not None:
+        metrics.round_trips += 1
+        metrics.time_ms += log.monotonic_ms() - started_ms
+
+
+@dataclass(slots=True)
+class _PoolHolder:
+    pool: AsyncConnectionPool[Any] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    dsn: str = ""
+    lock: asyncio.Lock | None = field(default=None)
+
+
+_holder = _PoolHolder()
+
+
+async def get_pool() -> AsyncConnectionPool[Any]:
+    """The instance's pool, created on first use for the running event loop and the configured DSN."""
+    settings = get_settings()
+    loop = asyncio.get_running_loop()
+    if _holder.pool is not None and _holder.loop is loop and _holder.dsn == settings.database_url:
+        return _holder.pool
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    old = _holder.pool if _holder.loop is loop else None
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        settings.database_url,
+        min_size=1,
+        max_size=max(1, settings.db_pool_max),
+        open=False,
+        timeout=settings.db_connect_timeout_s,
+        kwargs={
+            "autocommit": True,  # transactions are opened explicitly, so they can share a pipeline
+            "prepare_threshold": None,
+            "row_factory": dict_row,
+            "connect_timeout": max(1, int(settings.db_connect_timeout_s)),
+            "application_name": "aigym",
+        },
+    )
+    await pool.open(wait=False)
+    _holder.pool, _holder.loop, _holder.dsn = pool, loop, settings.database_url
+    if old is not None:
+        await old.close()
+    return pool
+
+
+async def close_pool() -> None:
+    """Close the instance's pool (shutdown, tests)."""
+    pool, _holder.pool, _holder.loop = _holder.pool, None, None
+    if pool is not None:
+        await pool.close()
+
+
+class Tx:
+    """One open transaction: run SQL with bound parameters, rows come back as dicts."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self.conn = conn
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Row]:
+        """All rows of a query."""
+        started = log.monotonic_ms()
+        cur = await self.conn.execute(sql, params)
+        rows = await cur.fetchall()
+        _account(started)
+        return rows
+
+    async def fetch_one(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> Row | None:
+        """The first row of a query, or None."""
+        started = log.monotonic_ms()
+        cur = await self.conn.execute(sql, params)
+        row = await cur.fetchone()
+        _account(started)
+        return row
+
+    async def fetch_val(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetch_one(sql, params)
+        return None if row is None else next(iter(row.values()))
+
+    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> int:
+        """Run a statement; return the number of rows it touched."""
+        started = log.monotonic_ms()
+        cur = await self.conn.execute(sql, params)
+        _account(started)
+        return cur.rowcount
+
+    async def pipeline(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run several independent statements in one round trip; return each one's rows."""
+        started = log.monotonic_ms()
+        async with self.conn.pipeline():
+            cursors = [await self.conn.execute(sql, params) for sql, params in statements]
+        results = [await cur.fetchall() if cur.description else [] for cur in cursors]
+        _account(started)
+        return results
+
+
+def claims_for(role: Role, claims: Mapping[str, Any] | None) -> str:
+    """The JSON PostgREST would put in `request.jwt.claims` for this role."""
+    return json.dumps({**(claims or {}), "role": role}, separators=(",", ":"), default=str)
+
+
+@asynccontextmanager
+async def transaction(
+    role: Role,
+    claims: Mapping[str, Any] | None = None,
+    *,
+    before: Sequence[Statement] = (),
+    within: Sequence[Statement] = (),
+) -> AsyncIterator[tuple[Tx, list[list[Row]]]]:
+    """Open a transaction as `role` with `claims`, committed on success and rolled back on error.
+
+    `before` statements commit on their own ahead of the transaction (a rate-limit hit must count even
+    when the request fails), `within` run first inside it. Both share the opening round trip with BEGIN
+    and the role set-up, so a request's authentication, rate limit and principal cost one round trip.
+    """
+    settings = get_settings()
+    setup: Statement = (_SETUP_SQL, (claims_for(role, claims), role, str(settings.db_statement_timeout_ms)))
+    async with _connection() as conn:
+        tx = Tx(conn)
+        results = await tx.pipeline([*before, ("begin", None), setup, *within])
+        ok = False
+        try:
+            yield tx, results[: len(before)] + results[len(before) + 2 :]
+            ok = True
+        finally:
+            started = log.monotonic_ms()
+            await conn.execute("commit" if ok else "rollback")
+            _account(started)
+
+
+@asynccontextmanager
+async def as_user(claims: Mapping[str, Any]) -> AsyncIterator[Tx]:
+    """A transaction as the signed-in user of `claims`: row level security applies to everything."""
+    async with transaction("authenticated", claims) as (tx, _):
+        yield tx
+
+
+@asynccontextmanager
+async def as_service() -> AsyncIterator[Tx]:
+    """A transaction for trusted callers (schedules, the worker, webhooks, named admin operations)."""
+    async with transaction("service_role") as (tx, _):
+        yield tx
+
+
+async def probe() -> str | None:
+    """Check the database answers; return the newest applied migration version (as the login role)."""
+    async with _connection() as conn:
+        started = log.monotonic_ms()
+        cur = await conn.execute(
+            "select case when to_regclass('supabase_migrations.schema_migrations') is null then null"
+            " else (select max(version) from supabase_migrations.schema_migrations) end as version"
+        )
+        row = await cur.fetchone()
+        _account(started)
+    return None if row is None else row["version"]
+
+
+@asynccontextmanager
+async def _connection() -> AsyncIterator[AsyncConnection[Any]]:
+    """A pooled connection; failures to reach the database become a 503 problem."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        pool = await get_pool()
+        async with pool.connection() as conn:
+            try:
+                yield conn
+            except psycopg.errors.InsufficientPrivilege as exc:
+                # Row level security or a missing grant refused the write: the caller may not do this.
+                raise ForbiddenError("You are not allowed to do that.") from exc
+            except psycopg.errors.QueryCanceled as exc:
+                raise UnavailableError("The database took too long to answer.", retry_after_s=2) from exc
+    except PoolTimeout as exc:
+        log.error("database unreachable", error=type(exc).__name__)
+        raise UnavailableError("The database is unreachable.") from exc
+    except psycopg.OperationalError as exc:
+        log.error("database connection failed", error=type(exc).__name__)
+        raise UnavailableError("The database is unreachable.") from exc

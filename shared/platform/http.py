@@ -1,0 +1,451 @@
+"""Declare a function and its typed routes; get the `functions_framework.aio` handler.
+
+    fn = Function("me")
+
+    @fn.patch("/", body=UpdateProfile)
+    async def update_me(ctx: Context, body: UpdateProfile) -> MeView: ...
+
+    handler = fn.handler
+
+The handler does, in order: request id and CORS; route match (404, 405 with Allow); body size (413,
+before anything is parsed); authentication (401, no database needed); parsing and validation (400, 422);
+then one database round trip that counts the rate-limit hit, opens the transaction as the caller and
+loads the principal; then the route; then COMMIT. Any AppError becomes its RFC 9457 problem; anything
+else a 500 that names only the request id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shared.platform import cors
+from shared.platform import logging as log
+from shared.platform.auth import (
+    PRINCIPAL_SQL,
+    Principal,
+    ServiceCaller,
+    bearer_token,
+    principal_from_row,
+    verify_jwt,
+    verify_service_key,
+)
+from shared.platform.config import Settings, get_settings
+from shared.platform.db import DbMetrics, Role, Statement, Tx, db_metrics, transaction
+from shared.platform.errors import (
+    AppError,
+    ConfigError,
+    FieldError,
+    ForbiddenError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+    Problem,
+    UnauthenticatedError,
+    UnsupportedMediaTypeError,
+    ValidationFailedError,
+    internal_problem,
+    problem_from,
+)
+from shared.platform.observability import capture_exception, server_timing
+from shared.platform.ratelimit import decide, hit_statement, refuse
+from shared.platform.validation import parse_body, parse_query
+
+API_VERSION = "v1"
+PREFIX = "/functions/v1"
+DEFAULT_BODY_LIMIT = 256 * 1024
+Auth = Literal["public", "user", "service"]
+Handler = Callable[..., Awaitable[Any]]
+H = TypeVar("H", bound=Handler)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)(?::(uuid|str|int))?\}")
+_CONVERTERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "str": (r"[^/]+", str),
+    "int": (r"[0-9]{1,18}", int),
+    "uuid": (r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}", uuid.UUID),
+}
+
+
+@dataclass(slots=True)
+class Context:
+    """What a route receives besides its parsed inputs: the request, the caller and the transaction."""
+
+    request: Request
+    request_id: str
+    settings: Settings
+    principal: Principal | None = None
+    service: ServiceCaller | None = None
+    tx: Tx | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user(self) -> Principal:
+        """The signed-in caller (routes with auth="user" always have one)."""
+        if self.principal is None:
+            raise UnauthenticatedError()
+        return self.principal
+
+    @property
+    def db(self) -> Tx:
+        """The request's transaction (routes that declare one always have it)."""
+        if self.tx is None:
+            raise RuntimeError("this route has no database transaction")
+        return self.tx
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A route's answer when it is not a plain 200 with a model: status, body and headers."""
+
+    body: Any = None
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Route:
+    """One method and path template of a function, and how it is served."""
+
+    method: str
+    template: str
+    endpoint: Handler
+    auth: Auth
+    rate_limit: str | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    tx: Role | None
+    status: int
+    allow_inactive: bool
+    summary: str
+    pattern: re.Pattern[str] = field(init=False)
+    converters: dict[str, Callable[[str], Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.converters = {}
+        regex, last = "", 0
+        for match in _PARAM.finditer(self.template):
+            name, kind = match.group(1), match.group(2) or "str"
+            regex += re.escape(self.template[last : match.start()]) + f"(?P<{name}>{_CONVERTERS[kind][0]})"
+            self.converters[name] = _CONVERTERS[kind][1]
+            last = match.end()
+        regex += re.escape(self.template[last:])
+        self.pattern = re.compile(f"^{regex}$")
+
+    def match(self, path: str) -> dict[str, Any] | None:
+        """The converted path parameters when `path` fits this template."""
+        found = self.pattern.match(path)
+        if found is None:
+            return None
+        return {name: self.converters[name](value) for name, value in found.groupdict().items()}
+
+
+class Function:
+    """A deployable function: a name, its routes, and the handler that serves them."""
+
+    def __init__(self, name: str, *, body_limit: int = DEFAULT_BODY_LIMIT, description: str = "") -> None:
+        self.name = name
+        self.body_limit = body_limit
+        self.description = description
+        self.routes: list[Route] = []
+
+    def route(
+        self,
+        method: str,
+        template: str,
+        *,
+        auth: Auth = "user",
+        rate_limit: str | None = "general",
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        tx: Role | Literal["default"] | None = "default",
+        status: int = 200,
+        allow_inactive: bool = False,
+        summary: str = "",
+    ) -> Callable[[H], H]:
+        """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
+        default_tx: dict[Auth, Role | None] = {
+            "user": "authenticated",
+            "service": "service_role",
+            "public": None,
+        }
+        chosen_tx: Role | None = default_tx[auth] if tx == "default" else tx  # type: ignore[assignment]
+        if auth == "public" and rate_limit and chosen_tx is None:
+            chosen_tx = "anon"  # counting an anonymous hit needs the database anyway
+
+        def register(endpoint: H) -> H:
+            doc = (endpoint.__doc__ or "").strip().splitlines()
+            self.routes.append(
+                Route(
+                    method.upper(),
+                    template,
+                    endpoint,
+                    auth,
+                    rate_limit,
+                    body,
+                    query,
+                    chosen_tx,
+                    status,
+                    allow_inactive,
+                    summary or (doc[0] if doc else ""),
+                )
+            )
+            return endpoint
+
+        return register
+
+    def get(self, template: str, **options: Any) -> Callable[[H], H]:
+        """Register a GET route."""
+        return self.route("GET", template, **options)
+
+    def post(self, template: str, **options: Any) -> Callable[[H], H]:
+        """Register a POST route."""
+        return self.route("POST", template, **options)
+
+    def put(self, template: str, **options: Any) -> Callable[[H], H]:
+        """Register a PUT route."""
+        return self.route("PUT", template, **options)
+
+    def patch(self, template: str, **options: Any) -> Callable[[H], H]:
+        """Register a PATCH route."""
+        return self.route("PATCH", template, **options)
+
+    def delete(self, template: str, **options: Any) -> Callable[[H], H]:
+        """Register a DELETE route."""
+        return self.route("DELETE", template, **options)
+
+    def local_path(self, path: str) -> str:
+        """The path relative to this function, whether it arrived as /functions/v1/<name>/…, /<name>/… or /…."""
+        if path.startswith(PREFIX + "/"):
+            path = path[len(PREFIX) :]
+        own = "/" + self.name
+        if path == own or path.startswith(own + "/"):
+            path = path[len(own) :]
+        path = path.rstrip("/")
+        return path or "/"
+
+    def resolve(self, method: str, path: str) -> tuple[Route, dict[str, Any]]:
+        """The route for this method and path: 404 when no template fits, 405 when the method does not."""
+        allowed: list[str] = []
+        for route in self.routes:
+            params = route.match(path)
+            if params is None:
+                continue
+            if route.method == method or (method == "HEAD" and route.method == "GET"):
+                return route, params
+            allowed.append(route.method)
+        if allowed:
+            raise MethodNotAllowedError(
+                f"{method} is not allowed here.", headers={"Allow": ", ".join(sorted({*allowed, "OPTIONS"}))}
+            )
+        raise NotFoundError("No such route.")
+
+    def methods_for(self, path: str) -> list[str]:
+        """Every method some route serves at this path."""
+        return sorted({r.method for r in self.routes if r.match(path) is not None})
+
+    async def handler(self, request: Request) -> Response:
+        """The entry point functions-framework calls (`--target handler --asgi`)."""
+        started = log.monotonic_ms()
+        request_id = _request_id(request)
+        metrics = DbMetrics()
+        db_token = db_metrics.set(metrics)
+        log_token = log.request_context.set({"request_id": request_id, "function": self.name})
+        settings: Settings | None = None
+        route: Route | None = None
+        ctx: Context | None = None
+        try:
+            settings = get_settings()
+            path = self.local_path(request.url.path)
+            if request.method == "OPTIONS":
+                response = cors.preflight(request, settings, self.methods_for(path))
+            else:
+                route, params = self.resolve(request.method, path)
+                log.bind(route=f"{route.method} {route.template}")
+                ctx = Context(request, request_id, settings)
+                response = await self._serve(route, params, ctx)
+        except AppError as exc:
+            response = _problem_response(problem_from(exc, request_id), exc.headers)
+        except ConfigError as exc:
+            log.error("configuration error", error=str(exc))
+            response = _problem_response(internal_problem(request_id))
+        except Exception as exc:
+            log.error("unhandled error", error=type(exc).__name__, traceback=traceback.format_exc(limit=20))
+            capture_exception(exc, settings)
+            response = _problem_response(internal_problem(request_id))
+        finally:
+            db_metrics.reset(db_token)
+        total_ms = log.monotonic_ms() - started
+        self._finish(response, request, settings, ctx, request_id, metrics, total_ms)
+        _log_access(request, response, metrics, total_ms)
+        log.request_context.reset(log_token)
+        return response
+
+    async def _serve(self, route: Route, params: dict[str, Any], ctx: Context) -> Response:
+        """Authenticate, parse, open the transaction and run the route."""
+        raw = await _read_body(ctx.request, self.body_limit) if route.body is not None else b""
+        token = None
+        if route.auth == "user":
+            presented = bearer_token(ctx.request.headers)
+            if presented is None:
+                raise UnauthenticatedError("A bearer token is required.")
+            token = await verify_jwt(presented, ctx.settings)
+            log.bind(user_id=str(token.user_id))
+        elif route.auth == "service":
+            ctx.service = verify_service_key(ctx.request.headers, ctx.settings)
+        kwargs = dict(params)
+        if route.body is not None:
+            _require_json(ctx.request)
+            kwargs["body"] = parse_body(route.body, raw)
+        if route.query is not None:
+            kwargs["query"] = parse_query(route.query, dict(ctx.request.query_params))
+        elif ctx.request.query_params:
+            raise ValidationFailedError(
+                [
+                    FieldError(f"query.{k}", "Unknown query parameter.", "extra_forbidden")
+                    for k in ctx.request.query_params
+                ]
+            )
+        if "community_id" in params:
+            log.bind(community_id=str(params["community_id"]))
+        if route.tx is None:
+            return _render(route, await route.endpoint(ctx, **kwargs), ctx)
+
+        before: list[Statement] = []
+        limit = ctx.settings.rate_limits.get(route.rate_limit or "", None)
+        if route.rate_limit and limit:
+            before.append(hit_statement(_rate_key(ctx, token), route.rate_limit, limit[1]))
+        within: list[Statement] = [(PRINCIPAL_SQL, (token.user_id,))] if token is not None else []
+        claims = token.claims if token is not None else None
+        async with transaction(route.tx, claims, before=before, within=within) as (tx, results):
+            if before and limit and route.rate_limit:
+                decision = decide(results[0][0], limit[0], limit[1], route.rate_limit)
+                ctx.response_headers.update(decision.headers())
+                if not decision.is_allowed:
+                    raise refuse(decision)
+            if token is not None:
+                ctx.principal = principal_from_row(token, results[-1][0])
+                if not ctx.principal.is_active and not route.allow_inactive:
+                    raise ForbiddenError(
+                        "This account is deactivated.", extra={"code": "account_deactivated"}
+                    )
+            ctx.tx = tx
+            result = await route.endpoint(ctx, **kwargs)
+        return _render(route, result, ctx)
+
+    def _finish(
+        self,
+        response: Response,
+        request: Request,
+        settings: Settings | None,
+        ctx: Context | None,
+        request_id: str,
+        metrics: DbMetrics,
+        total_ms: float,
+    ) -> None:
+        headers = response.headers
+        if ctx is not None:
+            for name, value in ctx.response_headers.items():
+                headers.setdefault(name, value)
+        headers["X-Request-Id"] = request_id
+        headers["API-Version"] = API_VERSION
+        headers["Server-Timing"] = server_timing(metrics.time_ms, metrics.round_trips, total_ms)
+        if settings is not None:
+            cors.decorate(response, request, settings)
+
+
+def _request_id(request: Request) -> str:
+    """The caller's x-request-id when it is sane, a fresh one otherwise."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed `limit` (before any parsing)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"The body may be at most {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"The body may be at most {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaTypeError("Send the body as application/json.")
+
+
+def _rate_key(ctx: Context, token: Any) -> str:
+    if token is not None:
+        return f"user:{token.user_id}"
+    if ctx.service is not None:
+        return "service"
+    return f"ip:{client_ip(ctx.request, ctx.settings.trusted_proxy_hops)}"
+
+
+def client_ip(request: Request, trusted_proxy_hops: int = 0) -> str:
+    """The caller's address: the socket peer, or the entry the last trusted proxy appended to XFF."""
+    if trusted_proxy_hops > 0:
+        hops = [
+            part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()
+        ]
+        if len(hops) >= trusted_proxy_hops:
+            return hops[-trusted_proxy_hops]
+    return request.client.host if request.client else "unknown"
+
+
+def _render(route: Route, result: Any, ctx: Context) -> Response:
+    """Turn what a route returned into a response."""
+    if isinstance(result, Response):
+        return result
+    status, headers = route.status, {}
+    if isinstance(result, Reply):
+        status, headers, result = result.status, dict(result.headers), result.body
+    if result is None:
+        return Response(status_code=204 if status == 200 else status, headers=headers)
+    if isinstance(result, BaseModel):
+        content = result.model_dump_json().encode()
+    else:
+        content = json.dumps(result, default=str, separators=(",", ":")).encode()
+    if ctx.request.method == "HEAD":
+        headers["Content-Length"] = str(len(content))
+        content = b""
+    return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+def _problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(problem.to_dict(), default=str, separators=(",", ":")).encode()
+    return Response(
+        body, status_code=problem.status, media_type="application/problem+json", headers=dict(headers or {})
+    )
+
+
+def _log_access(request: Request, response: Response, metrics: DbMetrics, total_ms: float) -> None:
+    severity = (
+        "ERROR" if response.status_code >= 500 else "WARNING" if response.status_code >= 400 else "INFO"
+    )
+    log.log(
+        severity,
+        "request",
+        method=request.method,
+        path=request.url.path,
+        status=response.status_code,
+        duration_ms=round(total_ms, 2),
+        db_round_trips=metrics.round_trips,
+        db_ms=round(metrics.time_ms, 2),
+    )

@@ -1,0 +1,75 @@
+"""One JSON object per line on stdout, with the request's context and nothing secret."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+request_context: ContextVar[dict[str, Any] | None] = ContextVar("request_context", default=None)
+"""Fields every line logged while serving a request carries (request_id, function, route, user…)."""
+
+_SECRET_KEY = re.compile(r"authorization|apikey|api_key|token|secret|password|signature|cookie", re.I)
+_BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+REDACTED = "[redacted]"
+
+stream: TextIO = sys.stdout
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Drop anything that looks like a credential, by key name or by shape."""
+    if key and _SECRET_KEY.search(key):
+        return REDACTED
+    if isinstance(value, str):
+        return _JWT.sub(REDACTED, _BEARER.sub("Bearer " + REDACTED, value))
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def bind(**fields: Any) -> None:
+    """Add fields to every later line of the current request."""
+    context = request_context.get()
+    if context is not None:
+        context.update(fields)
+
+
+def log(severity: str, message: str, **fields: Any) -> None:
+    """Write one structured line; request context first, then the given fields."""
+    line: dict[str, Any] = {
+        "severity": severity,
+        "message": redact(message),
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+    }
+    line.update(request_context.get() or {})
+    line.update(fields)
+    line = {k: redact(v, k) if k not in ("severity", "message", "time") else v for k, v in line.items()}
+    stream.write(json.dumps(line, default=str, separators=(",", ":")) + "\n")
+    stream.flush()
+
+
+def info(message: str, **fields: Any) -> None:
+    """Log at INFO."""
+    log("INFO", message, **fields)
+
+
+def warning(message: str, **fields: Any) -> None:
+    """Log at WARNING."""
+    log("WARNING", message, **fields)
+
+
+def error(message: str, **fields: Any) -> None:
+    """Log at ERROR."""
+    log("ERROR", message, **fields)
+
+
+def monotonic_ms() -> float:
+    """Milliseconds on a monotonic clock, for durations."""
+    return time.perf_counter() * 1000.0
