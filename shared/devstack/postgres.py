@@ -495,14 +495,18 @@ class LocalPostgres:
         return self._running_info() is not None
 
     def dsn(self, database: str = "postgres") -> str:
-        """DSN for ``database`` on this server, e.g. ``postgresql://postgres@127.0.0.1:5433/postgres``."""
+        """DSN for ``database`` on this server, e.g. ``postgresql://postgres@127.0.0.1:5433/postgres``.
+
+        Works for any handle on the folder while its server runs; when it is stopped, only if the
+        port is known (given to the constructor, or seen by this handle before).
+        """
         _validate_db_name(database)
+        running = self._running_info()  # the live server's port wins (it may have been restarted elsewhere)
+        if running is not None:
+            self._port = running.port
         port = self._port
         if port is None:
-            running = self._running_info()
-            if running is None:
-                raise PostgresError(f"the server for {self.data_dir} is not running; call start() first")
-            port = self._port = running.port
+            raise PostgresError(f"the server for {self.data_dir} is not running; call start() first")
         return f"postgresql://{PG_SUPERUSER}@{LISTEN_HOST}:{port}/{database}"
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
