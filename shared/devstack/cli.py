@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any
 
@@ -49,6 +50,9 @@ def serve(args: argparse.Namespace) -> int:
         print(f"database: {stack.database_url}")
         print("demo tokens (HS256, 12 h; send as 'Authorization: Bearer <token>'):")
         _print_tokens(stack.database_url, f"{stack.supabase_url}/auth/v1", 12 * 3600)
+        # uvicorn re-raises SIGTERM after its own graceful shutdown; make that unwind through the
+        # `with` block so the embedded Postgres is stopped as well.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         print(f"\ntry: curl -H 'Authorization: Bearer <token>' {stack.supabase_url}/functions/v1/me\n", flush=True)
         uvicorn.run(
             LocalGateway(names),
