@@ -53,7 +53,10 @@ def serve(args: argparse.Namespace) -> int:
         # uvicorn re-raises SIGTERM after its own graceful shutdown; make that unwind through the
         # `with` block so the embedded Postgres is stopped as well.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        print(f"\ntry: curl -H 'Authorization: Bearer <token>' {stack.supabase_url}/functions/v1/me\n", flush=True)
+        print(
+            f"\ntry: curl -H 'Authorization: Bearer <token>' {stack.supabase_url}/functions/v1/me\n",
+            flush=True,
+        )
         uvicorn.run(
             LocalGateway(names),
             host=os.environ.get("HOST", "127.0.0.1"),
@@ -76,7 +79,9 @@ def token(args: argparse.Namespace) -> int:
     if not users:
         print(f"no user with email {args.email}", file=sys.stderr)
         return 1
-    print(local_token(users[0]["id"], users[0]["email"], issuer=f"{stack.supabase_url}/auth/v1", ttl_s=args.ttl))
+    print(
+        local_token(users[0]["id"], users[0]["email"], issuer=f"{stack.supabase_url}/auth/v1", ttl_s=args.ttl)
+    )
     return 0
 
 
@@ -90,6 +95,15 @@ def migrate_cmd(args: argparse.Namespace) -> int:
         return 0
     with running_stack(DEFAULT_PORT, seed=args.seed) as stack:
         print(f"migrated {stack.database_url}")
+    return 0
+
+
+def openapi_cmd(args: argparse.Namespace) -> int:
+    """Regenerate shared/contract/openapi.json from the functions' routes and models."""
+    from shared.devstack.contract import CONTRACT_PATH, render
+
+    CONTRACT_PATH.write_text(render())
+    print(f"wrote {CONTRACT_PATH}")
     return 0
 
 
@@ -107,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p_migrate = commands.add_parser("migrate", help=migrate_cmd.__doc__)
     p_migrate.add_argument("--seed", action="store_true")
     p_migrate.set_defaults(run=migrate_cmd)
+    p_openapi = commands.add_parser("openapi", help=openapi_cmd.__doc__)
+    p_openapi.set_defaults(run=openapi_cmd)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -41,7 +41,9 @@ def local_env(database_url: str, supabase_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_stack(port: int, *, seed: bool = True, environ: MutableMapping[str, str] = os.environ) -> Iterator[Stack]:
+def running_stack(
+    port: int, *, seed: bool = True, environ: MutableMapping[str, str] = os.environ
+) -> Iterator[Stack]:
     """Start (or reuse) the database, migrate and seed it, export the settings; stop what we started."""
     server: LocalPostgres | None = None
     started_here = False

@@ -26,7 +26,9 @@ def me_view(principal: Principal, profile: Mapping[str, Any] | None = None) -> M
         staff_role=principal.staff_role,
         roles=principal.roles,
         memberships=[
-            MembershipView(community_id=m.community_id, name=m.community_name, slug=m.community_slug, role=m.role)
+            MembershipView(
+                community_id=m.community_id, name=m.community_name, slug=m.community_slug, role=m.role
+            )
             for m in principal.memberships
         ],
     )
@@ -34,7 +36,10 @@ def me_view(principal: Principal, profile: Mapping[str, Any] | None = None) -> M
 
 async def update_profile(cmd: UpdateProfile, *, tx: Tx, principal: Principal) -> MeView:
     """Change the caller's own names, avatar and time zone."""
-    changes = {k: (str(v) if k == "avatar_url" and v is not None else v) for k, v in cmd.model_dump(exclude_unset=True).items()}
+    changes = {
+        k: (str(v) if k == "avatar_url" and v is not None else v)
+        for k, v in cmd.model_dump(exclude_unset=True).items()
+    }
     if not changes:
         return me_view(principal)
     row = await repository.update_own_profile(tx, principal.user_id, changes)

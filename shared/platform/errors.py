@@ -50,6 +50,10 @@ class ForbiddenError(AppError):
     status, code, title = 403, "forbidden", "Forbidden"
 
 
+class AccountDeactivatedError(ForbiddenError):
+    code, title = "account_deactivated", "Account deactivated"
+
+
 class NotFoundError(AppError):
     status, code, title = 404, "not_found", "Not found"
 

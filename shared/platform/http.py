@@ -28,24 +28,26 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shared.platform import cors
+from shared.platform import cors, idempotency
 from shared.platform import logging as log
 from shared.platform.auth import (
     PRINCIPAL_SQL,
     Principal,
     ServiceCaller,
+    VerifiedToken,
     bearer_token,
     principal_from_row,
     verify_jwt,
     verify_service_key,
 )
 from shared.platform.config import Settings, get_settings
-from shared.platform.db import DbMetrics, Role, Statement, Tx, db_metrics, transaction
+from shared.platform.db import DbMetrics, Role, Statement, Tx, as_service, db_metrics, transaction
 from shared.platform.errors import (
+    AccountDeactivatedError,
     AppError,
+    BadRequestError,
     ConfigError,
     FieldError,
-    ForbiddenError,
     MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
@@ -59,14 +61,18 @@ from shared.platform.errors import (
 from shared.platform.observability import capture_exception, server_timing
 from shared.platform.ratelimit import decide, hit_statement, refuse
 from shared.platform.validation import parse_body, parse_query
+from shared.platform.webhooks_http import Webhook
 
 API_VERSION = "v1"
 PREFIX = "/functions/v1"
 DEFAULT_BODY_LIMIT = 256 * 1024
-Auth = Literal["public", "user", "service"]
+Auth = Literal["public", "user", "service", "webhook"]
 Handler = Callable[..., Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
 
+_WEBHOOK_SEEN_SQL = (
+    "insert into app.webhook_events (provider, event_id) values (%s, %s) on conflict do nothing returning 1"
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)(?::(uuid|str|int))?\}")
 _CONVERTERS: dict[str, tuple[str, Callable[[str], Any]]] = {
@@ -127,6 +133,8 @@ class Route:
     status: int
     allow_inactive: bool
     summary: str
+    idempotent: bool = False
+    webhook: Webhook | None = None
     pattern: re.Pattern[str] = field(init=False)
     converters: dict[str, Callable[[str], Any]] = field(init=False)
 
@@ -171,14 +179,19 @@ class Function:
         status: int = 200,
         allow_inactive: bool = False,
         summary: str = "",
+        idempotent: bool = False,
+        webhook: Webhook | None = None,
     ) -> Callable[[H], H]:
         """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
         default_tx: dict[Auth, Role | None] = {
             "user": "authenticated",
             "service": "service_role",
             "public": None,
+            "webhook": "service_role",
         }
-        chosen_tx: Role | None = default_tx[auth] if tx == "default" else tx  # type: ignore[assignment]
+        if (auth == "webhook") != (webhook is not None):
+            raise ValueError("webhook routes need auth='webhook' and a Webhook verifier, and only they")
+        chosen_tx: Role | None = default_tx[auth] if tx == "default" else tx
         if auth == "public" and rate_limit and chosen_tx is None:
             chosen_tx = "anon"  # counting an anonymous hit needs the database anyway
 
@@ -197,6 +210,8 @@ class Function:
                     status,
                     allow_inactive,
                     summary or (doc[0] if doc else ""),
+                    idempotent,
+                    webhook,
                 )
             )
             return endpoint
@@ -292,17 +307,84 @@ class Function:
 
     async def _serve(self, route: Route, params: dict[str, Any], ctx: Context) -> Response:
         """Authenticate, parse, open the transaction and run the route."""
-        raw = await _read_body(ctx.request, self.body_limit) if route.body is not None else b""
-        token = None
+        needs_raw = route.body is not None or route.idempotent or route.webhook is not None
+        raw = await _read_body(ctx.request, self.body_limit) if needs_raw else b""
+        token = await self._authenticate(route, ctx, raw)
+        kwargs = self._inputs(route, params, ctx, raw)
+        if route.tx is None:
+            return _render(route, await route.endpoint(ctx, **kwargs), ctx)
+
+        before: list[Statement] = []
+        limit = ctx.settings.rate_limits.get(route.rate_limit or "", None)
+        if route.rate_limit and limit:
+            before.append(hit_statement(_rate_key(ctx, token), route.rate_limit, limit[1]))
+        claim = None
+        if route.idempotent:
+            path = ctx.request.url.path
+            claim = idempotency.claim_for(ctx.request.headers, _rate_key(ctx, token), route.method, path, raw)
+            if claim is not None:
+                before.append(idempotency.claim_statement(claim))
+        within: list[Statement] = []
+        if token is not None:
+            within.append((PRINCIPAL_SQL, (token.user_id,)))
+        if route.webhook is not None and route.webhook.dedupe:
+            within.append((_WEBHOOK_SEEN_SQL, (route.webhook.provider, kwargs["event_id"])))
+        claims = token.claims if token is not None else None
+        try:
+            async with transaction(route.tx, claims, before=before, within=within) as (tx, results):
+                if route.rate_limit and limit:
+                    decision = decide(results[0][0], limit[0], limit[1], route.rate_limit)
+                    ctx.response_headers.update(decision.headers())
+                    if not decision.is_allowed:
+                        raise refuse(decision)
+                if claim is not None:
+                    replay = idempotency.outcome(claim, results[len(before) - 1][0])
+                    if replay is not None:
+                        claim = None  # the stored response stands; nothing to release
+                        return Response(replay.body, status_code=replay.status, headers=replay.headers)
+                if token is not None:
+                    ctx.principal = principal_from_row(token, results[len(before)][0])
+                    if not ctx.principal.is_active and not route.allow_inactive:
+                        raise AccountDeactivatedError("This account is deactivated.")
+                if route.webhook is not None and route.webhook.dedupe and not results[-1]:
+                    return _render(route, Reply({"status": "duplicate"}), ctx)
+                ctx.tx = tx
+                response = _render(route, await route.endpoint(ctx, **kwargs), ctx)
+                if claim is not None:
+                    params_ = idempotency.finish_params(
+                        claim, response.status_code, bytes(response.body), response.headers
+                    )
+                    await tx.execute(idempotency.FINISH_SQL, params_)
+                    claim = None
+                return response
+        finally:
+            if claim is not None:
+                # The request failed after claiming its key: free the key so the client may retry.
+                await _release_claim(claim)
+
+    async def _authenticate(self, route: Route, ctx: Context, raw: bytes) -> VerifiedToken | None:
+        """Check the caller's credentials for this route (no database needed); the user's token if any."""
         if route.auth == "user":
             presented = bearer_token(ctx.request.headers)
             if presented is None:
                 raise UnauthenticatedError("A bearer token is required.")
             token = await verify_jwt(presented, ctx.settings)
             log.bind(user_id=str(token.user_id))
-        elif route.auth == "service":
+            return token
+        if route.auth == "service":
             ctx.service = verify_service_key(ctx.request.headers, ctx.settings)
+        return None
+
+    def _inputs(self, route: Route, params: dict[str, Any], ctx: Context, raw: bytes) -> dict[str, Any]:
+        """The route's keyword arguments: path parameters, parsed body and query, a verified webhook."""
         kwargs = dict(params)
+        if route.webhook is not None:
+            # Verified before anything of the body is parsed.
+            kwargs["event_id"] = route.webhook.verify(raw, ctx.request.headers, ctx.settings)
+            try:
+                kwargs["payload"] = json.loads(raw or b"null")
+            except ValueError:
+                raise BadRequestError("The request body is not valid JSON.") from None
         if route.body is not None:
             _require_json(ctx.request)
             kwargs["body"] = parse_body(route.body, raw)
@@ -317,30 +399,7 @@ class Function:
             )
         if "community_id" in params:
             log.bind(community_id=str(params["community_id"]))
-        if route.tx is None:
-            return _render(route, await route.endpoint(ctx, **kwargs), ctx)
-
-        before: list[Statement] = []
-        limit = ctx.settings.rate_limits.get(route.rate_limit or "", None)
-        if route.rate_limit and limit:
-            before.append(hit_statement(_rate_key(ctx, token), route.rate_limit, limit[1]))
-        within: list[Statement] = [(PRINCIPAL_SQL, (token.user_id,))] if token is not None else []
-        claims = token.claims if token is not None else None
-        async with transaction(route.tx, claims, before=before, within=within) as (tx, results):
-            if before and limit and route.rate_limit:
-                decision = decide(results[0][0], limit[0], limit[1], route.rate_limit)
-                ctx.response_headers.update(decision.headers())
-                if not decision.is_allowed:
-                    raise refuse(decision)
-            if token is not None:
-                ctx.principal = principal_from_row(token, results[-1][0])
-                if not ctx.principal.is_active and not route.allow_inactive:
-                    raise ForbiddenError(
-                        "This account is deactivated.", extra={"code": "account_deactivated"}
-                    )
-            ctx.tx = tx
-            result = await route.endpoint(ctx, **kwargs)
-        return _render(route, result, ctx)
+        return kwargs
 
     def _finish(
         self,
@@ -361,6 +420,14 @@ class Function:
         headers["Server-Timing"] = server_timing(metrics.time_ms, metrics.round_trips, total_ms)
         if settings is not None:
             cors.decorate(response, request, settings)
+
+
+async def _release_claim(claim: idempotency.Claim) -> None:
+    try:
+        async with as_service() as tx:
+            await tx.execute(idempotency.RELEASE_SQL, (claim.owner, claim.key))
+    except AppError:
+        log.warning("could not release idempotency key; it frees itself when its lock lapses")
 
 
 def _request_id(request: Request) -> str:

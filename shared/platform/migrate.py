@@ -54,8 +54,11 @@ def apply(dsn: str, *, root: Path = ROOT, seed: bool = False) -> list[str]:
         try:
             for path in sorted((root / "bootstrap").glob("*.sql")):
                 _run_file(conn, path)
+            _ensure_pgmq(conn)
             conn.execute(_LEDGER_SQL)
-            done = {row[0] for row in conn.execute("select version from supabase_migrations.schema_migrations")}
+            done = {
+                row[0] for row in conn.execute("select version from supabase_migrations.schema_migrations")
+            }
             for migration in discover(root / "migrations"):
                 if migration.version in done:
                     continue
@@ -74,6 +77,22 @@ def apply(dsn: str, *, root: Path = ROOT, seed: bool = False) -> list[str]:
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (_LOCK_KEY,))
     return applied
+
+
+def _ensure_pgmq(conn: Any) -> None:
+    """Give plain Postgres the pgmq schema: the extension when the server has it, else the package's SQL."""
+    if conn.execute("select to_regnamespace('pgmq') is not null").fetchone()[0]:
+        return
+    if conn.execute("select exists (select 1 from pg_available_extensions where name = 'pgmq')").fetchone()[
+        0
+    ]:
+        conn.execute("create extension if not exists pgmq")
+        return
+    from importlib.resources import files
+
+    # Supabase ships pgmq as an extension; locally its SQL comes from the `pgmq` PyPI package.
+    with conn.transaction():
+        conn.execute(files("pgmq").joinpath("sql", "pgmq.sql").read_text(encoding="utf-8"))
 
 
 def _run_file(conn: Any, path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Generated contract files (openapi.json), shipped with every bundle."""

@@ -1,0 +1,172 @@
+"""Transactional events on pgmq, and the worker loop that delivers them to idempotent handlers.
+
+An event is enqueued with `enqueue(tx, event)` inside the transaction of the change it announces, so it
+exists iff that change committed (a transactional outbox without an extra table). The worker reads a
+batch with a visibility timeout; each handler runs in its own service transaction together with a row
+in `app.applied_events`, so a redelivered event is applied at most once per handler. A message is
+archived when every handler has applied it, left to reappear when one fails, and moved to the
+dead-letter queue `events_dead`, with its last error, once it has been read `max_reads` times.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.platform import logging as log
+from shared.platform.db import Tx, as_service
+
+QUEUE = "events"
+DEAD_LETTER_QUEUE = "events_dead"
+
+
+class Event(BaseModel):
+    """A fact that happened: name in the past tense (`member.joined`), schema version, payload."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)
+    version: int = 1
+    payload: dict[str, Any] = Field(default_factory=dict)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+async def enqueue(tx: Tx, event: Event) -> int:
+    """Enqueue `event` in the caller's transaction; returns the queue message id."""
+    msg_id = await tx.fetch_val("select app.enqueue_event(%s::jsonb)", (event.model_dump_json(),))
+    return int(msg_id)
+
+
+EventHandler = Callable[[Tx, Event], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Registry:
+    """Event name → handlers, each with a stable name that keys its applied-events record."""
+
+    handlers: dict[str, list[tuple[str, EventHandler]]] = field(default_factory=dict)
+
+    def subscribe(
+        self, event_name: str, *, name: str | None = None
+    ) -> Callable[[EventHandler], EventHandler]:
+        """Register a handler for `event_name`; its name defaults to module.function."""
+
+        def register(handler: EventHandler) -> EventHandler:
+            key = name or f"{handler.__module__}.{handler.__qualname__}"
+            self.handlers.setdefault(event_name, []).append((key, handler))
+            return handler
+
+        return register
+
+    def for_event(self, event_name: str) -> list[tuple[str, EventHandler]]:
+        """The handlers of an event (none is fine: the event is archived)."""
+        return list(self.handlers.get(event_name, []))
+
+
+registry = Registry()
+"""The process-wide registry the worker function delivers from; contexts subscribe at import."""
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """What one worker run did."""
+
+    read: int = 0
+    archived: int = 0
+    retried: int = 0
+    dead: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The report as JSON-ready counts."""
+        return {"read": self.read, "archived": self.archived, "retried": self.retried, "dead": self.dead}
+
+
+_READ_SQL = "select msg_id, read_ct, message from pgmq.read(%s, %s, %s)"
+_ARCHIVE_SQL = "select pgmq.archive(%s, %s::bigint)"
+_APPLY_SQL = (
+    "insert into app.applied_events (event_id, handler) values (%s, %s) on conflict do nothing returning 1"
+)
+_FAILURE_SQL = """
+insert into app.event_failures (msg_id, event_name, last_error) values (%s, %s, %s)
+on conflict (msg_id) do update
+  set last_error = excluded.last_error, failures = app.event_failures.failures + 1, updated_at = now()
+"""
+
+
+async def run_batch(
+    *, batch_size: int = 20, visibility_s: int = 60, max_reads: int = 5, handlers: Registry | None = None
+) -> BatchReport:
+    """Read up to `batch_size` events and deliver each; safe to run concurrently and to crash at any point."""
+    handlers = handlers or registry
+    report = BatchReport()
+    async with as_service() as tx:
+        messages = await tx.fetch_all(_READ_SQL, (QUEUE, visibility_s, batch_size))
+    report.read = len(messages)
+    for message in messages:
+        outcome = await _deliver(message, handlers, max_reads)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+async def _deliver(message: dict[str, Any], handlers: Registry, max_reads: int) -> str:
+    """Deliver one message; return which report counter it adds to."""
+    msg_id, read_ct = int(message["msg_id"]), int(message["read_ct"])
+    try:
+        event = Event.model_validate(message["message"])
+    except ValueError as exc:
+        return await _bury(msg_id, message["message"], f"malformed event: {exc}")
+    if read_ct > max_reads:
+        return await _bury(msg_id, message["message"], None)
+    for key, handler in handlers.for_event(event.name):
+        try:
+            async with as_service() as tx:
+                if await tx.fetch_one(_APPLY_SQL, (event.id, key)) is None:
+                    continue  # applied on an earlier delivery
+                await handler(tx, event)
+        except Exception as exc:
+            error = f"{key}: {type(exc).__name__}: {exc}"
+            log.warning(
+                "event handler failed",
+                event=event.name,
+                event_id=str(event.id),
+                handler=key,
+                read_ct=read_ct,
+                traceback=traceback.format_exc(limit=8),
+            )
+            async with as_service() as tx:
+                await tx.execute(_FAILURE_SQL, (msg_id, event.name, error[:2000]))
+            if read_ct >= max_reads:
+                return await _bury(msg_id, message["message"], None)
+            return "retried"
+    async with as_service() as tx:
+        await tx.execute(_ARCHIVE_SQL, (QUEUE, msg_id))
+        await tx.execute("delete from app.event_failures where msg_id = %s", (msg_id,))
+    return "archived"
+
+
+async def _bury(msg_id: int, body: Any, error: str | None) -> str:
+    """Move a message to the dead-letter queue with its last error, in one transaction."""
+    async with as_service() as tx:
+        if error is None:
+            error = await tx.fetch_val(
+                "select last_error from app.event_failures where msg_id = %s", (msg_id,)
+            )
+        dead = {
+            "event": body,
+            "error": error or "exceeded max reads",
+            "msg_id": msg_id,
+            "dead_at": datetime.now(UTC).isoformat(),
+        }
+        await tx.fetch_val(
+            "select pgmq.send(%s, %s::jsonb)", (DEAD_LETTER_QUEUE, json.dumps(dead, default=str))
+        )
+        await tx.execute("select pgmq.delete(%s, %s::bigint)", (QUEUE, msg_id))
+        await tx.execute("delete from app.event_failures where msg_id = %s", (msg_id,))
+    log.error("event moved to dead letters", msg_id=msg_id, error=error)
+    return "dead"
