@@ -60,6 +60,7 @@ from shared.platform.errors import (
 )
 from shared.platform.observability import capture_exception, server_timing
 from shared.platform.ratelimit import decide, hit_statement, refuse
+from shared.platform.schedules import Schedule
 from shared.platform.validation import parse_body, parse_query
 from shared.platform.webhooks_http import Webhook
 
@@ -165,6 +166,11 @@ class Function:
         self.body_limit = body_limit
         self.description = description
         self.routes: list[Route] = []
+        self.schedules: list[Schedule] = []
+
+    def schedule(self, name: str, cron: str, path: str, method: str = "POST") -> None:
+        """Declare that `method path` of this function runs on `cron` (UTC) as a service caller."""
+        self.schedules.append(Schedule(name, cron, self.name, path, method))
 
     def route(
         self,
