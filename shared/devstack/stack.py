@@ -13,6 +13,7 @@ from shared.platform.config import LOCAL_JWT_SECRET
 
 DEFAULT_PORT = 54321
 LOCAL_SECRET_KEY = "sb_secret_local_development_only"  # noqa: S105 - documented local-only key
+LOCAL_SECRETS_KEY = "bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1rZXktMzItYnk="
 LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173"
 DATABASE = "aigym"
 
@@ -36,6 +37,8 @@ def local_env(database_url: str, supabase_url: str) -> dict[str, str]:
         "SUPABASE_SECRET_KEY": LOCAL_SECRET_KEY,
         "CORS_ALLOWED_ORIGINS": LOCAL_ORIGINS,
         "AIGYM_ENV": "local",
+        "AIGYM_SECRETS_KEY": LOCAL_SECRETS_KEY,
+        "IDENTITY_PROVIDER": "local",
     }
     return {key: os.environ.get(key) or value for key, value in defaults.items()}
 

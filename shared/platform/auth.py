@@ -148,7 +148,7 @@ class JwksCache:
 
     async def _fetch(self, url: str) -> None:
         import httpx
-        from jwt import PyJWK, PyJWKError
+        from jwt import PyJWK, PyJWTError
 
         try:
             async with httpx.AsyncClient(timeout=3.0) as client:
@@ -160,14 +160,16 @@ class JwksCache:
             return
         keys: dict[str, Any] = {}
         for jwk in document.get("keys", []) if isinstance(document, dict) else []:
+            if not isinstance(jwk, dict):
+                continue
             alg = jwk.get("alg")
-            if not isinstance(jwk, dict) or jwk.get("kid") is None or alg not in ASYMMETRIC_ALGORITHMS:
+            if jwk.get("kid") is None or not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
                 continue
             if jwk.get("kty") != ASYMMETRIC_ALGORITHMS[alg] or jwk.get("use", "sig") != "sig":
                 continue
             try:
                 keys[str(jwk["kid"])] = PyJWK(jwk, algorithm=alg)
-            except PyJWKError:
+            except PyJWTError:  # PyJWKError, and InvalidKeyError for malformed key material
                 log.warning("jwks key skipped", kid=str(jwk.get("kid")))
         self.keys, self.fetched_at = keys, time.monotonic()
 
@@ -195,6 +197,8 @@ async def verify_jwt(token: str, settings: Settings) -> VerifiedToken:
     except jwt.PyJWTError as exc:
         raise UnauthenticatedError("The token is malformed.") from exc
     alg = header.get("alg")
+    if not isinstance(alg, str):  # e.g. a list: it would not even be hashable below
+        raise UnauthenticatedError("The token's algorithm is not accepted.")
     key: Any
     if alg == "HS256" and settings.jwt_secret:
         key = settings.jwt_secret

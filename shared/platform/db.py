@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from shared.platform import logging as log
 from shared.platform.config import get_settings
-from shared.platform.errors import ForbiddenError, UnavailableError
+from shared.platform.errors import ConflictError, ForbiddenError, UnavailableError, ValidationFailedError
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -173,10 +173,14 @@ async def transaction(
     setup: Statement = (_SETUP_SQL, (claims_for(role, claims), role, str(settings.db_statement_timeout_ms)))
     async with _connection() as conn:
         tx = Tx(conn)
-        results = await tx.pipeline([*before, ("begin", None), setup, *within])
+        # A pipeline has one Sync at its end, so without their own BEGIN/COMMIT the `before` statements
+        # would join the implicit transaction that the following BEGIN turns into the request's own one,
+        # and a ROLLBACK would undo them too.
+        head: list[Statement] = [("begin", None), *before, ("commit", None)] if before else []
+        results = await tx.pipeline([*head, ("begin", None), setup, *within])
         ok = False
         try:
-            yield tx, results[: len(before)] + results[len(before) + 2 :]
+            yield tx, results[1 : 1 + len(before)] + results[len(head) + 2 :]
             ok = True
         finally:
             started = log.monotonic_ms()
@@ -196,6 +200,21 @@ async def as_service() -> AsyncIterator[Tx]:
     """A transaction for trusted callers (schedules, the worker, webhooks, named admin operations)."""
     async with transaction("service_role") as (tx, _):
         yield tx
+
+
+class RuleViolationError(ConflictError):
+    """A rule the database enforces for every caller (e.g. the last admin stays), by its stable code."""
+
+
+def _rule_error(exc: Exception) -> ConflictError:
+    """Turn `raise exception '<code>: <detail>'` from a trigger into a 409 with that code."""
+    message = str(getattr(getattr(exc, "diag", None), "message_primary", None) or exc)
+    code, sep, detail = message.partition(": ")
+    if not sep or not code.replace("_", "").isalnum():
+        return ConflictError("A database rule refused the change.")
+    error = RuleViolationError(detail[:1].upper() + detail[1:] + ".")
+    error.code = code
+    return error
 
 
 async def probe() -> str | None:
@@ -227,6 +246,14 @@ async def _connection() -> AsyncIterator[AsyncConnection[Any]]:
                 raise ForbiddenError("You are not allowed to do that.") from exc
             except psycopg.errors.QueryCanceled as exc:
                 raise UnavailableError("The database took too long to answer.", retry_after_s=2) from exc
+            except psycopg.errors.RaiseException as exc:
+                raise _rule_error(exc) from exc
+            except psycopg.errors.UniqueViolation as exc:
+                raise ConflictError("That already exists.") from exc
+            except psycopg.errors.ForeignKeyViolation as exc:
+                raise ConflictError("That refers to something that does not exist (any more).") from exc
+            except psycopg.errors.CheckViolation as exc:
+                raise ValidationFailedError([], "A value is outside what is allowed.") from exc
     except PoolTimeout as exc:
         log.error("database unreachable", error=type(exc).__name__)
         raise UnavailableError("The database is unreachable.") from exc

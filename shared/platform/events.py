@@ -170,3 +170,31 @@ async def _bury(msg_id: int, body: Any, error: str | None) -> str:
         await tx.execute("delete from app.event_failures where msg_id = %s", (msg_id,))
     log.error("event moved to dead letters", msg_id=msg_id, error=error)
     return "dead"
+
+
+_DEAD_LETTERS_SQL = f"""
+select msg_id, enqueued_at, message from pgmq.q_{DEAD_LETTER_QUEUE}
+where %(before)s::bigint is null or msg_id < %(before)s
+order by msg_id desc
+limit %(limit)s
+"""
+_TAKE_DEAD_LETTER_SQL = f"delete from pgmq.q_{DEAD_LETTER_QUEUE} where msg_id = %s returning message"
+
+
+async def dead_letters(tx: Tx, *, limit: int, before: int | None = None) -> list[dict[str, Any]]:
+    """The newest dead letters first (msg_id, enqueued_at, message), those older than `before` if given."""
+    return await tx.fetch_all(_DEAD_LETTERS_SQL, {"before": before, "limit": limit})
+
+
+async def retry_dead_letter(tx: Tx, msg_id: int) -> tuple[int, Event] | None:
+    """Move a dead letter's event back to the queue in the caller's transaction: (new msg_id, event).
+
+    None when there is no such dead letter; ValueError when its body is not an event (roll back then).
+    The event keeps its id, so handlers that applied it before its death do not apply it again.
+    """
+    row = await tx.fetch_one(_TAKE_DEAD_LETTER_SQL, (msg_id,))
+    if row is None:
+        return None
+    body = row["message"]
+    event = Event.model_validate(body.get("event") if isinstance(body, dict) else None)
+    return await enqueue(tx, event), event

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-VAULT_URL_SECRET = "aigym_functions_url"
+VAULT_URL_SECRET = "aigym_functions_url"  # noqa: S105 - a Vault entry name, not a secret
 """Vault secret holding the project's functions base URL, e.g. https://<ref>.supabase.co."""
-VAULT_KEY_SECRET = "aigym_secret_key"
+VAULT_KEY_SECRET = "aigym_secret_key"  # noqa: S105 - a Vault entry name, not a secret
 """Vault secret holding the project's secret key, sent as the bearer token."""
 JOB_PREFIX = "aigym-"
 
@@ -71,6 +71,8 @@ def render_pg_cron_sql(schedules: Iterable[Schedule]) -> str:
         )
         if s.method != "POST":
             raise ValueError(f"schedule {s.name}: only POST is supported by the generated jobs")
-        lines.append(f"  perform cron.schedule({_literal(s.job_name)}, {_literal(s.cron)}, {_literal(command)});")
+        lines.append(
+            f"  perform cron.schedule({_literal(s.job_name)}, {_literal(s.cron)}, {_literal(command)});"
+        )
     lines += ["end", "$do$;", ""]
     return "\n".join(lines)

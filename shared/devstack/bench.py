@@ -1,0 +1,707 @@
+"""Benchmark every function against a bare functions-framework hello-world measured in the same run.
+
+For the hello-world and for each function's bundle (built into a temporary folder, exactly as deployed):
+  import time    the function's main.py imported in a fresh interpreter (median of --runs);
+  cold start     wall time from spawning `functions-framework --target handler --asgi --source
+                 <bundle>/main.py` to the first 200 (polled every 5 ms; median of --runs, after one
+                 discarded start that fills the page cache and the bytecode cache);
+  import cost    one more start under PYTHONPROFILEIMPORTTIME, summed by top-level package (self time),
+                 so what a function adds over the hello-world can be named;
+and for the hello-world, health/live and GET /me, warm throughput and p50/p99 latency under concurrent
+load (wrk when installed, else an asyncio + httpx load generator in its own process), each target in its
+own functions-framework process. `me` runs against the local stack (embedded Postgres, migrated and
+seeded) with a local token for a seeded user; its first 200 is an authenticated GET /me.
+
+    scripts/bench [--runs 5] [--duration 3] [--concurrency 32] [--functions health,me] [--loadgen wrk]
+
+Prints ratios and a table; writes bench-results/bench-<UTC timestamp>.json. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+RESULTS_DIR = ROOT / "bench-results"
+HELLO = "hello"
+HELLO_SOURCE = 'async def handler(request):\n    return "ok"\n'
+BENCH_USER = "a0000000-0000-4000-8000-000000000011"
+BENCH_EMAIL = "admin@acme.example.com"
+LOAD_TARGETS = (HELLO, "health", "me")
+PROBE_PATHS = {"health": "/live", "me": "/"}
+"""The route whose first 200 ends a cold start (relative to the function); others: a parameterless GET."""
+COLD_START_TARGET = 1.5
+THROUGHPUT_TARGET = 0.30
+POLL_INTERVAL_S = 0.005
+START_TIMEOUT_S = 30.0
+HEADERS_ENV = "AIGYM_BENCH_HEADERS"
+
+_IMPORT_PROBE = """
+import importlib.util, json, os, sys, time
+source = sys.argv[1]
+folder = os.path.dirname(source)
+sys.path.append(folder)  # as functions-framework does
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("main", source, submodule_search_locations=[folder])
+module = importlib.util.module_from_spec(spec)
+sys.modules["main"] = module
+spec.loader.exec_module(module)
+elapsed = time.perf_counter() - started
+sys.stdout.write(json.dumps({"ms": elapsed * 1000, "modules": len(sys.modules)}))
+"""
+_IMPORTTIME = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)\s*$")
+_WRK_DURATION = re.compile(r"^([\d.]+)(us|ms|s|m)$")
+_SERVER_TIMING_DB = re.compile(r'db;dur=([\d.]+);desc="(\d+) round trips"')
+
+
+class BenchError(RuntimeError):
+    """A target could not be measured (did not start, never answered 200, load tool failed)."""
+
+
+@dataclass(slots=True)
+class Target:
+    """One thing to measure: the hello-world or a function's bundle, and the request that proves it is up."""
+
+    name: str
+    source: Path
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Sample:
+    """The runs of one measurement and their median (milliseconds)."""
+
+    runs: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "median_ms": round(self.median, 2),
+            "min_ms": round(min(self.runs), 2),
+            "max_ms": round(max(self.runs), 2),
+            "runs_ms": [round(r, 2) for r in self.runs],
+        }
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """Warm throughput and latency of one target under concurrent load."""
+
+    tool: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+    server_timing: str | None = None
+    db_round_trips: int | None = None
+    db_ms: float | None = None
+
+
+# --- processes -----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def child_env(base: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """The environment of a served function: the stack's settings, and no repository on PYTHONPATH."""
+    env = {
+        k: v for k, v in base.items() if k not in {"PYTHONPATH", "PYTHONSTARTUP", "PYTHONPROFILEIMPORTTIME"}
+    }
+    env.update(extra)
+    return env
+
+
+def _server_argv(target: Target, port: int) -> list[str]:
+    return [
+        str(BIN / "functions-framework"),
+        "--target",
+        "handler",
+        "--asgi",
+        "--source",
+        str(target.source),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server and its gunicorn worker: they share the process group started for it."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(process.pid, signal.SIGINT)  # gunicorn: quick shutdown
+            process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def _raw_request(target: Target, port: int) -> bytes:
+    lines = [f"GET {target.path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in target.headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _status_once(port: int, request: bytes, timeout_s: float) -> int | None:
+    """The status code of one request over a fresh connection, or None while nothing answers."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+            sock.sendall(request)
+            head = b""
+            while b"\r\n" not in head:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+    except OSError:
+        return None
+    parts = head.split(b" ", 2)
+    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+
+
+@contextlib.contextmanager
+def served(
+    target: Target, env: Mapping[str, str], log_dir: Path, **extra_env: str
+) -> Iterator[tuple[int, float]]:
+    """Start the target's server; yield its port and the milliseconds from spawn to the first 200."""
+    port = free_port()
+    request = _raw_request(target, port)
+    log_path = log_dir / f"{target.name}-{port}.log"
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            _server_argv(target, port),
+            cwd=target.source.parent,
+            env=child_env(env, **extra_env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            last: int | None = None
+            deadline = started + START_TIMEOUT_S
+            while True:
+                last = _status_once(port, request, timeout_s=START_TIMEOUT_S)
+                if last == 200:
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    break
+                if process.poll() is not None or time.perf_counter() > deadline:
+                    tail = log_path.read_text(errors="replace")[-2000:]
+                    raise BenchError(f"{target.name}: no 200 on {target.path} (last status {last}).\n{tail}")
+                time.sleep(POLL_INTERVAL_S)
+            yield port, elapsed_ms
+        finally:
+            _stop(process)
+
+
+# --- measurements ----------------------------------------------------------------------------------------
+
+
+def import_ms(target: Target, env: Mapping[str, str]) -> float:
+    """Milliseconds to import the target's main.py in a fresh interpreter (bundle folder on sys.path)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, str(target.source)],
+        cwd=target.source.parent,
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"{target.name}: import failed\n{result.stderr[-2000:]}")
+    return float(json.loads(result.stdout)["ms"])
+
+
+def group_of(module: str) -> str:
+    """The package an imported module is charged to: its top-level name, 'stdlib', or 'main'."""
+    top = module.split(".", 1)[0]
+    if top in sys.stdlib_module_names or top in {"_distutils_hack", "site", "sitecustomize"}:
+        return "stdlib"
+    return top.lstrip("_") or top
+
+
+def parse_importtime(text: str) -> dict[str, float]:
+    """Self time (ms) per package from `-X importtime` output; the modules are counted once each."""
+    groups: dict[str, float] = {}
+    for line in text.splitlines():
+        match = _IMPORTTIME.match(line)
+        if match is None:
+            continue
+        module = match.group(4)
+        groups[group_of(module)] = groups.get(group_of(module), 0.0) + int(match.group(1)) / 1000
+    return groups
+
+
+def import_profile(target: Target, env: Mapping[str, str], log_dir: Path) -> dict[str, float]:
+    """Import self time per package of one real start (server, worker, first request), in ms."""
+    with served(target, env, log_dir, PYTHONPROFILEIMPORTTIME="1") as (port, _):
+        pass
+    return parse_importtime((log_dir / f"{target.name}-{port}.log").read_text(errors="replace"))
+
+
+def _duration_ms(text: str) -> float:
+    match = _WRK_DURATION.match(text.strip())
+    if match is None:
+        raise BenchError(f"cannot read wrk duration {text!r}")
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(output: str) -> LoadResult:
+    """Read wrk --latency output."""
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    done = re.search(r"^\s+(\d+) requests in ([\d.]+)(ms|s|m),", output, re.M)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    if not (done and rps and "50" in percentiles and "99" in percentiles):
+        raise BenchError(f"cannot read wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return LoadResult(
+        tool="wrk",
+        requests=int(done.group(1)),
+        seconds=_duration_ms(done.group(2) + done.group(3)) / 1000,
+        rps=float(rps.group(1)),
+        p50_ms=_duration_ms(percentiles["50"]),
+        p99_ms=_duration_ms(percentiles["99"]),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        errors=sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+    )
+
+
+def run_load(
+    url: str, headers: Mapping[str, str], duration_s: float, concurrency: int, tool: str, threads: int
+) -> LoadResult:
+    """Drive `url` with `concurrency` keep-alive connections for `duration_s` from a separate process."""
+    if tool == "wrk":
+        argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(duration_s))}s", "--latency"]
+        for name, value in headers.items():
+            argv += ["-H", f"{name}: {value}"]
+        result = subprocess.run(
+            [*argv, url], capture_output=True, text=True, timeout=duration_s + 60, check=False
+        )
+        if result.returncode != 0:
+            raise BenchError(f"wrk failed:\n{result.stderr}")
+        return parse_wrk(result.stdout)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), HEADERS_ENV: json.dumps(dict(headers))}
+    argv = [sys.executable, "-m", "shared.devstack.bench", "loadgen", url]
+    argv += ["--duration", str(duration_s), "--concurrency", str(concurrency)]
+    result = subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=duration_s + 60, check=False
+    )
+    if result.returncode != 0:
+        raise BenchError(f"load generator failed:\n{result.stderr[-2000:]}")
+    return LoadResult(**json.loads(result.stdout))
+
+
+def read_server_timing(url: str, headers: Mapping[str, str]) -> tuple[str | None, int | None, float | None]:
+    """The Server-Timing header of one request, and the database round trips and time it names."""
+    import httpx
+
+    response = httpx.get(url, headers=dict(headers), timeout=10)
+    value = response.headers.get("server-timing")
+    match = _SERVER_TIMING_DB.search(value or "")
+    if match is None:
+        return value, None, None
+    return value, int(match.group(2)), float(match.group(1))
+
+
+async def _python_load(
+    url: str, headers: Mapping[str, str], duration_s: float, concurrency: int
+) -> LoadResult:
+    import httpx
+
+    latencies: list[float] = []
+    counts = {"non_2xx": 0, "errors": 0}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10.0, headers=dict(headers)) as client:
+        deadline = time.perf_counter() + duration_s
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    response = await client.get(url)
+                except httpx.HTTPError:
+                    counts["errors"] += 1
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                if not 200 <= response.status_code < 400:
+                    counts["non_2xx"] += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - began
+    ordered = sorted(latencies) or [0.0]
+    return LoadResult(
+        tool="python-httpx",
+        requests=len(latencies),
+        seconds=round(seconds, 3),
+        rps=round(len(latencies) / seconds, 1),
+        p50_ms=round(ordered[int(0.50 * (len(ordered) - 1))], 3),
+        p99_ms=round(ordered[int(0.99 * (len(ordered) - 1))], 3),
+        non_2xx=counts["non_2xx"],
+        errors=counts["errors"],
+    )
+
+
+def loadgen_main(argv: list[str]) -> int:
+    """`bench loadgen URL`: the Python load generator, run in its own process; prints JSON."""
+    parser = argparse.ArgumentParser(prog="bench loadgen")
+    parser.add_argument("url")
+    parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args(argv)
+    headers: dict[str, str] = json.loads(os.environ.get(HEADERS_ENV, "{}"))
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    result = asyncio.run(_python_load(args.url, headers, args.duration, args.concurrency))
+    sys.stdout.write(json.dumps(asdict(result)))
+    return 0
+
+
+# --- targets ---------------------------------------------------------------------------------------------
+
+
+def probe_route(name: str) -> tuple[str, str]:
+    """(path relative to the function, auth) of the request that shows function `name` is up."""
+    from shared.devstack.functions import load
+
+    module = load(name)
+    fn = getattr(module, "fn", None) or getattr(module.handler, "__self__", None)
+    routes = [r for r in getattr(fn, "routes", []) if r.method == "GET" and "{" not in r.template]
+    wanted = PROBE_PATHS.get(name)
+    for route in routes:
+        if route.template == wanted:
+            return route.template, route.auth
+    routes.sort(key=lambda r: r.auth != "public")
+    if not routes:
+        raise BenchError(f"{name} has no GET route without parameters to probe")
+    return routes[0].template, routes[0].auth
+
+
+def build_targets(names: list[str], work: Path, env: Mapping[str, str]) -> list[Target]:
+    """The hello-world and one bundle per function, in `work`."""
+    from shared.devstack.bundle import build
+    from shared.devstack.tokens import local_token
+
+    hello_dir = work / HELLO
+    hello_dir.mkdir()
+    (hello_dir / "main.py").write_text(HELLO_SOURCE)
+    targets = [Target(HELLO, hello_dir / "main.py", "/")]
+    issuer = env.get("SUPABASE_JWT_ISSUER") or f"{env['SUPABASE_URL'].rstrip('/')}/auth/v1"
+    token = local_token(BENCH_USER, BENCH_EMAIL, issuer=issuer, secret=env["SUPABASE_JWT_SECRET"], ttl_s=3600)
+    for name in names:
+        bundle = build(name, work / name)
+        template, auth = probe_route(name)
+        headers = {}
+        if auth == "user":
+            headers["Authorization"] = f"Bearer {token}"
+        elif auth == "service":
+            headers["Authorization"] = f"Bearer {env['SUPABASE_SECRET_KEY']}"
+        path = f"/{name}" + ("" if template == "/" else template)
+        targets.append(Target(name, bundle / "main.py", path, headers))
+    return targets
+
+
+def server_description() -> dict[str, str]:
+    """What `functions-framework --asgi` serves with here (see functions_framework/_http/__init__.py)."""
+    has = {
+        m: importlib.util.find_spec(m) is not None
+        for m in ("gunicorn", "uvicorn_worker", "uvloop", "httptools")
+    }
+    runner = (
+        "gunicorn + uvicorn_worker.UvicornWorker (1 worker)"
+        if has["gunicorn"] and has["uvicorn_worker"]
+        else "uvicorn.run"
+    )
+    return {
+        "functions_framework": importlib.metadata.version("functions-framework"),
+        "runner": runner,
+        "loop": "uvloop" if has["uvloop"] else "asyncio",
+        "http": "httptools" if has["httptools"] else "h11",
+    }
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything one run measured."""
+
+    started: str
+    machine: dict[str, Any]
+    server: dict[str, str]
+    settings: dict[str, Any]
+    imports: dict[str, Sample] = field(default_factory=dict)
+    cold: dict[str, Sample] = field(default_factory=dict)
+    import_groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    load: dict[str, LoadResult] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def ratios(self) -> dict[str, Any]:
+        hello_cold = self.cold[HELLO].median
+        ratios: dict[str, Any] = {
+            "cold_start_vs_hello": {
+                n: round(s.median / hello_cold, 2) for n, s in self.cold.items() if n != HELLO
+            },
+            "cold_start_target": COLD_START_TARGET,
+        }
+        hello_load = self.load.get(HELLO)
+        if hello_load is not None and hello_load.rps > 0:
+            ratios["throughput_vs_hello"] = {
+                n: round(r.rps / hello_load.rps, 3) for n, r in self.load.items() if n != HELLO
+            }
+            ratios["throughput_target"] = THROUGHPUT_TARGET
+        me = self.load.get("me")
+        if me is not None:
+            ratios["me_db_round_trips"] = me.db_round_trips
+        return ratios
+
+    def added_imports(self, name: str, top: int = 8) -> list[tuple[str, float]]:
+        """The packages whose import self time `name` adds over the hello-world, largest first."""
+        base = self.import_groups.get(HELLO, {})
+        added = [(g, ms - base.get(g, 0.0)) for g, ms in self.import_groups.get(name, {}).items()]
+        return sorted((a for a in added if a[1] >= 1.0), key=lambda a: -a[1])[:top]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "started": self.started,
+            "machine": self.machine,
+            "server": self.server,
+            "settings": self.settings,
+            "ratios": self.ratios(),
+            "targets": {
+                name: {
+                    "path": self.paths.get(name),
+                    "import": self.imports[name].as_dict() if name in self.imports else None,
+                    "cold_start": self.cold[name].as_dict() if name in self.cold else None,
+                    "import_self_ms_by_package": {
+                        g: round(ms, 2)
+                        for g, ms in sorted(self.import_groups.get(name, {}).items(), key=lambda i: -i[1])
+                    },
+                    "added_over_hello_ms": {g: round(ms, 2) for g, ms in self.added_imports(name, top=100)},
+                    "load": asdict(self.load[name]) if name in self.load else None,
+                }
+                for name in self.cold
+            },
+        }
+
+
+def measure(
+    targets: list[Target], env: Mapping[str, str], report: Report, args: argparse.Namespace, work: Path
+) -> None:
+    """Import times and cold starts (round-robin over targets, so drift hits all alike), then load."""
+    logs = work / "logs"
+    logs.mkdir()
+    for target in targets:
+        report.paths[target.name] = target.path
+        with served(target, env, logs):  # discarded: page cache, bytecode cache, first-connection costs
+            pass
+    imports: dict[str, list[float]] = {t.name: [] for t in targets}
+    colds: dict[str, list[float]] = {t.name: [] for t in targets}
+    for _ in range(args.runs):
+        for target in targets:
+            imports[target.name].append(import_ms(target, env))
+            with served(target, env, logs) as (_port, elapsed_ms):
+                colds[target.name].append(elapsed_ms)
+    for target in targets:
+        report.imports[target.name] = Sample(imports[target.name])
+        report.cold[target.name] = Sample(colds[target.name])
+        report.import_groups[target.name] = import_profile(target, env, logs)
+    if args.no_load:
+        return
+    for target in targets:
+        if target.name not in LOAD_TARGETS:
+            continue
+        with served(target, env, logs) as (port, _):
+            url = f"http://127.0.0.1:{port}{target.path}"
+            run_load(url, target.headers, 1.0, args.concurrency, args.loadgen, args.threads)  # warm-up
+            result = run_load(
+                url, target.headers, args.duration, args.concurrency, args.loadgen, args.threads
+            )
+            result.server_timing, result.db_round_trips, result.db_ms = read_server_timing(
+                url, target.headers
+            )
+        report.load[target.name] = result
+
+
+def _fmt_ratio(value: float | None, target: float, *, at_most: bool) -> str:
+    if value is None:
+        return "n/a"
+    ok = value <= target if at_most else value >= target
+    return (
+        f"{value:.2f}x {'ok' if ok else 'MISSED'}" if at_most else f"{value:.0%} {'ok' if ok else 'MISSED'}"
+    )
+
+
+def render(report: Report) -> str:
+    """The human-readable summary: ratios first, then the figures behind them."""
+    ratios = report.ratios()
+    server = report.server
+    lines = [
+        f"AI GYM bench {report.started} — {report.machine['cpus']} CPUs, Python {report.machine['python']}, "
+        f"load average {report.machine['loadavg_before']}",
+        f"server: functions-framework {server['functions_framework']} --asgi → {server['runner']}, "
+        f"{server['loop']} + {server['http']}",
+        f"load: {report.settings['loadgen']}, {report.settings['concurrency']} connections, "
+        f"{report.settings['duration_s']} s per target, loopback",
+        "",
+        f"cold start vs hello-world (target ≤ {COLD_START_TARGET}x):",
+    ]
+    for name, ratio in ratios["cold_start_vs_hello"].items():
+        lines.append(f"  {name:<10} {_fmt_ratio(ratio, COLD_START_TARGET, at_most=True)}")
+    if "throughput_vs_hello" in ratios:
+        lines.append(f"warm throughput vs hello-world (target for me ≥ {THROUGHPUT_TARGET:.0%}):")
+        for name, ratio in ratios["throughput_vs_hello"].items():
+            lines.append(f"  {name:<10} {_fmt_ratio(ratio, THROUGHPUT_TARGET, at_most=False)}")
+    me = report.load.get("me")
+    if me is not None:
+        lines.append(
+            f"me: {me.db_round_trips} database round trips per request ({me.db_ms} ms; {me.server_timing})"
+        )
+    lines += [
+        "",
+        f"{'target':<10} {'import ms':>10} {'cold start ms':>14} {'(min-max)':>15} {'req/s':>9} "
+        f"{'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}",
+    ]
+    for name, cold in report.cold.items():
+        load = report.load.get(name)
+        load_cols = (
+            f"{load.rps:>9.0f} {load.p50_ms:>8.2f} {load.p99_ms:>8.2f} {load.non_2xx + load.errors:>8}"
+            if load
+            else f"{'':>9} {'':>8} {'':>8} {'':>8}"
+        )
+        spread = f"{min(cold.runs):.0f}-{max(cold.runs):.0f}"
+        lines.append(
+            f"{name:<10} {report.imports[name].median:>10.1f} {cold.median:>14.1f} {spread:>15} {load_cols}"
+        )
+    lines += ["", "import self time a function adds over the hello-world (one profiled start each):"]
+    for name in report.cold:
+        if name == HELLO:
+            total = sum(report.import_groups.get(HELLO, {}).values())
+            lines.append(f"  {HELLO:<10} {total:.0f} ms of imports in all (server, worker, handler)")
+            continue
+        added = report.added_imports(name)
+        text = ", ".join(f"{g} {ms:.0f}" for g, ms in added) or "nothing measurable"
+        lines.append(
+            f"  {name:<10} +{sum(ms for _, ms in report.added_imports(name, top=100)):.0f} ms: {text}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the targets, start the local stack, measure, print and save."""
+    from shared.devstack.functions import discover
+    from shared.devstack.stack import DEFAULT_PORT, running_stack
+
+    names = list(discover())
+    if args.functions:
+        wanted = [n.strip() for n in args.functions.split(",") if n.strip()]
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            print(f"bench: unknown functions: {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        names = wanted
+    if args.loadgen == "auto":
+        args.loadgen = "wrk" if shutil.which("wrk") else "python"
+    elif args.loadgen == "wrk" and not shutil.which("wrk"):
+        print("bench: wrk is not installed (apt-get install wrk), use --loadgen python", file=sys.stderr)
+        return 2
+    started = datetime.now(UTC)
+    report = Report(
+        started=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        machine={
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+        },
+        server=server_description(),
+        settings={
+            "runs": args.runs,
+            "duration_s": args.duration,
+            "concurrency": args.concurrency,
+            "loadgen": f"wrk -t{args.threads}" if args.loadgen == "wrk" else "python-httpx",
+        },
+    )
+    with tempfile.TemporaryDirectory(prefix="aigym-bench-") as tmp, running_stack(DEFAULT_PORT) as _stack:
+        work = Path(tmp)
+        # Generous limits: the benchmark measures the rate-limit upsert, not refusals.
+        env = {**os.environ, "RATE_LIMIT_GENERAL": "1000000000/60", "RATE_LIMIT_ADMIN": "1000000000/60"}
+        targets = build_targets(names, work, env)
+        measure(targets, env, report, args, work)
+    report.machine["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(render(report))
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / f"bench-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    print(f"\nwrote {out.relative_to(ROOT)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`bench [options]`, or `bench loadgen URL` (the Python load generator, used internally)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["loadgen"]:
+        return loadgen_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=5, help="starts and imports per target (median)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per target")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent connections under load")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--functions", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--no-load", action="store_true", help="skip the throughput part")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

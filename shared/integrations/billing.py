@@ -1,0 +1,221 @@
+"""Stripe subscription events → a community's plan, seats and status.
+
+The webhook route validates the event, maps the subscription to a `SubscriptionChange` and enqueues
+`billing.subscription_changed`; the event handler upserts `public.community_subscriptions`. Stripe
+does not deliver events in order, so the row remembers the `created` time of the event it reflects
+and an older event arriving later changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.platform import logging as log
+from shared.platform.db import Tx
+from shared.platform.errors import ValidationFailedError
+from shared.platform.events import Event, enqueue
+from shared.platform.validation import field_errors
+
+PROVIDER = "stripe"
+EVENT_NAME = "billing.subscription_changed"
+SUBSCRIPTION_EVENTS = frozenset(
+    {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
+)
+ENDED_STATUSES = ("canceled", "incomplete_expired")
+_STRIPE_ID = r"^[A-Za-z0-9_]{1,255}$"
+
+
+class _Lenient(BaseModel):
+    """Provider objects: fields Stripe adds in later API versions are ignored, not refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class StripeEnvelope(_Lenient):
+    """The part of every Stripe event this endpoint reads first."""
+
+    id: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=1, max_length=255)
+    created: int | None = None
+
+
+class StripePrice(_Lenient):
+    """A subscription item's price: its id and the lookup key we name plans by."""
+
+    id: str = Field(min_length=1, max_length=255)
+    lookup_key: str | None = Field(default=None, max_length=255)
+
+
+class StripeSubscriptionItem(_Lenient):
+    """One item of a subscription (API 2025-03-31 and later carry the period on the item)."""
+
+    price: StripePrice
+    quantity: int | None = Field(default=None, ge=0)
+    current_period_end: int | None = None
+
+
+class StripeItems(_Lenient):
+    """The subscription's item list."""
+
+    data: list[StripeSubscriptionItem] = Field(min_length=1)
+
+
+class StripeCustomer(_Lenient):
+    """An expanded customer object; only its id matters."""
+
+    id: str = Field(min_length=1, max_length=255)
+
+
+class StripeSubscription(_Lenient):
+    """The subscription object of a `customer.subscription.*` event."""
+
+    id: str = Field(pattern=_STRIPE_ID)
+    customer: str | StripeCustomer
+    status: str = Field(pattern=r"^[a-z_]{1,40}$")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    items: StripeItems
+    current_period_end: int | None = None
+
+
+class StripeSubscriptionData(_Lenient):
+    """`data` of a subscription event."""
+
+    object: StripeSubscription
+
+
+class StripeSubscriptionEvent(_Lenient):
+    """A `customer.subscription.created|updated|deleted` event."""
+
+    id: str = Field(min_length=1, max_length=255)
+    type: Literal[
+        "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"
+    ]
+    created: int = Field(gt=0)
+    data: StripeSubscriptionData
+
+
+class SubscriptionChange(BaseModel):
+    """The payload of `billing.subscription_changed`: the community's subscription as of one Stripe event."""
+
+    community_id: UUID
+    provider: Literal["stripe"] = "stripe"
+    provider_event_id: str
+    provider_event_type: str
+    provider_event_created: int
+    customer_id: str
+    subscription_id: str
+    plan: str
+    seats: int
+    status: str
+    current_period_end: int | None
+
+
+def _validated(model: type[StripeSubscriptionEvent] | type[StripeEnvelope], payload: Any) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise ValidationFailedError(field_errors(exc, "body")) from None
+
+
+def subscription_change(event: StripeSubscriptionEvent, community_id: UUID) -> SubscriptionChange:
+    """Map a Stripe subscription event to the community's plan, seats, status and period end."""
+    subscription = event.data.object
+    item = subscription.items.data[0]  # our plans are single-price subscriptions
+    customer = subscription.customer if isinstance(subscription.customer, str) else subscription.customer.id
+    period_end = subscription.current_period_end
+    if period_end is None:
+        period_end = max((i.current_period_end for i in subscription.items.data if i.current_period_end), default=None)
+    deleted = event.type == "customer.subscription.deleted"
+    return SubscriptionChange(
+        community_id=community_id,
+        provider_event_id=event.id,
+        provider_event_type=event.type,
+        provider_event_created=event.created,
+        customer_id=customer,
+        subscription_id=subscription.id,
+        plan=item.price.lookup_key or item.price.id,
+        seats=item.quantity if item.quantity is not None else 0,
+        status="canceled" if deleted else subscription.status,
+        current_period_end=period_end,
+    )
+
+
+def _community_id(metadata: dict[str, Any]) -> UUID | None:
+    raw = metadata.get("community_id")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
+
+
+async def accept_stripe_event(tx: Tx, event_id: str, payload: Any) -> dict[str, str]:
+    """Enqueue `billing.subscription_changed` for a subscription event; acknowledge every other type."""
+    envelope: StripeEnvelope = _validated(StripeEnvelope, payload)
+    if envelope.type not in SUBSCRIPTION_EVENTS:
+        log.info("stripe event ignored", stripe_event_type=envelope.type, stripe_event_id=event_id)
+        return {"status": "ignored"}
+    event: StripeSubscriptionEvent = _validated(StripeSubscriptionEvent, payload)
+    community_id = _community_id(event.data.object.metadata)
+    if community_id is None:
+        # Retrying cannot fix a subscription created without our metadata: acknowledge and say so.
+        log.warning(
+            "stripe subscription without a community_id in its metadata",
+            stripe_event_id=event_id,
+            subscription_id=event.data.object.id,
+        )
+        return {"status": "ignored"}
+    change = subscription_change(event, community_id)
+    await enqueue(tx, Event(name=EVENT_NAME, payload=change.model_dump(mode="json")))
+    log.bind(community_id=str(community_id))
+    return {"status": "accepted"}
+
+
+APPLY_CHANGE_SQL = """
+insert into public.community_subscriptions as s
+  (community_id, provider, customer_id, subscription_id, plan, seats, status, current_period_end,
+   provider_event_id, provider_event_created)
+select c.id, %(provider)s, %(customer_id)s, %(subscription_id)s, %(plan)s, %(seats)s, %(status)s,
+       %(current_period_end)s, %(provider_event_id)s, %(provider_event_created)s
+from public.communities c
+where c.id = %(community_id)s
+on conflict (community_id) do update
+   set provider = excluded.provider, customer_id = excluded.customer_id,
+       subscription_id = excluded.subscription_id, plan = excluded.plan, seats = excluded.seats,
+       status = excluded.status, current_period_end = excluded.current_period_end,
+       provider_event_id = excluded.provider_event_id, provider_event_created = excluded.provider_event_created
+ where s.provider_event_created <= excluded.provider_event_created
+   and (s.subscription_id = excluded.subscription_id or excluded.status <> all (%(ended)s))
+returning 1
+"""
+"""Upsert unless the stored row reflects a newer event, or the event ends a subscription the community
+has already replaced (a late `deleted` of the old subscription must not cancel the new one)."""
+
+
+def _timestamp(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+async def apply_subscription_change(tx: Tx, event: Event) -> None:
+    """Upsert the community's subscription row from a `billing.subscription_changed` event."""
+    change = SubscriptionChange.model_validate(event.payload)
+    applied = await tx.fetch_one(
+        APPLY_CHANGE_SQL,
+        {
+            **change.model_dump(),
+            "current_period_end": _timestamp(change.current_period_end),
+            "provider_event_created": _timestamp(change.provider_event_created),
+            "ended": list(ENDED_STATUSES),
+        },
+    )
+    if applied is None:
+        log.info(
+            "subscription change not applied: unknown community, or older than the stored state",
+            community_id=str(change.community_id),
+            stripe_event_id=change.provider_event_id,
+        )

@@ -1,0 +1,95 @@
+"""The video provider's "transcript ready" callback: validate, enqueue, and later store the transcript.
+
+Content items do not exist yet, so a transcript is stored under the provider's own video id in
+`app.video_transcripts`; the content context will pick it up by (platform, provider video id) when a
+video item names that id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.platform import logging as log
+from shared.platform.db import Tx
+from shared.platform.errors import ValidationFailedError
+from shared.platform.events import Event, enqueue
+from shared.platform.validation import field_errors
+
+PROVIDER = "video"
+EVENT_NAME = "video.transcript_ready"
+MAX_TRANSCRIPT_CHARS = 1_000_000
+
+
+class TranscriptData(BaseModel):
+    """The transcript of one video on one platform."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    video_id: str = Field(min_length=1, max_length=255)
+    platform: Literal["youtube", "vimeo", "other"]
+    transcript: str = Field(max_length=MAX_TRANSCRIPT_CHARS)
+    language: str = Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$", max_length=35)
+
+
+class TranscriptReady(BaseModel):
+    """The provider's webhook body (fields it adds later are ignored, not refused)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["transcript.ready"]
+    data: TranscriptData
+
+
+def parse(payload: Any) -> TranscriptReady:
+    """The validated callback, or a 422 naming every failing field."""
+    try:
+        return TranscriptReady.model_validate(payload)
+    except ValidationError as exc:
+        raise ValidationFailedError(field_errors(exc, "body")) from None
+
+
+async def accept_transcript(tx: Tx, webhook_id: str, payload: Any) -> Event:
+    """Validate the callback and enqueue `video.transcript_ready` in the webhook's transaction."""
+    body = parse(payload)
+    event = Event(
+        name=EVENT_NAME,
+        payload={
+            "webhook_id": webhook_id,
+            "platform": body.data.platform,
+            "video_id": body.data.video_id,
+            "language": body.data.language,
+            "transcript": body.data.transcript,
+        },
+    )
+    await enqueue(tx, event)
+    log.info("transcript accepted", platform=body.data.platform, video_id=body.data.video_id)
+    return event
+
+
+UPSERT_TRANSCRIPT_SQL = """
+insert into app.video_transcripts (platform, provider_video_id, language, transcript, received_at)
+values (%(platform)s, %(video_id)s, %(language)s, %(transcript)s, %(received_at)s)
+on conflict (platform, provider_video_id) do update
+   set language = excluded.language, transcript = excluded.transcript, received_at = excluded.received_at
+ where app.video_transcripts.received_at <= excluded.received_at
+"""
+"""Newest callback wins: a redelivered older event never replaces a transcript received after it."""
+
+
+async def store_transcript(tx: Tx, event: Event) -> None:
+    """Upsert the transcript an event carries, keyed by platform and provider video id."""
+    data = TranscriptData.model_validate(event.payload)
+    received_at: datetime = event.occurred_at
+    await tx.execute(
+        UPSERT_TRANSCRIPT_SQL,
+        {
+            "platform": data.platform,
+            "video_id": data.video_id,
+            "language": data.language,
+            "transcript": data.transcript,
+            "received_at": received_at,
+        },
+    )

@@ -1,0 +1,72 @@
+"""The append-only audit log: every administrative action, written in the transaction that does it.
+
+The actor is never passed in: `app.write_audit` takes it from the verified claims of the transaction
+(`auth.uid()`), or records a service actor. Request id, address and user agent come from the request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from shared.platform.db import Tx
+
+if TYPE_CHECKING:
+    from shared.platform.http import Context
+
+_WRITE_SQL = "select app.write_audit(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s)"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """Where an action came from."""
+
+    request_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def meta_of(ctx: Context) -> RequestMeta:
+    """The request metadata the audit log keeps."""
+    from shared.platform.http import client_ip
+
+    return RequestMeta(
+        request_id=ctx.request_id,
+        ip=client_ip(ctx.request, ctx.settings.trusted_proxy_hops),
+        user_agent=ctx.request.headers.get("user-agent"),
+    )
+
+
+def _json(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, default=str, separators=(",", ":"))
+
+
+async def record(
+    tx: Tx,
+    meta: RequestMeta,
+    action: str,
+    *,
+    target_type: str,
+    target_id: UUID | str | None,
+    community_id: UUID | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one audit entry inside `tx` (so it commits or rolls back with the action)."""
+    await tx.execute(
+        _WRITE_SQL,
+        (
+            action,
+            target_type,
+            None if target_id is None else str(target_id),
+            community_id,
+            _json(before),
+            _json(after),
+            meta.request_id,
+            meta.ip,
+            meta.user_agent,
+        ),
+    )
