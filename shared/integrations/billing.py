@@ -9,7 +9,7 @@ and an older event arriving later changes nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +27,7 @@ SUBSCRIPTION_EVENTS = frozenset(
 )
 ENDED_STATUSES = ("canceled", "incomplete_expired")
 _STRIPE_ID = r"^[A-Za-z0-9_]{1,255}$"
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Lenient(BaseModel):
@@ -114,7 +115,8 @@ class SubscriptionChange(BaseModel):
     current_period_end: int | None
 
 
-def _validated(model: type[StripeSubscriptionEvent] | type[StripeEnvelope], payload: Any) -> Any:
+def _validated(model: type[M], payload: Any) -> M:
+    """The payload as `model`, or a 422 naming every failing field."""
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -156,11 +158,11 @@ def _community_id(metadata: dict[str, Any]) -> UUID | None:
 
 async def accept_stripe_event(tx: Tx, event_id: str, payload: Any) -> dict[str, str]:
     """Enqueue `billing.subscription_changed` for a subscription event; acknowledge every other type."""
-    envelope: StripeEnvelope = _validated(StripeEnvelope, payload)
+    envelope = _validated(StripeEnvelope, payload)
     if envelope.type not in SUBSCRIPTION_EVENTS:
         log.info("stripe event ignored", stripe_event_type=envelope.type, stripe_event_id=event_id)
         return {"status": "ignored"}
-    event: StripeSubscriptionEvent = _validated(StripeSubscriptionEvent, payload)
+    event = _validated(StripeSubscriptionEvent, payload)
     community_id = _community_id(event.data.object.metadata)
     if community_id is None:
         # Retrying cannot fix a subscription created without our metadata: acknowledge and say so.

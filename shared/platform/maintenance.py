@@ -1,0 +1,94 @@
+"""Nightly housekeeping: delete what has outlived its purpose, one purge per table, each on its own.
+
+A purge is one DELETE, so it commits or fails alone and one failing purge does not stop the others.
+Adding a purge is one more entry in PURGES (e.g. expired signup links:
+`Purge("signup_links", "public.signup_links", "expires_at < now()")`).
+
+Most purges run as service_role. `app.rate_limits` and `app.idempotency_keys` are written only by the
+database login role, in statements of their own ahead of a request's transaction, and no API role has
+privileges on them; their purges run the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.platform import logging as log
+from shared.platform.db import Statement, as_service, transaction
+from shared.platform.errors import ConfigError
+
+DEAD_LETTER_RETENTION_DAYS = 30
+APPLIED_EVENTS_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Purge:
+    """Delete the rows of `table` that match `condition` (SQL that may use the named retention parameters)."""
+
+    name: str
+    table: str
+    condition: str
+    as_login_role: bool = False
+
+
+PURGES: tuple[Purge, ...] = (
+    Purge("idempotency_keys", "app.idempotency_keys", "expires_at < now()", as_login_role=True),
+    Purge("rate_limits", "app.rate_limits", "window_start < now() - interval '1 day'", as_login_role=True),
+    Purge("dead_letters", "pgmq.q_events_dead", "enqueued_at < now() - make_interval(days => %(dead_days)s)"),
+    Purge("archived_events", "pgmq.a_events", "archived_at < now() - interval '30 days'"),
+    Purge("applied_events", "app.applied_events", "applied_at < now() - make_interval(days => %(applied_days)s)"),
+    Purge("webhook_events", "app.webhook_events", "received_at < now() - interval '90 days'"),
+)
+
+
+@dataclass(slots=True)
+class MaintenanceReport:
+    """Rows deleted per purge, and the purges that failed (logged with their error)."""
+
+    purged: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+
+def retention_params(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
+    """The retention parameters of the purges, from `DEAD_LETTER_RETENTION_DAYS` (default 30)."""
+    raw = environ.get("DEAD_LETTER_RETENTION_DAYS", "")
+    dead_days = int(raw) if raw.isdigit() else DEAD_LETTER_RETENTION_DAYS if not raw else 0
+    if dead_days < 1:
+        raise ConfigError("DEAD_LETTER_RETENTION_DAYS must be a whole number of days, at least 1")
+    # A retried dead letter keeps its event id: its handlers' applied records must outlive it.
+    return {"dead_days": dead_days, "applied_days": max(APPLIED_EVENTS_RETENTION_DAYS, dead_days)}
+
+
+def delete_statement(purge: Purge, params: Mapping[str, Any]) -> Statement:
+    """The purge as one statement that returns how many rows it deleted."""
+    sql = f"with gone as (delete from {purge.table} where {purge.condition} returning 1) select count(*) as n from gone"
+    return sql, dict(params)
+
+
+async def run_purge(purge: Purge, params: Mapping[str, Any]) -> int:
+    """Run one purge in a transaction of its own; the number of rows it deleted."""
+    statement = delete_statement(purge, params)
+    if purge.as_login_role:
+        # `before` statements run as the login role and commit on their own, ahead of the transaction.
+        async with transaction("service_role", before=[statement]) as (_, results):
+            return int(results[0][0]["n"])
+    async with as_service() as tx:
+        return int(await tx.fetch_val(*statement))
+
+
+async def run_all(purges: tuple[Purge, ...] = PURGES, params: Mapping[str, Any] | None = None) -> MaintenanceReport:
+    """Run every purge; a failing one is logged and reported, and the others still run."""
+    params = retention_params() if params is None else params
+    report = MaintenanceReport()
+    for purge in purges:
+        try:
+            report.purged[purge.name] = count = await run_purge(purge, params)
+        except Exception as exc:
+            log.error("purge failed", purge=purge.name, error=type(exc).__name__)
+            report.failed.append(purge.name)
+            continue
+        log.info("purged", purge=purge.name, rows=count)
+    return report
