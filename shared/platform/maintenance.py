@@ -54,10 +54,10 @@ class MaintenanceReport:
 
 def retention_params(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
     """The retention parameters of the purges, from `DEAD_LETTER_RETENTION_DAYS` (default 30)."""
-    raw = environ.get("DEAD_LETTER_RETENTION_DAYS", "")
-    dead_days = int(raw) if raw.isdigit() else DEAD_LETTER_RETENTION_DAYS if not raw else 0
-    if dead_days < 1:
+    raw = environ.get("DEAD_LETTER_RETENTION_DAYS") or str(DEAD_LETTER_RETENTION_DAYS)
+    if not raw.isdigit() or int(raw) < 1:
         raise ConfigError("DEAD_LETTER_RETENTION_DAYS must be a whole number of days, at least 1")
+    dead_days = int(raw)
     # A retried dead letter keeps its event id: its handlers' applied records must outlive it.
     return {"dead_days": dead_days, "applied_days": max(APPLIED_EVENTS_RETENTION_DAYS, dead_days)}
 
@@ -87,7 +87,7 @@ async def run_all(purges: tuple[Purge, ...] = PURGES, params: Mapping[str, Any] 
         try:
             report.purged[purge.name] = count = await run_purge(purge, params)
         except Exception as exc:
-            log.error("purge failed", purge=purge.name, error=type(exc).__name__)
+            log.error("purge failed", purge=purge.name, error=type(exc).__name__, detail=str(exc)[:500])
             report.failed.append(purge.name)
             continue
         log.info("purged", purge=purge.name, rows=count)

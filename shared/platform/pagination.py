@@ -1,4 +1,4 @@
-"""Keyset pagination: `limit` (1–100) and an opaque `cursor`; responses carry `next_cursor`.
+"""Keyset pagination: `limit` (1 to 100) and an opaque `cursor`; responses carry `next_cursor`.
 
 A cursor is the sort key of the last row served, base64url-encoded JSON. It is opaque to callers and
 validated on the way in (a malformed one is a 422 on `query.cursor`), never trusted as SQL.
