@@ -42,6 +42,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.devstack.functions import LocalGateway, discover
+    from shared.devstack.scheduler import with_scheduler
 
     port = int(os.environ.get("PORT", args.port))
     with running_stack(port) as stack:
@@ -58,7 +59,7 @@ def serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         uvicorn.run(
-            LocalGateway(names),
+            with_scheduler(LocalGateway(names), names),
             host=os.environ.get("HOST", "127.0.0.1"),
             port=port,
             loop="uvloop",

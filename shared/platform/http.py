@@ -41,7 +41,7 @@ from shared.platform.auth import (
     verify_service_key,
 )
 from shared.platform.config import Settings, get_settings
-from shared.platform.db import DbMetrics, Role, Statement, Tx, as_service, db_metrics, transaction
+from shared.platform.db import DbMetrics, Role, Statement, Tx, db_metrics, transaction
 from shared.platform.errors import (
     AccountDeactivatedError,
     AppError,
@@ -336,8 +336,11 @@ class Function:
         if route.webhook is not None and route.webhook.dedupe:
             within.append((_WEBHOOK_SEEN_SQL, (route.webhook.provider, kwargs["event_id"])))
         claims = token.claims if token is not None else None
+        owned: idempotency.Claim | None = None  # a key this request claimed and has not yet settled
         try:
             async with transaction(route.tx, claims, before=before, within=within) as (tx, results):
+                if claim is not None and results[len(before) - 1][0]["claimed"]:
+                    owned = claim
                 if route.rate_limit and limit:
                     decision = decide(results[0][0], limit[0], limit[1], route.rate_limit)
                     ctx.response_headers.update(decision.headers())
@@ -346,7 +349,6 @@ class Function:
                 if claim is not None:
                     replay = idempotency.outcome(claim, results[len(before) - 1][0])
                     if replay is not None:
-                        claim = None  # the stored response stands; nothing to release
                         return Response(replay.body, status_code=replay.status, headers=replay.headers)
                 if token is not None:
                     ctx.principal = principal_from_row(token, results[len(before)][0])
@@ -356,17 +358,18 @@ class Function:
                     return _render(route, Reply({"status": "duplicate"}), ctx)
                 ctx.tx = tx
                 response = _render(route, await route.endpoint(ctx, **kwargs), ctx)
-                if claim is not None:
+                if owned is not None:
                     params_ = idempotency.finish_params(
-                        claim, response.status_code, bytes(response.body), response.headers
+                        owned, response.status_code, bytes(response.body), response.headers
                     )
                     await tx.execute(idempotency.FINISH_SQL, params_)
-                    claim = None
+                    owned = None
                 return response
         finally:
-            if claim is not None:
+            if owned is not None:
                 # The request failed after claiming its key: free the key so the client may retry.
-                await _release_claim(claim)
+                # Only a key this request claimed: one held by a concurrent request is not ours to free.
+                await _release_claim(owned)
 
     async def _authenticate(self, route: Route, ctx: Context, raw: bytes) -> VerifiedToken | None:
         """Check the caller's credentials for this route (no database needed); the user's token if any."""
@@ -430,8 +433,11 @@ class Function:
 
 async def _release_claim(claim: idempotency.Claim) -> None:
     try:
-        async with as_service() as tx:
-            await tx.execute(idempotency.RELEASE_SQL, (claim.owner, claim.key))
+        # No API role may touch app.idempotency_keys: the login role claimed the key in a statement of
+        # its own ahead of the transaction, and frees it the same way.
+        release: Statement = (idempotency.RELEASE_SQL, (claim.owner, claim.key))
+        async with transaction("service_role", before=[release]):
+            pass
     except AppError:
         log.warning("could not release idempotency key; it frees itself when its lock lapses")
 

@@ -7,6 +7,7 @@ the reason code but never a secret or an expected signature.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,16 @@ from shared.platform.webhooks import (
     verify_standard_webhook,
     verify_stripe_signature,
 )
+
+# One secret per match: Supabase shows hook secrets as "v1,whsec_<base64>", so the comma after a
+# leading "v1" belongs to the secret; secrets are otherwise separated by commas, "|" (as Supabase's
+# own GOTRUE_HOOK_*_SECRETS does) or whitespace.
+_SECRET = re.compile(r"(?:v1,)?[^,|\s]+")
+
+
+def split_secrets(value: str) -> list[str]:
+    """The secrets of an environment value, keeping Supabase's "v1," prefix with its secret."""
+    return _SECRET.findall(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +46,10 @@ class Webhook:
         """Check the signature; return the provider's event id."""
         import os
 
-        secrets = [s.strip() for s in os.environ.get(self.secret_env, "").split(",") if s.strip()]
+        if self.secrets_from is not None:
+            secrets = [s for s in self.secrets_from(self.secret_env) if s.strip()]
+        else:
+            secrets = split_secrets(os.environ.get(self.secret_env, ""))
         if not secrets:
             raise ConfigError(f"{self.secret_env} is not set; the {self.provider} webhook cannot be verified")
         try:
@@ -44,6 +58,9 @@ class Webhook:
                 return _stripe_event_id(raw)
             return verify_standard_webhook(raw, headers, secrets)
         except WebhookVerificationError as exc:
+            if exc.reason == "bad_secret":
+                # Our configuration is wrong, not the provider's signature: a 500, logged as such.
+                raise ConfigError(f"{self.secret_env} is malformed ({exc})") from None
             log.warning("webhook refused", provider=self.provider, reason=exc.reason)
             raise UnauthenticatedError(f"The webhook signature was refused ({exc.reason}).") from None
 

@@ -54,7 +54,9 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 async def sample() -> AsyncIterator[httpx.AsyncClient]:
     """A client for the test-only `sample` function, called through a minimal ASGI adapter."""
     transport = httpx.ASGITransport(app=sample_fn.app, client=(PEER, 4000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/functions/v1/sample") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver/functions/v1/sample"
+    ) as http:
         yield http
 
 
@@ -131,7 +133,9 @@ async def test_body_over_the_limit_is_413_before_authentication_or_parsing(clien
     assert round_trips(response) == 0
 
 
-async def test_streamed_body_over_the_limit_is_413_without_reading_the_rest(sample: httpx.AsyncClient) -> None:
+async def test_streamed_body_over_the_limit_is_413_without_reading_the_rest(
+    sample: httpx.AsyncClient,
+) -> None:
     sent = 0
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -178,13 +182,17 @@ async def test_json_that_is_not_an_object_is_a_422(client: httpx.AsyncClient, ra
         "/me", content=raw, headers={**auth(ACME_LENA), "content-type": "application/json"}
     )
     body = assert_problem(response, 422, "validation_failed")
-    assert body["errors"] == [{"loc": "body", "message": "The body must be a JSON object.", "type": "model_type"}]
+    assert body["errors"] == [
+        {"loc": "body", "message": "The body must be a JSON object.", "type": "model_type"}
+    ]
     assert round_trips(response) == 0
 
 
 async def test_unknown_body_field_is_a_422_naming_it(client: httpx.AsyncClient) -> None:
     response = await client.patch(
-        "/me", json={"first_name": "Lena", "is_staff": True, "staff_role": "super_admin"}, headers=auth(ACME_LENA)
+        "/me",
+        json={"first_name": "Lena", "is_staff": True, "staff_role": "super_admin"},
+        headers=auth(ACME_LENA),
     )
     body = assert_problem(response, 422, "validation_failed")
     assert error_locs(body) == {"body.is_staff", "body.staff_role"}
@@ -258,7 +266,9 @@ async def test_non_json_content_type_is_a_415(client: httpx.AsyncClient, content
 
 async def test_json_content_type_with_charset_and_json_suffix_are_accepted(sample: httpx.AsyncClient) -> None:
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
-        response = await sample.post("/echo", content=b'{"name": "x"}', headers={"content-type": content_type})
+        response = await sample.post(
+            "/echo", content=b'{"name": "x"}', headers={"content-type": content_type}
+        )
         assert response.status_code == 201, (content_type, response.text)
 
 
@@ -312,7 +322,9 @@ async def test_unexpected_exception_is_a_bare_500_and_a_logged_traceback(
 
 
 @pytest.mark.parametrize("path", ["/health/live", "/health/nope", "/me"])
-async def test_every_response_carries_server_timing_and_api_version(client: httpx.AsyncClient, path: str) -> None:
+async def test_every_response_carries_server_timing_and_api_version(
+    client: httpx.AsyncClient, path: str
+) -> None:
     response = await client.get(path)
     assert response.headers["api-version"] == "v1"
     assert round_trips(response) == 0
@@ -371,7 +383,9 @@ async def test_wildcard_origin_never_comes_with_credentials(
 ) -> None:
     env(CORS_ALLOWED_ORIGINS="*")
     origin = "https://anyone.example.com"
-    preflight = await client.options("/me", headers={"Origin": origin, "Access-Control-Request-Method": "GET"})
+    preflight = await client.options(
+        "/me", headers={"Origin": origin, "Access-Control-Request-Method": "GET"}
+    )
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in preflight.headers
 
@@ -500,7 +514,8 @@ async def test_anonymous_callers_are_limited_by_peer_address_not_forwarded_for(
 ) -> None:
     env(RATE_LIMIT_GENERAL=LIMIT)
     statuses = [
-        (await sample.get("/ping", headers={"x-forwarded-for": f"198.51.100.{i}"})).status_code for i in range(4)
+        (await sample.get("/ping", headers={"x-forwarded-for": f"198.51.100.{i}"})).status_code
+        for i in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
     assert hits(sql) == {f"ip:{PEER}": 4}
@@ -556,7 +571,9 @@ async def test_unreachable_database_is_a_503_without_driver_details(
     [{"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}, {"apikey": LOCAL_SECRET_KEY}],
     ids=["bearer", "apikey"],
 )
-async def test_service_route_accepts_the_secret_key(sample: httpx.AsyncClient, headers: dict[str, str]) -> None:
+async def test_service_route_accepts_the_secret_key(
+    sample: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
     response = await sample.get("/service", headers=headers)
     assert response.status_code == 200, response.text
     assert response.json() == {"caller": "service"}

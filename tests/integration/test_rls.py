@@ -166,7 +166,9 @@ async def test_learner_cannot_change_own_status(db: str, sql: Sql) -> None:
 async def test_failed_write_rolls_back_earlier_writes_of_the_same_transaction(db: str, sql: Sql) -> None:
     with pytest.raises(ForbiddenError):
         async with as_user(claims(ACME_LENA)) as tx:
-            assert await tx.execute("update profiles set first_name = 'Half' where id = %s", (ACME_LENA,)) == 1
+            assert (
+                await tx.execute("update profiles set first_name = 'Half' where id = %s", (ACME_LENA,)) == 1
+            )
             await tx.execute("update profiles set status = 'deactivated' where id = %s", (ACME_LENA,))
     assert sql("select first_name, status from profiles where id = %s", (ACME_LENA,)) == [
         {"first_name": "Lena", "status": "active"}

@@ -181,9 +181,7 @@ async def test_basic_scheme_carrying_a_valid_jwt_is_still_refused(client: httpx.
     assert_unauthenticated(response)
 
 
-@pytest.mark.parametrize(
-    "alg", ["none", "None", "NONE", "nOnE"], ids=lambda a: f"alg-{a}"
-)
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"], ids=lambda a: f"alg-{a}")
 async def test_unsigned_alg_none_token_is_refused(client: httpx.AsyncClient, alg: str) -> None:
     token = hand_made({"alg": alg, "typ": "JWT"}, claims(SUPER), sign=None)
     assert_unauthenticated(await client.get("/me", headers=bearer(token)))
@@ -198,8 +196,10 @@ async def test_alg_none_token_is_refused_even_with_a_jwks_configured(
 
 
 def _hs256_with_public_pem(kid: str | None) -> str:
-    pem = keys().rsa.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = (
+        keys()
+        .rsa.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     header: dict[str, Any] = {"alg": "HS256", "typ": "JWT"}
     if kid is not None:
@@ -329,7 +329,9 @@ async def test_rs256_header_naming_an_ec_key_is_refused(client: httpx.AsyncClien
     assert response.json()["detail"] == "The token's algorithm does not match its key."
 
 
-async def test_es256_header_naming_an_rsa_key_is_refused(client: httpx.AsyncClient, jwks: respx.Route) -> None:
+async def test_es256_header_naming_an_rsa_key_is_refused(
+    client: httpx.AsyncClient, jwks: respx.Route
+) -> None:
     token = jwt.encode(claims(), keys().ec, algorithm="ES256", headers={"kid": RSA_KID})
     assert_unauthenticated(await client.get("/me", headers=bearer(token)))
 
@@ -502,7 +504,9 @@ async def test_rotated_signing_key_is_picked_up_once_the_refetch_interval_allows
     rotated_jwk = RSAAlgorithm.to_jwk(keys().other_rsa.public_key(), as_dict=True)
     rotated = {**rotated_jwk, "kid": "rsa-key-2", "alg": "RS256", "use": "sig"}
     old_token = jwt.encode(claims(ACME_LENA), keys().rsa, algorithm="RS256", headers={"kid": RSA_KID})
-    new_token = jwt.encode(claims(ACME_LENA), keys().other_rsa, algorithm="RS256", headers={"kid": "rsa-key-2"})
+    new_token = jwt.encode(
+        claims(ACME_LENA), keys().other_rsa, algorithm="RS256", headers={"kid": "rsa-key-2"}
+    )
     with respx.mock() as router:
         route = router.get(JWKS_URL)
         route.side_effect = [

@@ -1,0 +1,196 @@
+"""Settings: read from a mapping, validated at once, every problem named in one ConfigError."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from types import MappingProxyType
+
+import httpx
+import pytest
+
+from shared.platform import logging as log
+from shared.platform.config import (
+    DEFAULT_RATE_LIMITS,
+    LOCAL_JWT_SECRET,
+    get_settings,
+    load_settings,
+    reset_settings,
+)
+from shared.platform.errors import ConfigError
+
+BASE = {"DATABASE_URL": "postgresql://app@db.example.com/app", "SUPABASE_URL": "https://ref.supabase.co"}
+
+
+@pytest.fixture
+def isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Change the process environment for one test; cached settings are dropped before and after."""
+    reset_settings()
+    yield monkeypatch
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_missing_database_and_supabase_url_are_named_in_one_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({})
+    message = str(caught.value)
+    assert "missing DATABASE_URL, SUPABASE_URL" in message
+    assert message.count("Invalid configuration") == 1
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "SUPABASE_URL"])
+def test_each_missing_required_setting_is_named(name: str) -> None:
+    env = {k: v for k, v in BASE.items() if k != name}
+    with pytest.raises(ConfigError, match=f"missing {name}$"):
+        load_settings(env)
+
+
+def test_empty_required_setting_counts_as_missing() -> None:
+    with pytest.raises(ConfigError, match="missing DATABASE_URL"):
+        load_settings({**BASE, "DATABASE_URL": ""})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DB_POOL_MAX",
+        "DB_STATEMENT_TIMEOUT_MS",
+        "DB_CONNECT_TIMEOUT_SECONDS",
+        "JWT_LEEWAY_SECONDS",
+        "TRUSTED_PROXY_HOPS",
+    ],
+)
+@pytest.mark.parametrize("value", ["four", "1.5", "30s", " "])
+def test_malformed_integer_is_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be an integer"):
+        load_settings({**BASE, name: value})
+
+
+@pytest.mark.parametrize("value", ["300", "300/", "/60", "300/0", "300 per minute", "-1/60", "a/b"])
+def test_malformed_rate_limit_is_named(value: str) -> None:
+    with pytest.raises(ConfigError, match="RATE_LIMIT_AI must look like 300/60"):
+        load_settings({**BASE, "RATE_LIMIT_AI": value})
+
+
+def test_jwt_secret_shorter_than_32_characters_is_refused() -> None:
+    with pytest.raises(ConfigError, match="SUPABASE_JWT_SECRET must be at least 32 characters"):
+        load_settings({**BASE, "SUPABASE_JWT_SECRET": "x" * 31})
+    assert load_settings({**BASE, "SUPABASE_JWT_SECRET": "x" * 32}).jwt_secret == "x" * 32
+
+
+def test_every_problem_is_reported_together() -> None:
+    env = {"SUPABASE_JWT_SECRET": "short", "DB_POOL_MAX": "many", "RATE_LIMIT_GENERAL": "lots"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    for part in (
+        "missing DATABASE_URL, SUPABASE_URL",
+        "SUPABASE_JWT_SECRET must be at least 32 characters",
+        "DB_POOL_MAX must be an integer",
+        "RATE_LIMIT_GENERAL must look like 300/60",
+    ):
+        assert part in message
+    assert message.index("missing") < message.index("SUPABASE_JWT_SECRET")  # what is missing comes first
+
+
+def test_config_error_never_contains_secret_values() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"SUPABASE_JWT_SECRET": "s3cr3t-but-short", "SUPABASE_SECRET_KEY": "sb_secret_abc"})
+    assert "s3cr3t" not in str(caught.value)
+    assert "sb_secret_abc" not in str(caught.value)
+
+
+def test_defaults_and_derived_values() -> None:
+    settings = load_settings({**BASE, "SUPABASE_URL": "https://ref.supabase.co/"})
+    assert settings.supabase_url == "https://ref.supabase.co"
+    assert settings.jwks_url == "https://ref.supabase.co/auth/v1/.well-known/jwks.json"
+    assert settings.jwt_issuer == "https://ref.supabase.co/auth/v1"
+    assert settings.jwt_audience == "authenticated"
+    assert settings.jwt_leeway_s == 30
+    assert settings.jwt_secret is None
+    assert settings.secret_keys == ()
+    assert settings.cors_origins == ()
+    assert settings.db_pool_max == 4
+    assert settings.db_connect_timeout_s == 3.0
+    assert settings.trusted_proxy_hops == 0
+    assert settings.sentry_dsn is None
+    assert settings.environment == "production"
+    assert dict(settings.rate_limits) == DEFAULT_RATE_LIMITS
+
+
+def test_empty_integer_settings_fall_back_to_defaults() -> None:
+    settings = load_settings({**BASE, "DB_POOL_MAX": "", "JWT_LEEWAY_SECONDS": ""})
+    assert (settings.db_pool_max, settings.jwt_leeway_s) == (4, 30)
+
+
+def test_explicit_values_are_read_and_lists_are_split_and_trimmed() -> None:
+    settings = load_settings(
+        {
+            **BASE,
+            "SUPABASE_JWT_SECRET": LOCAL_JWT_SECRET,
+            "SUPABASE_JWKS_URL": "https://keys.example.com/jwks.json",
+            "SUPABASE_JWT_ISSUER": "https://issuer.example.com",
+            "SUPABASE_SECRET_KEYS": " sb_secret_a , sb_secret_b,, ",
+            "SUPABASE_SECRET_KEY": "sb_secret_c",
+            "SUPABASE_SERVICE_ROLE_KEY": "legacy-service-role",
+            "CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:3000 ,",
+            "RATE_LIMIT_GENERAL": "3/60",
+            "DB_CONNECT_TIMEOUT_SECONDS": "1",
+            "TRUSTED_PROXY_HOPS": "1",
+        }
+    )
+    assert settings.jwks_url == "https://keys.example.com/jwks.json"
+    assert settings.jwt_issuer == "https://issuer.example.com"
+    assert settings.secret_keys == ("sb_secret_a", "sb_secret_b", "sb_secret_c", "legacy-service-role")
+    assert settings.cors_origins == ("https://app.example.com", "http://localhost:3000")
+    assert settings.rate_limits["general"] == (3, 60)
+    assert settings.rate_limits["ai"] == DEFAULT_RATE_LIMITS["ai"]
+    assert settings.db_connect_timeout_s == 1.0
+    assert settings.trusted_proxy_hops == 1
+
+
+def test_jwks_can_be_switched_off() -> None:
+    assert load_settings({**BASE, "SUPABASE_JWKS_URL": "off"}).jwks_url is None
+
+
+def test_load_settings_reads_only_the_mapping_it_is_given(isolated_settings: pytest.MonkeyPatch) -> None:
+    isolated_settings.setenv("DB_POOL_MAX", "not-a-number")
+    isolated_settings.setenv("SUPABASE_JWT_SECRET", "short")
+    isolated_settings.setenv("DATABASE_URL", "postgresql://from-the-environment/x")
+    env = MappingProxyType({**BASE, "DB_POOL_MAX": "7"})  # read-only: it cannot be written either
+    settings = load_settings(env)
+    assert settings.database_url == BASE["DATABASE_URL"]
+    assert settings.db_pool_max == 7
+    assert settings.jwt_secret is None
+    assert dict(env) == {**BASE, "DB_POOL_MAX": "7"}
+    assert load_settings(env) == settings
+
+
+def test_get_settings_is_cached_until_reset(isolated_settings: pytest.MonkeyPatch) -> None:
+    isolated_settings.setenv("DB_POOL_MAX", "5")
+    reset_settings()
+    first = get_settings()
+    assert first.db_pool_max == 5
+    isolated_settings.setenv("DB_POOL_MAX", "9")
+    assert get_settings() is first
+    reset_settings()
+    assert get_settings().db_pool_max == 9
+
+
+async def test_handler_answers_a_config_error_with_a_bare_500_and_logs_what_is_missing(
+    client: httpx.AsyncClient, isolated_settings: pytest.MonkeyPatch
+) -> None:
+    buffer = io.StringIO()
+    isolated_settings.setattr(log, "stream", buffer)
+    isolated_settings.delenv("SUPABASE_URL")
+    reset_settings()
+    response = await client.get("/health/live")
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
+    assert "SUPABASE_URL" not in response.text
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    errors = [line for line in lines if line["message"] == "configuration error"]
+    assert len(errors) == 1
+    assert "missing SUPABASE_URL" in errors[0]["error"]
