@@ -16,7 +16,10 @@ from shared.platform.webhooks_http import Webhook
 fn = Function("auth-hook", description="Supabase Auth custom access token hook.")
 
 SUPABASE_AUTH = Webhook(
-    provider="supabase-auth", secret_env="SUPABASE_AUTH_HOOK_SECRET", scheme="standard", dedupe=False
+    provider="supabase-auth",
+    secret_env="SUPABASE_AUTH_HOOK_SECRET",  # noqa: S106 (the variable's name, not a secret)
+    scheme="standard",
+    dedupe=False,
 )
 """Every call carries a fresh webhook-id and answers depend on the current roles: nothing to dedupe."""
 

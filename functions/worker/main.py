@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import importlib
 import os
 import time
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
-
 from shared.platform import events
-from shared.platform.errors import ConfigError, ConflictError, FieldError, NotFoundError, ValidationFailedError
+from shared.platform.errors import (
+    ConfigError,
+    ConflictError,
+    FieldError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from shared.platform.http import Context, Function
-from shared.platform.validation import Query, View
+from shared.platform.pagination import PageQuery, decode_cursor, page_of
+from shared.platform.validation import View
 
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = ("shared.integrations.handlers",)
 """Modules whose import subscribes handlers to `events.registry`, e.g. "shared.learning.handlers"."""
 for _module in HANDLER_MODULES:
     importlib.import_module(_module)
@@ -36,13 +40,6 @@ class WorkerReport(View):
     archived: int
     retried: int
     dead: int
-
-
-class DeadLettersQuery(Query):
-    """A page of dead letters, newest first."""
-
-    limit: int = Field(50, ge=1, le=100, description="At most this many (1–100).")
-    cursor: str | None = Field(None, max_length=64, description="`next_cursor` of the previous page.")
 
 
 class DeadLetter(View):
@@ -90,13 +87,12 @@ async def run(ctx: Context) -> WorkerReport:
             return WorkerReport(batches=batches, **totals)
 
 
-@fn.get("/dead-letters", auth="service", rate_limit=None, query=DeadLettersQuery)
-async def list_dead_letters(ctx: Context, query: DeadLettersQuery) -> DeadLetterPage:
+@fn.get("/dead-letters", auth="service", rate_limit=None, query=PageQuery)
+async def list_dead_letters(ctx: Context, query: PageQuery) -> DeadLetterPage:
     """The newest dead letters first, with their last error."""
-    rows = await events.dead_letters(ctx.db, limit=query.limit + 1, before=_decode_cursor(query.cursor))
-    items = [_dead_letter(row) for row in rows[: query.limit]]
-    more = len(rows) > query.limit
-    return DeadLetterPage(items=items, next_cursor=_encode_cursor(items[-1].msg_id) if more else None)
+    rows = await events.dead_letters(ctx.db, limit=query.limit + 1, before=_before(query.cursor))
+    page, next_cursor = page_of(rows, query.limit, key=lambda row: [row["msg_id"]])
+    return DeadLetterPage(items=[_dead_letter(row) for row in page], next_cursor=next_cursor)
 
 
 @fn.post("/dead-letters/{msg_id:int}/retry", auth="service", rate_limit=None)
@@ -127,25 +123,19 @@ def _dead_letter(row: dict[str, Any]) -> DeadLetter:
     )
 
 
+def _before(cursor: str | None) -> int | None:
+    key = decode_cursor(cursor, 1)
+    if key is None:
+        return None
+    if isinstance(key[0], bool) or not isinstance(key[0], int):
+        raise ValidationFailedError(
+            [FieldError("query.cursor", "Not a cursor from this list.", "cursor_invalid")]
+        )
+    return key[0]
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _encode_cursor(msg_id: int) -> str:
-    return base64.urlsafe_b64encode(f"dl:{msg_id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = text.partition(":")
-        if prefix == "dl" and value.isdigit():
-            return int(value)
-    except ValueError:
-        pass
-    raise ValidationFailedError([FieldError("query.cursor", "Not a cursor this list gave out.", "cursor")])
 
 
 def _env_int(name: str, default: int, *, minimum: int) -> int:

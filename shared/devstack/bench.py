@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +47,10 @@ BIN = Path(sys.executable).parent
 RESULTS_DIR = ROOT / "bench-results"
 HELLO = "hello"
 HELLO_SOURCE = 'async def handler(request):\n    return "ok"\n'
-BENCH_USER = "a0000000-0000-4000-8000-000000000011"
-BENCH_EMAIL = "admin@acme.example.com"
+BENCH_USER_EMAIL = ("a0000000-0000-4000-8000-000000000011", "admin@acme.example.com")
+"""The seeded user whose token GET /me (and any other user route) is called with."""
+FALLBACK_USER_EMAIL = ("a0000000-0000-4000-8000-000000000001", "super@aigym.example.com")
+"""Tried second, for user routes only staff may read."""
 LOAD_TARGETS = (HELLO, "health", "me")
 PROBE_PATHS = {"health": "/live", "me": "/"}
 """The route whose first 200 ends a cold start (relative to the function); others: a parameterless GET."""
@@ -57,6 +59,8 @@ THROUGHPUT_TARGET = 0.30
 POLL_INTERVAL_S = 0.005
 START_TIMEOUT_S = 30.0
 HEADERS_ENV = "AIGYM_BENCH_HEADERS"
+UP_PATH = "/__bench_up__"
+"""Answered by every target without a token or the database (a 404 from a function, "ok" from hello)."""
 
 _IMPORT_PROBE = """
 import importlib.util, json, os, sys, time
@@ -88,6 +92,10 @@ class Target:
     source: Path
     path: str
     headers: dict[str, str] = field(default_factory=dict)
+    expect_200: bool = True
+    """False for a function with no request this benchmark can make succeed: any answer ends its start."""
+    candidates: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    """Requests to try, in order, for the first one that answers 200 (chosen once, before measuring)."""
 
 
 @dataclass(slots=True)
@@ -124,6 +132,8 @@ class LoadResult:
     server_timing: str | None = None
     db_round_trips: int | None = None
     db_ms: float | None = None
+    server_cpu_us_per_request: float | None = None
+    """CPU time of the server's processes during the run, divided by the requests served."""
 
 
 # --- processes -----------------------------------------------------------------------------------------
@@ -195,13 +205,45 @@ def _status_once(port: int, request: bytes, timeout_s: float) -> int | None:
     return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A server that answered: its port, process group, and the milliseconds it took."""
+
+    port: int
+    pgid: int
+    first_200_ms: float
+    """Spawn to the first 200 on the target's path: the cold start."""
+    up_ms: float | None = None
+    """Spawn to the first answer of any status on UP_PATH (when asked for): the server is listening."""
+
+
+def _wait_for(
+    port: int,
+    request: bytes,
+    accept: Callable[[int | None], bool],
+    process: subprocess.Popen[bytes],
+    deadline: float,
+) -> int | None:
+    """Send `request` every POLL_INTERVAL_S until its status is accepted; the status, or None on timeout."""
+    while True:
+        status = _status_once(port, request, timeout_s=START_TIMEOUT_S)
+        if accept(status):
+            return status
+        if process.poll() is not None or time.perf_counter() > deadline:
+            return None
+        time.sleep(POLL_INTERVAL_S)
+
+
 @contextlib.contextmanager
 def served(
-    target: Target, env: Mapping[str, str], log_dir: Path, **extra_env: str
-) -> Iterator[tuple[int, float]]:
-    """Start the target's server; yield its port and the milliseconds from spawn to the first 200."""
+    target: Target, env: Mapping[str, str], log_dir: Path, *, split: bool = False, **extra_env: str
+) -> Iterator[Started]:
+    """Start the target's server and yield it once it answered 200; stop it afterwards.
+
+    With `split`, first wait for any answer on UP_PATH (a 404 that needs neither token nor database), so
+    the cold start divides into "server listening" and "first real request".
+    """
     port = free_port()
-    request = _raw_request(target, port)
     log_path = log_dir / f"{target.name}-{port}.log"
     with log_path.open("wb") as log:
         started = time.perf_counter()
@@ -215,20 +257,45 @@ def served(
             start_new_session=True,
         )
         try:
-            last: int | None = None
             deadline = started + START_TIMEOUT_S
-            while True:
-                last = _status_once(port, request, timeout_s=START_TIMEOUT_S)
-                if last == 200:
-                    elapsed_ms = (time.perf_counter() - started) * 1000
-                    break
-                if process.poll() is not None or time.perf_counter() > deadline:
-                    tail = log_path.read_text(errors="replace")[-2000:]
-                    raise BenchError(f"{target.name}: no 200 on {target.path} (last status {last}).\n{tail}")
-                time.sleep(POLL_INTERVAL_S)
-            yield port, elapsed_ms
+            up_ms = None
+            if split:
+                up = Target(target.name, target.source, UP_PATH)
+                if (
+                    _wait_for(port, _raw_request(up, port), lambda s: s is not None, process, deadline)
+                    is None
+                ):
+                    raise BenchError(f"{target.name}: never answered.\n{_tail(log_path)}")
+                up_ms = (time.perf_counter() - started) * 1000
+            accept: Callable[[int | None], bool] = (
+                (lambda s: s == 200) if target.expect_200 else (lambda s: s is not None)
+            )
+            status = _wait_for(port, _raw_request(target, port), accept, process, deadline)
+            if status is None or not accept(status):
+                raise BenchError(f"{target.name}: no 200 on {target.path}.\n{_tail(log_path)}")
+            yield Started(port, process.pid, (time.perf_counter() - started) * 1000, up_ms)
         finally:
             _stop(process)
+
+
+def _tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-2000:]
+
+
+def group_cpu_s(pgid: int) -> float | None:
+    """CPU seconds (user + system) used so far by the processes of group `pgid`; None off Linux."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = 0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 12 and int(fields[2]) == pgid:  # pgrp; utime and stime follow at 11 and 12
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --- measurements ----------------------------------------------------------------------------------------
@@ -253,7 +320,7 @@ def import_ms(target: Target, env: Mapping[str, str]) -> float:
 def group_of(module: str) -> str:
     """The package an imported module is charged to: its top-level name, 'stdlib', or 'main'."""
     top = module.split(".", 1)[0]
-    if top in sys.stdlib_module_names or top in {"_distutils_hack", "site", "sitecustomize"}:
+    if top in sys.stdlib_module_names or top.startswith("_sysconfigdata") or top in {"site", "sitecustomize"}:
         return "stdlib"
     return top.lstrip("_") or top
 
@@ -272,9 +339,15 @@ def parse_importtime(text: str) -> dict[str, float]:
 
 def import_profile(target: Target, env: Mapping[str, str], log_dir: Path) -> dict[str, float]:
     """Import self time per package of one real start (server, worker, first request), in ms."""
-    with served(target, env, log_dir, PYTHONPROFILEIMPORTTIME="1") as (port, _):
+    with served(target, env, log_dir, PYTHONPROFILEIMPORTTIME="1") as server:
         pass
-    return parse_importtime((log_dir / f"{target.name}-{port}.log").read_text(errors="replace"))
+    return parse_importtime((log_dir / f"{target.name}-{server.port}.log").read_text(errors="replace"))
+
+
+def median_groups(profiles: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each package's import time over several profiled starts (absent counts as 0)."""
+    names = {g for profile in profiles for g in profile}
+    return {g: statistics.median(p.get(g, 0.0) for p in profiles) for g in names}
 
 
 def _duration_ms(text: str) -> float:
@@ -402,25 +475,43 @@ def loadgen_main(argv: list[str]) -> int:
 # --- targets ---------------------------------------------------------------------------------------------
 
 
-def probe_route(name: str) -> tuple[str, str]:
-    """(path relative to the function, auth) of the request that shows function `name` is up."""
+def probe_candidates(name: str, user_tokens: list[str], secret_key: str) -> list[tuple[str, dict[str, str]]]:
+    """Requests that may show function `name` serving: its parameterless GET routes, public ones first."""
     from shared.devstack.functions import load
 
     module = load(name)
     fn = getattr(module, "fn", None) or getattr(module.handler, "__self__", None)
     routes = [r for r in getattr(fn, "routes", []) if r.method == "GET" and "{" not in r.template]
-    wanted = PROBE_PATHS.get(name)
+    order = {"public": 0, "service": 1, "user": 2}
+    routes.sort(key=lambda r: (r.template != PROBE_PATHS.get(name), order.get(r.auth, 3)))
+    candidates: list[tuple[str, dict[str, str]]] = []
     for route in routes:
-        if route.template == wanted:
-            return route.template, route.auth
-    routes.sort(key=lambda r: r.auth != "public")
-    if not routes:
-        raise BenchError(f"{name} has no GET route without parameters to probe")
-    return routes[0].template, routes[0].auth
+        path = f"/{name}" + ("" if route.template == "/" else route.template)
+        if route.auth == "public":
+            candidates.append((path, {}))
+        elif route.auth == "service":
+            candidates.append((path, {"Authorization": f"Bearer {secret_key}"}))
+        elif route.auth == "user":
+            candidates += [(path, {"Authorization": f"Bearer {token}"}) for token in user_tokens]
+    return candidates
+
+
+def choose_probe(target: Target, env: Mapping[str, str], log_dir: Path) -> None:
+    """Settle on the target's first candidate request that answers 200, or on "any answer" when none does."""
+    if not target.candidates:
+        return
+    waiting = Target(target.name, target.source, UP_PATH, expect_200=False)
+    with served(waiting, env, log_dir) as server:
+        for path, headers in target.candidates:
+            request = _raw_request(Target(target.name, target.source, path, headers), server.port)
+            if _status_once(server.port, request, timeout_s=START_TIMEOUT_S) == 200:
+                target.path, target.headers = path, headers
+                return
+    target.path, target.headers, target.expect_200 = f"/{target.name}{UP_PATH}", {}, False
 
 
 def build_targets(names: list[str], work: Path, env: Mapping[str, str]) -> list[Target]:
-    """The hello-world and one bundle per function, in `work`."""
+    """The hello-world and one bundle per function, in `work` (probes are chosen later, see choose_probe)."""
     from shared.devstack.bundle import build
     from shared.devstack.tokens import local_token
 
@@ -429,17 +520,15 @@ def build_targets(names: list[str], work: Path, env: Mapping[str, str]) -> list[
     (hello_dir / "main.py").write_text(HELLO_SOURCE)
     targets = [Target(HELLO, hello_dir / "main.py", "/")]
     issuer = env.get("SUPABASE_JWT_ISSUER") or f"{env['SUPABASE_URL'].rstrip('/')}/auth/v1"
-    token = local_token(BENCH_USER, BENCH_EMAIL, issuer=issuer, secret=env["SUPABASE_JWT_SECRET"], ttl_s=3600)
+    tokens = [
+        local_token(user, email, issuer=issuer, secret=env["SUPABASE_JWT_SECRET"], ttl_s=3600)
+        for user, email in (BENCH_USER_EMAIL, FALLBACK_USER_EMAIL)
+    ]
     for name in names:
         bundle = build(name, work / name)
-        template, auth = probe_route(name)
-        headers = {}
-        if auth == "user":
-            headers["Authorization"] = f"Bearer {token}"
-        elif auth == "service":
-            headers["Authorization"] = f"Bearer {env['SUPABASE_SECRET_KEY']}"
-        path = f"/{name}" + ("" if template == "/" else template)
-        targets.append(Target(name, bundle / "main.py", path, headers))
+        candidates = probe_candidates(name, tokens, env.get("SUPABASE_SECRET_KEY", ""))
+        path, headers = candidates[0] if candidates else (f"/{name}{UP_PATH}", {})
+        targets.append(Target(name, bundle / "main.py", path, headers, bool(candidates), candidates))
     return targets
 
 
@@ -475,6 +564,8 @@ class Report:
     settings: dict[str, Any]
     imports: dict[str, Sample] = field(default_factory=dict)
     cold: dict[str, Sample] = field(default_factory=dict)
+    up: dict[str, Sample] = field(default_factory=dict)
+    first_request: dict[str, Sample] = field(default_factory=dict)
     import_groups: dict[str, dict[str, float]] = field(default_factory=dict)
     load: dict[str, LoadResult] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
@@ -516,6 +607,10 @@ class Report:
                     "path": self.paths.get(name),
                     "import": self.imports[name].as_dict() if name in self.imports else None,
                     "cold_start": self.cold[name].as_dict() if name in self.cold else None,
+                    "listening": self.up[name].as_dict() if name in self.up else None,
+                    "first_request": self.first_request[name].as_dict()
+                    if name in self.first_request
+                    else None,
                     "import_self_ms_by_package": {
                         g: round(ms, 2)
                         for g, ms in sorted(self.import_groups.get(name, {}).items(), key=lambda i: -i[1])
@@ -531,38 +626,52 @@ class Report:
 def measure(
     targets: list[Target], env: Mapping[str, str], report: Report, args: argparse.Namespace, work: Path
 ) -> None:
-    """Import times and cold starts (round-robin over targets, so drift hits all alike), then load."""
+    """Import times and starts (round-robin over targets, so drift hits all alike), then load."""
     logs = work / "logs"
     logs.mkdir()
     for target in targets:
-        report.paths[target.name] = target.path
+        choose_probe(target, env, logs)
+        report.paths[target.name] = target.path if target.expect_200 else f"{target.path} (any answer)"
         with served(target, env, logs):  # discarded: page cache, bytecode cache, first-connection costs
             pass
     imports: dict[str, list[float]] = {t.name: [] for t in targets}
     colds: dict[str, list[float]] = {t.name: [] for t in targets}
+    ups: dict[str, list[float]] = {t.name: [] for t in targets}
+    firsts: dict[str, list[float]] = {t.name: [] for t in targets}
+    profiles: dict[str, list[dict[str, float]]] = {t.name: [] for t in targets}
     for _ in range(args.runs):
         for target in targets:
             imports[target.name].append(import_ms(target, env))
-            with served(target, env, logs) as (_port, elapsed_ms):
-                colds[target.name].append(elapsed_ms)
+            with served(target, env, logs) as server:
+                colds[target.name].append(server.first_200_ms)
+            with served(target, env, logs, split=True) as server:
+                ups[target.name].append(server.up_ms or 0.0)
+                firsts[target.name].append(server.first_200_ms - (server.up_ms or 0.0))
+            profiles[target.name].append(import_profile(target, env, logs))
     for target in targets:
         report.imports[target.name] = Sample(imports[target.name])
         report.cold[target.name] = Sample(colds[target.name])
-        report.import_groups[target.name] = import_profile(target, env, logs)
+        report.up[target.name] = Sample(ups[target.name])
+        report.first_request[target.name] = Sample(firsts[target.name])
+        report.import_groups[target.name] = median_groups(profiles[target.name])
     if args.no_load:
         return
     for target in targets:
         if target.name not in LOAD_TARGETS:
             continue
-        with served(target, env, logs) as (port, _):
-            url = f"http://127.0.0.1:{port}{target.path}"
+        with served(target, env, logs) as server:
+            url = f"http://127.0.0.1:{server.port}{target.path}"
             run_load(url, target.headers, 1.0, args.concurrency, args.loadgen, args.threads)  # warm-up
+            cpu_before = group_cpu_s(server.pgid)
             result = run_load(
                 url, target.headers, args.duration, args.concurrency, args.loadgen, args.threads
             )
+            cpu_after = group_cpu_s(server.pgid)
             result.server_timing, result.db_round_trips, result.db_ms = read_server_timing(
                 url, target.headers
             )
+        if cpu_before is not None and cpu_after is not None and result.requests:
+            result.server_cpu_us_per_request = round((cpu_after - cpu_before) / result.requests * 1e6, 1)
         report.load[target.name] = result
 
 
@@ -602,19 +711,24 @@ def render(report: Report) -> str:
         )
     lines += [
         "",
-        f"{'target':<10} {'import ms':>10} {'cold start ms':>14} {'(min-max)':>15} {'req/s':>9} "
-        f"{'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}",
+        f"{'target':<10} {'import':>7} {'cold start':>11} {'(min-max)':>11} {'listening':>10} {'1st req':>8}"
+        f" {'req/s':>7} {'p50':>6} {'p99':>6} {'cpu/req':>8} {'non-2xx':>7}",
+        f"{'':<10} {'ms':>7} {'ms':>11} {'':>11} {'ms':>10} {'ms':>8} {'':>7} {'ms':>6} {'ms':>6} {'us':>8}",
     ]
     for name, cold in report.cold.items():
         load = report.load.get(name)
+        cpu = load.server_cpu_us_per_request if load else None
         load_cols = (
-            f"{load.rps:>9.0f} {load.p50_ms:>8.2f} {load.p99_ms:>8.2f} {load.non_2xx + load.errors:>8}"
+            f"{load.rps:>7.0f} {load.p50_ms:>6.2f} {load.p99_ms:>6.2f} {cpu if cpu is not None else '':>8}"
+            f" {load.non_2xx + load.errors:>7}"
             if load
-            else f"{'':>9} {'':>8} {'':>8} {'':>8}"
+            else ""
         )
         spread = f"{min(cold.runs):.0f}-{max(cold.runs):.0f}"
+        up, first = report.up.get(name), report.first_request.get(name)
         lines.append(
-            f"{name:<10} {report.imports[name].median:>10.1f} {cold.median:>14.1f} {spread:>15} {load_cols}"
+            f"{name:<10} {report.imports[name].median:>7.1f} {cold.median:>11.1f} {spread:>11}"
+            f" {up.median if up else 0:>10.1f} {first.median if first else 0:>8.1f} {load_cols}".rstrip()
         )
     lines += ["", "import self time a function adds over the hello-world (one profiled start each):"]
     for name in report.cold:

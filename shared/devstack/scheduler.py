@@ -30,6 +30,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_SLEEP_S = 30.0
 """Re-read the clock at least this often, so a changed or suspended clock is noticed."""
+RUN_TIMEOUT_S = 120.0
+"""A run is abandoned after this long (the worker stops starting batches after 45 s)."""
 STOP_GRACE_S = 5.0
 """On shutdown, runs still going get this long to finish before they are cancelled."""
 
@@ -79,14 +81,22 @@ class Scheduler:
         import httpx
 
         started = log.monotonic_ms()
-        fields: dict[str, Any] = {"schedule": schedule.name, "target": f"{schedule.method} {schedule.url_path}"}
+        fields: dict[str, Any] = {
+            "schedule": schedule.name,
+            "target": f"{schedule.method} {schedule.url_path}",
+        }
         transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 0))
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://scheduler", timeout=None) as http:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://scheduler", timeout=RUN_TIMEOUT_S
+            ) as http:
                 response = await http.request(
                     schedule.method,
                     schedule.url_path,
-                    headers={"Authorization": f"Bearer {self.secret_key}", "x-request-id": f"cron-{schedule.name}"},
+                    headers={
+                        "Authorization": f"Bearer {self.secret_key}",
+                        "x-request-id": f"cron-{schedule.name}",
+                    },
                     json={},
                 )
         except Exception as exc:
@@ -173,7 +183,9 @@ class ScheduledApp:
         await self.app(scope, lifespan_receive, lifespan_send)
 
 
-def with_scheduler(app: ASGIApp, names: Iterable[str], environ: MutableMapping[str, str] = os.environ) -> ASGIApp:
+def with_scheduler(
+    app: ASGIApp, names: Iterable[str], environ: MutableMapping[str, str] = os.environ
+) -> ASGIApp:
     """`app` with the named functions' schedules running alongside it (unless AIGYM_LOCAL_SCHEDULER=off)."""
     if environ.get("AIGYM_LOCAL_SCHEDULER", "on").lower() == "off":
         return app

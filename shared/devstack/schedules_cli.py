@@ -1,7 +1,7 @@
 """Write supabase/schedules.sql: the pg_cron jobs of every schedule the functions declare.
 
-    scripts/schedules           write the file
-    scripts/schedules --check   exit 1 when the committed file is out of date
+scripts/schedules           write the file
+scripts/schedules --check   exit 1 when the committed file is out of date
 """
 
 from __future__ import annotations

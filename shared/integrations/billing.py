@@ -130,7 +130,9 @@ def subscription_change(event: StripeSubscriptionEvent, community_id: UUID) -> S
     customer = subscription.customer if isinstance(subscription.customer, str) else subscription.customer.id
     period_end = subscription.current_period_end
     if period_end is None:
-        period_end = max((i.current_period_end for i in subscription.items.data if i.current_period_end), default=None)
+        period_end = max(
+            (i.current_period_end for i in subscription.items.data if i.current_period_end), default=None
+        )
     deleted = event.type == "customer.subscription.deleted"
     return SubscriptionChange(
         community_id=community_id,

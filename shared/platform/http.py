@@ -94,6 +94,8 @@ class Context:
     service: ServiceCaller | None = None
     tx: Tx | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    replay_body: bytes | None = None
+    """What an idempotent replay sends instead of this response's body (e.g. without a secret shown once)."""
 
     @property
     def user(self) -> Principal:
@@ -136,6 +138,8 @@ class Route:
     summary: str
     idempotent: bool = False
     webhook: Webhook | None = None
+    raw_types: tuple[str, ...] = ()
+    """Media types (besides JSON) whose body the route receives unparsed, as `raw: bytes`."""
     pattern: re.Pattern[str] = field(init=False)
     converters: dict[str, Callable[[str], Any]] = field(init=False)
 
@@ -187,6 +191,7 @@ class Function:
         summary: str = "",
         idempotent: bool = False,
         webhook: Webhook | None = None,
+        raw_types: tuple[str, ...] = (),
     ) -> Callable[[H], H]:
         """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
         default_tx: dict[Auth, Role | None] = {
@@ -218,6 +223,7 @@ class Function:
                     summary or (doc[0] if doc else ""),
                     idempotent,
                     webhook,
+                    tuple(t.lower() for t in raw_types),
                 )
             )
             return endpoint
@@ -313,7 +319,7 @@ class Function:
 
     async def _serve(self, route: Route, params: dict[str, Any], ctx: Context) -> Response:
         """Authenticate, parse, open the transaction and run the route."""
-        needs_raw = route.body is not None or route.idempotent or route.webhook is not None
+        needs_raw = bool(route.body or route.idempotent or route.webhook or route.raw_types)
         raw = await _read_body(ctx.request, self.body_limit) if needs_raw else b""
         token = await self._authenticate(route, ctx, raw)
         kwargs = self._inputs(route, params, ctx, raw)
@@ -359,9 +365,8 @@ class Function:
                 ctx.tx = tx
                 response = _render(route, await route.endpoint(ctx, **kwargs), ctx)
                 if owned is not None:
-                    params_ = idempotency.finish_params(
-                        owned, response.status_code, bytes(response.body), response.headers
-                    )
+                    stored = bytes(response.body) if ctx.replay_body is None else ctx.replay_body
+                    params_ = idempotency.finish_params(owned, response.status_code, stored, response.headers)
                     await tx.execute(idempotency.FINISH_SQL, params_)
                     owned = None
                 return response
@@ -394,7 +399,15 @@ class Function:
                 kwargs["payload"] = json.loads(raw or b"null")
             except ValueError:
                 raise BadRequestError("The request body is not valid JSON.") from None
-        if route.body is not None:
+        if route.raw_types:
+            # These media types reach the route unparsed (within the body limit); JSON goes to its model.
+            is_raw = _media_type(ctx.request) in route.raw_types
+            kwargs["raw"] = raw if is_raw else None
+            if not is_raw:
+                _require_json(ctx.request, route.raw_types)
+            if route.body is not None:
+                kwargs["body"] = None if is_raw else parse_body(route.body, raw)
+        elif route.body is not None:
             _require_json(ctx.request)
             kwargs["body"] = parse_body(route.body, raw)
         if route.query is not None:
@@ -463,10 +476,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _require_json(request: Request) -> None:
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+
+
+def _require_json(request: Request, alternatives: tuple[str, ...] = ()) -> None:
+    content_type = _media_type(request)
     if content_type != "application/json" and not content_type.endswith("+json"):
-        raise UnsupportedMediaTypeError("Send the body as application/json.")
+        raise UnsupportedMediaTypeError(
+            f"Send the body as {' or '.join(('application/json', *alternatives))}."
+        )
 
 
 def _rate_key(ctx: Context, token: Any) -> str:

@@ -39,7 +39,9 @@ PURGES: tuple[Purge, ...] = (
     Purge("rate_limits", "app.rate_limits", "window_start < now() - interval '1 day'", as_login_role=True),
     Purge("dead_letters", "pgmq.q_events_dead", "enqueued_at < now() - make_interval(days => %(dead_days)s)"),
     Purge("archived_events", "pgmq.a_events", "archived_at < now() - interval '30 days'"),
-    Purge("applied_events", "app.applied_events", "applied_at < now() - make_interval(days => %(applied_days)s)"),
+    Purge(
+        "applied_events", "app.applied_events", "applied_at < now() - make_interval(days => %(applied_days)s)"
+    ),
     Purge("webhook_events", "app.webhook_events", "received_at < now() - interval '90 days'"),
 )
 
@@ -79,7 +81,9 @@ async def run_purge(purge: Purge, params: Mapping[str, Any]) -> int:
         return int(await tx.fetch_val(*statement))
 
 
-async def run_all(purges: tuple[Purge, ...] = PURGES, params: Mapping[str, Any] | None = None) -> MaintenanceReport:
+async def run_all(
+    purges: tuple[Purge, ...] = PURGES, params: Mapping[str, Any] | None = None
+) -> MaintenanceReport:
     """Run every purge; a failing one is logged and reported, and the others still run."""
     params = retention_params() if params is None else params
     report = MaintenanceReport()

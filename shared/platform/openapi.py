@@ -87,20 +87,26 @@ def _operation(fn: Function, route: Route, components: dict[str, Any]) -> dict[s
     else:
         operation["security"] = []
     if route.query is not None:
+        properties = route.query.model_json_schema(ref_template="#/components/schemas/{model}")["properties"]
         for name, field in route.query.model_fields.items():
+            key = field.alias or name  # a keyword such as `from` is declared as `from_` with an alias
+            schema = {k: v for k, v in properties.get(key, {}).items() if k != "title"}
             operation["parameters"].append(
                 {
-                    "name": name,
+                    "name": key,
                     "in": "query",
                     "required": field.is_required(),
                     "description": field.description or "",
+                    "schema": schema,
                 }
             )
+    content: dict[str, Any] = {}
     if route.body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _ref(route.body, components)}},
-        }
+        content["application/json"] = {"schema": _ref(route.body, components)}
+    for media_type in route.raw_types:
+        content[media_type] = {"schema": {"type": "string"}}
+    if content:
+        operation["requestBody"] = {"required": True, "content": content}
     model = _response_model(route)
     ok: dict[str, Any] = {"description": "Success"}
     if model is not None:

@@ -60,7 +60,9 @@ class NewThing(Body):
 async def create_thing(ctx: Context, body: NewThing) -> Reply:
     """Insert a row and enqueue its event in the request's transaction; 201 with the id."""
     behaviour.calls += 1
-    thing_id = await ctx.db.fetch_val("insert into public.sample_things (name) values (%s) returning id", (body.name,))
+    thing_id = await ctx.db.fetch_val(
+        "insert into public.sample_things (name) values (%s) returning id", (body.name,)
+    )
     await events.enqueue(ctx.db, events.Event(name=EVENT_NAME, payload={"id": str(thing_id)}))
     if behaviour.delay_s:
         await asyncio.sleep(behaviour.delay_s)

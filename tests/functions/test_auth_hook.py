@@ -43,7 +43,7 @@ def log_lines(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
 
 def payload_for(user_id: str, **claim_overrides: Any) -> dict[str, Any]:
     """The sample hook payload, for another user."""
-    payload = copy.deepcopy(SAMPLE)
+    payload: dict[str, Any] = copy.deepcopy(SAMPLE)
     payload["user_id"] = user_id
     payload["claims"]["sub"] = user_id
     payload["claims"].update(claim_overrides)
@@ -92,7 +92,11 @@ async def test_super_admin_gets_staff_role_and_no_memberships(
 ) -> None:
     response = await call_hook(client, payload_for(SUPER, email="super@aigym.example.com"))
     assert response.status_code == 200, response.text
-    assert response.json()["claims"]["aigym"] == {"staff_role": "super_admin", "memberships": [], "truncated": False}
+    assert response.json()["claims"]["aigym"] == {
+        "staff_role": "super_admin",
+        "memberships": [],
+        "truncated": False,
+    }
 
 
 async def test_required_claims_are_returned_unchanged_in_value_and_type(
@@ -110,7 +114,9 @@ async def test_required_claims_are_returned_unchanged_in_value_and_type(
 async def test_an_aigym_claim_sent_in_is_replaced_not_trusted(
     client: httpx.AsyncClient, db: str, hook_secret: str
 ) -> None:
-    payload = payload_for(ACME_LENA, aigym={"staff_role": "super_admin", "memberships": [], "truncated": False})
+    payload = payload_for(
+        ACME_LENA, aigym={"staff_role": "super_admin", "memberships": [], "truncated": False}
+    )
     claims = (await call_hook(client, payload)).json()["claims"]
     assert claims["aigym"] == {
         "staff_role": None,
@@ -188,7 +194,9 @@ async def test_malformed_payload_is_a_400_problem(
     assert response.json()["code"] == "bad_request"
 
 
-async def test_body_that_is_not_json_is_a_400_problem(client: httpx.AsyncClient, db: str, hook_secret: str) -> None:
+async def test_body_that_is_not_json_is_a_400_problem(
+    client: httpx.AsyncClient, db: str, hook_secret: str
+) -> None:
     body = b"{not json"
     response = await client.post("/auth-hook", content=body, headers=signed(body))
     assert response.status_code == 400

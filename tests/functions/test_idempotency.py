@@ -9,10 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.platform.idempotency import claim_for
 from tests.factories import ACME_LENA, ACME_LIAM, auth
 from tests.functions import sample_events_fn as sample
 
 KEY = "order-7f3a:create.1"
+THINGS_PATH = "/functions/v1/sample-events/things"
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +30,9 @@ async def things(db: str, sql: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the sample function, with its table created in this test's database."""
     sql(sample.THINGS_TABLE_SQL)
     transport = httpx.ASGITransport(app=sample.app, client=("203.0.113.9", 4000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/functions/v1/sample-events") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver/functions/v1/sample-events"
+    ) as http:
         yield http
 
 
@@ -37,7 +41,10 @@ def headers(user: str = ACME_LENA, key: str | None = KEY) -> dict[str, str]:
 
 
 def rows(sql: Any) -> list[dict[str, Any]]:
-    return sql("select id::text, owner::text, name from public.sample_things order by created_at, id")
+    found: list[dict[str, Any]] = sql(
+        "select id::text, owner::text, name from public.sample_things order by created_at, id"
+    )
+    return found
 
 
 def queued(sql: Any) -> int:
@@ -52,12 +59,18 @@ async def test_replay_with_same_key_and_body_returns_stored_response_and_creates
     again = await things.post("/things", headers=headers(), json={"name": "kettlebell"})
     assert again.status_code == 201
     assert again.content == first.content
-    assert again.headers["location"] == first.headers["location"] == f"/functions/v1/sample-events/things/{first.json()['id']}"
+    assert (
+        again.headers["location"]
+        == first.headers["location"]
+        == f"/functions/v1/sample-events/things/{first.json()['id']}"
+    )
     assert again.headers["content-type"] == "application/json"
     assert rows(sql) == [{"id": first.json()["id"], "owner": ACME_LENA, "name": "kettlebell"}]
     assert sample.behaviour.calls == 1, "the route must not run for a replay"
     assert queued(sql) == 1, "a replay must not enqueue the event again"
-    assert sql("select state, response_status from app.idempotency_keys") == [{"state": "done", "response_status": 201}]
+    assert sql("select state, response_status from app.idempotency_keys") == [
+        {"state": "done", "response_status": 201}
+    ]
 
 
 async def test_same_key_with_different_body_is_refused_with_422(things: httpx.AsyncClient, sql: Any) -> None:
@@ -102,6 +115,11 @@ async def test_concurrent_identical_posts_create_exactly_one_row(things: httpx.A
     assert [r["id"] for r in rows(sql)] == [created[0].json()["id"]]
     assert sample.behaviour.calls == 1
     assert queued(sql) == 1
+    # The refused duplicates left the winner's key alone: a later retry replays, it does not create.
+    later = await things.post("/things", headers=headers(), json={"name": "sled"})
+    assert later.status_code == 201
+    assert later.content == created[0].content
+    assert len(rows(sql)) == 1
 
 
 async def test_keys_are_scoped_per_user(things: httpx.AsyncClient, sql: Any) -> None:
@@ -139,17 +157,30 @@ async def test_running_key_whose_lock_lapsed_is_taken_over(things: httpx.AsyncCl
     assert len(rows(sql)) == 1
 
 
-async def test_running_key_still_locked_gets_409(things: httpx.AsyncClient, sql: Any) -> None:
+@pytest.mark.parametrize(
+    ("same_request", "status", "code"),
+    [(True, 409, "idempotent_request_in_progress"), (False, 422, "idempotency_key_reused")],
+)
+async def test_key_held_by_a_running_request_is_refused_and_left_to_its_holder(
+    things: httpx.AsyncClient, sql: Any, same_request: bool, status: int, code: str
+) -> None:
+    body = b'{"name":"mat"}'
+    held = claim_for({"idempotency-key": KEY}, f"user:{ACME_LENA}", "POST", THINGS_PATH, body)
+    assert held is not None
     sql(
         "insert into app.idempotency_keys (owner, key, request_hash, state, locked_until, expires_at)"
-        " values (%s, %s, 'whatever', 'running', now() + interval '1 minute', now() + interval '1 day')",
-        (f"user:{ACME_LENA}", KEY),
+        " values (%s, %s, %s, 'running', now() + interval '1 minute', now() + interval '1 day')",
+        (held.owner, held.key, held.request_hash if same_request else "another request"),
     )
-    response = await things.post("/things", headers=headers(), json={"name": "mat"})
-    assert response.status_code == 409
-    assert response.json()["code"] == "idempotent_request_in_progress"
+    response = await things.post(
+        "/things", headers={**headers(), "Content-Type": "application/json"}, content=body
+    )
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
     assert rows(sql) == []
     assert sample.behaviour.calls == 0
+    # The refused request must not free the key the running request holds.
+    assert sql("select state from app.idempotency_keys") == [{"state": "running"}]
 
 
 async def test_without_key_every_post_creates_a_row(things: httpx.AsyncClient, sql: Any) -> None:

@@ -1,0 +1,1 @@
+"""Communities (tenants): settings, feature flags, AI settings, lifecycle and the admin dashboard."""

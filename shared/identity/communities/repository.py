@@ -1,0 +1,246 @@
+"""Hand-written SQL for communities. Runs in the caller's transaction, under row level security."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from shared.identity.communities.errors import CommunityNameTakenError, CommunitySlugTakenError
+from shared.platform.db import Row, Tx
+from shared.platform.errors import ConflictError
+
+COLUMNS = (
+    "c.id, c.name, c.slug, c.project_name, c.logo_url, c.brand_color, c.forum_enabled, c.status,"
+    " c.is_template, c.template_source_id, c.features, c.created_at, c.updated_at"
+)
+AI_COLUMNS = "community_id, default_provider, default_model, monthly_token_quota, has_own_key, own_key_provider, updated_at"
+UPDATABLE = frozenset(
+    {"name", "slug", "project_name", "logo_url", "brand_color", "forum_enabled", "status", "is_template"}
+)
+AI_UPDATABLE = frozenset({"default_provider", "default_model", "monthly_token_quota"})
+_TAKEN = {"communities_name_key": CommunityNameTakenError, "communities_slug_key": CommunitySlugTakenError}
+
+_MEMBER_COUNT = "(select count(*) from public.memberships m where m.community_id = c.id) as member_count"
+
+INSERT_SQL = f"""
+insert into public.communities as c (name, slug, project_name, logo_url, brand_color, forum_enabled,
+                                     is_template, features, template_source_id)
+values (%(name)s, %(slug)s, %(project_name)s, %(logo_url)s, %(brand_color)s, %(forum_enabled)s,
+        %(is_template)s, %(features)s::jsonb, %(template_source_id)s)
+returning {COLUMNS}, 0::bigint as member_count
+"""
+
+# The community with its member count and AI settings in one statement; `for update of c` when the
+# caller is about to change it, so the "before" it audits is exactly what it overwrites.
+GET_SQL = f"""
+select {COLUMNS}, {_MEMBER_COUNT}, to_jsonb(s) as ai_settings
+from public.communities c
+left join public.community_ai_settings s on s.community_id = c.id
+where c.id = %s
+"""
+
+LIST_SQL = f"""
+select {COLUMNS}, {_MEMBER_COUNT}
+from public.communities c
+where (%(pattern)s::text is null or c.name ilike %(pattern)s escape '\\' or c.slug ilike %(pattern)s escape '\\')
+  and (%(status)s::text is null or c.status = %(status)s)
+  and (%(is_template)s::boolean is null or c.is_template = %(is_template)s)
+  and (%(after_name)s::text is null or (c.name, c.id) > (%(after_name)s::text, %(after_id)s::uuid))
+order by c.name, c.id
+limit %(n)s
+"""
+
+TEMPLATE_SQL = "select c.id, c.features from public.communities c where c.id = %s and c.is_template"
+
+CLONE_TAGS_SQL = """
+insert into public.user_tags (community_id, name, color)
+select %(target)s, t.name, t.color from public.user_tags t where t.community_id = %(source)s
+"""
+
+CLONE_AI_SETTINGS_SQL = f"""
+update public.community_ai_settings s
+   set default_provider = t.default_provider, default_model = t.default_model,
+       monthly_token_quota = t.monthly_token_quota
+  from public.community_ai_settings t
+ where s.community_id = %(target)s and t.community_id = %(source)s
+returning {", ".join("s." + c for c in AI_COLUMNS.split(", "))}
+"""
+
+REPLACE_FEATURES_SQL = f"""
+update public.communities c set features = %s::jsonb where c.id = %s returning {COLUMNS}
+"""
+
+DELETE_SQL = "delete from public.communities c where c.id = %s"
+
+GET_AI_SQL = f"select {AI_COLUMNS} from public.community_ai_settings where community_id = %s"
+SET_KEY_SQL = "select app.set_community_provider_key(%s, %s, %s)"
+CLEAR_KEY_SQL = "select app.clear_community_provider_key(%s)"
+
+PLATFORM_COUNTS_SQL = """
+select
+  (select count(*) from public.communities where status = 'active') as communities_active,
+  (select count(*) from public.communities where status = 'archived') as communities_archived,
+  (select count(*) from public.communities where is_template) as communities_templates,
+  (select count(*) from public.profiles) as users_total,
+  (select count(*) from public.profiles where status = 'active') as users_active,
+  (select count(*) from public.profiles where status = 'deactivated') as users_deactivated,
+  (select count(*) from public.profiles where last_active_at >= now() - interval '7 days')
+    as users_active_last_7_days,
+  (select count(*) from public.platform_staff) as staff_total,
+  (select count(*) from public.platform_staff where role = 'super_admin') as staff_super_admin,
+  (select count(*) from public.platform_staff where role = 'manager') as staff_manager,
+  (select count(*) from public.platform_staff where role = 'specialist') as staff_specialist
+"""
+
+COMMUNITY_COUNTS_SQL = """
+select c.id as community_id,
+  (select count(*) from public.memberships m where m.community_id = c.id) as members,
+  (select count(*) from public.memberships m where m.community_id = c.id and m.role = 'admin') as admins,
+  (select count(*) from public.memberships m join public.profiles p on p.id = m.user_id
+    where m.community_id = c.id and p.last_active_at >= now() - interval '7 days') as active_last_7_days,
+  (select count(*) from public.user_tags t where t.community_id = c.id) as tags,
+  (select count(*) from public.invitations i where i.community_id = c.id and i.status = 'sent')
+    as pending_invitations,
+  (select count(*) from public.signup_links l
+    where l.community_id = c.id and l.revoked_at is null and l.expires_at > now()
+      and (l.max_uses is null or l.use_count < l.max_uses)) as signup_links_active
+from public.communities c
+where c.id = %s
+"""
+
+
+def _taken(exc: Exception) -> ConflictError:
+    """The stable 409 for a unique violation on the community's name or slug."""
+    constraint = getattr(getattr(exc, "diag", None), "constraint_name", None)
+    error = _TAKEN.get(constraint or "")
+    if error is None:
+        return ConflictError("That already exists.")
+    return error(
+        f"Another community already has this {'name' if error is CommunityNameTakenError else 'slug'}."
+    )
+
+
+async def insert_community(tx: Tx, values: Mapping[str, Any]) -> Row:
+    """Insert a community (its AI settings row is created by the database); 409 when name or slug is taken."""
+    import psycopg  # loaded already: the transaction is open
+
+    params = {**values, "features": json.dumps(values["features"])}
+    try:
+        row = await tx.fetch_one(INSERT_SQL, params)
+    except psycopg.errors.UniqueViolation as exc:
+        raise _taken(exc) from exc
+    assert row is not None  # an insert without ON CONFLICT returns its row or raises
+    return row
+
+
+async def get_community(tx: Tx, community_id: UUID, *, lock: bool = False) -> Row | None:
+    """The community with member count and AI settings, if the caller can see it."""
+    return await tx.fetch_one(GET_SQL + (" for update of c" if lock else ""), (community_id,))
+
+
+async def list_communities(
+    tx: Tx,
+    *,
+    pattern: str | None,
+    status: str | None,
+    is_template: bool | None,
+    after: tuple[str, UUID] | None,
+    limit: int,
+) -> list[Row]:
+    """Up to `limit` communities after the keyset `after`, in (name, id) order."""
+    return await tx.fetch_all(
+        LIST_SQL,
+        {
+            "pattern": pattern,
+            "status": status,
+            "is_template": is_template,
+            "after_name": after[0] if after else None,
+            "after_id": after[1] if after else None,
+            "n": limit,
+        },
+    )
+
+
+async def update_community(tx: Tx, community_id: UUID, changes: Mapping[str, Any]) -> Row | None:
+    """Apply `changes` to the community; 409 when the new name or slug is taken."""
+    import psycopg
+
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    # Column names come from the fixed set above; every value is a bound parameter.
+    assignments = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
+    try:
+        return await tx.fetch_one(
+            f"update public.communities c set {assignments} where c.id = %(id)s returning {COLUMNS}",
+            {**changes, "id": community_id},
+        )
+    except psycopg.errors.UniqueViolation as exc:
+        raise _taken(exc) from exc
+
+
+async def replace_features(tx: Tx, community_id: UUID, features: Mapping[str, bool]) -> Row | None:
+    """Replace the community's feature flags."""
+    return await tx.fetch_one(REPLACE_FEATURES_SQL, (json.dumps(dict(features)), community_id))
+
+
+async def delete_community(tx: Tx, community_id: UUID) -> bool:
+    """Delete the community and, by cascade, everything scoped to it."""
+    return await tx.execute(DELETE_SQL, (community_id,)) == 1
+
+
+async def template(tx: Tx, template_id: UUID) -> Row | None:
+    """A template community (id and features), if it is one the caller can see."""
+    return await tx.fetch_one(TEMPLATE_SQL, (template_id,))
+
+
+async def clone_tags(tx: Tx, *, source: UUID, target: UUID) -> int:
+    """Copy the source's user tags (names and colours, not who holds them) onto the target."""
+    return await tx.execute(CLONE_TAGS_SQL, {"source": source, "target": target})
+
+
+async def clone_ai_settings(tx: Tx, *, source: UUID, target: UUID) -> Row | None:
+    """Copy provider, model and quota from the source (never its key)."""
+    return await tx.fetch_one(CLONE_AI_SETTINGS_SQL, {"source": source, "target": target})
+
+
+async def get_ai_settings(tx: Tx, community_id: UUID, *, lock: bool = False) -> Row | None:
+    """A community's AI settings row."""
+    return await tx.fetch_one(GET_AI_SQL + (" for update" if lock else ""), (community_id,))
+
+
+async def update_ai_settings(tx: Tx, community_id: UUID, changes: Mapping[str, Any]) -> Row | None:
+    """Apply `changes` to the community's AI settings."""
+    unknown = set(changes) - AI_UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
+    return await tx.fetch_one(
+        f"update public.community_ai_settings set {assignments} where community_id = %(id)s"
+        f" returning {AI_COLUMNS}",
+        {**changes, "id": community_id},
+    )
+
+
+async def set_provider_key(tx: Tx, community_id: UUID, provider: str, ciphertext: bytes) -> None:
+    """Store the community's encrypted key (the database function checks who may)."""
+    await tx.execute(SET_KEY_SQL, (community_id, provider, ciphertext))
+
+
+async def clear_provider_key(tx: Tx, community_id: UUID) -> None:
+    """Remove the community's own key."""
+    await tx.execute(CLEAR_KEY_SQL, (community_id,))
+
+
+async def platform_counts(tx: Tx) -> Row:
+    """Platform-wide counts (staff see every row they count)."""
+    row = await tx.fetch_one(PLATFORM_COUNTS_SQL)
+    assert row is not None  # a select without FROM returns one row
+    return row
+
+
+async def community_counts(tx: Tx, community_id: UUID) -> Row | None:
+    """One community's counts, if the caller can see it."""
+    return await tx.fetch_one(COMMUNITY_COUNTS_SQL, (community_id,))

@@ -1,0 +1,250 @@
+"""Member administration use cases: list, change role, remove, tag; account deactivation and reactivation.
+
+Each write checks who may do it, changes the rows and appends its audit entry in the caller's one
+transaction, so the action and its record commit or roll back together. Rules every caller is held to
+(the last admin stays) are the database's: its refusal surfaces as a 409 with the rule's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+from uuid import UUID
+
+from shared.identity.people import cursors, policy, repository
+from shared.identity.people.errors import (
+    CommunityNotFoundError,
+    MemberNotFoundError,
+    OwnAccountError,
+    TagNotFoundError,
+    UserNotFoundError,
+)
+from shared.identity.people.schemas import (
+    AccountStatusView,
+    ChangeMemberRole,
+    MemberPage,
+    MemberQuery,
+    MemberView,
+    ReplaceMemberTags,
+)
+from shared.platform import audit
+from shared.platform.audit import RequestMeta
+from shared.platform.auth import Principal
+from shared.platform.db import Tx
+from shared.platform.errors import FieldError, ValidationFailedError
+from shared.platform.pagination import page_of
+
+MEMBERSHIP = "membership"
+
+
+async def ensure_community(tx: Tx, principal: Principal, community_id: UUID) -> None:
+    """A 404 for staff naming a community that does not exist (an admin's membership proves it does)."""
+    if principal.community_role(community_id) is None and not await repository.community_exists(
+        tx, community_id
+    ):
+        raise CommunityNotFoundError("No such community.")
+
+
+async def list_members(community_id: UUID, query: MemberQuery, *, tx: Tx, principal: Principal) -> MemberPage:
+    """A page of the community's members, newest first, filtered by text, role and tag."""
+    policy.require_community_reader(principal, community_id)
+    where = repository.MemberFilter(
+        role=query.role,
+        pattern=repository.like_pattern(query.q) if query.q else None,
+        tag_id=query.tag,
+        after=cursors.time_and_id(query.cursor),
+    )
+    await ensure_community(tx, principal, community_id)
+    rows = await repository.list_members(tx, community_id, where, query.limit + 1)
+    page, next_cursor = page_of(
+        rows, query.limit, key=lambda r: [r["joined_at"].isoformat(), str(r["user_id"])]
+    )
+    return MemberPage(items=[MemberView.model_validate(r) for r in page], next_cursor=next_cursor)
+
+
+async def change_role(
+    community_id: UUID,
+    user_id: UUID,
+    cmd: ChangeMemberRole,
+    *,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> MemberView:
+    """Make the member an admin or a plain member; demoting the last admin is refused (409 last_admin)."""
+    membership = await _locked_membership(tx, principal, community_id, user_id)
+    if membership["role"] != cmd.role:
+        await repository.set_role(tx, community_id, user_id, cmd.role)
+        await _record(
+            tx,
+            meta,
+            "member.role_changed",
+            community_id,
+            user_id,
+            {"role": membership["role"]},
+            {"role": cmd.role},
+        )
+    return await _member(tx, community_id, user_id)
+
+
+async def remove_member(
+    community_id: UUID, user_id: UUID, *, tx: Tx, principal: Principal, meta: RequestMeta
+) -> None:
+    """Remove the user from the community with their tag assignments; the last admin stays (409)."""
+    membership = await _locked_membership(tx, principal, community_id, user_id)
+    tag_ids = await repository.member_tag_ids(tx, community_id, user_id)
+    await repository.delete_membership(tx, community_id, user_id)
+    before = {**_plain(membership), "tag_ids": [str(t) for t in tag_ids]}
+    await _record(tx, meta, "member.removed", community_id, user_id, before, None)
+
+
+async def replace_tags(
+    community_id: UUID,
+    user_id: UUID,
+    cmd: ReplaceMemberTags,
+    *,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> MemberView:
+    """Make `cmd.tag_ids` exactly the member's tags; every one must be a tag of this community (422)."""
+    await _locked_membership(tx, principal, community_id, user_id)
+    wanted = list(dict.fromkeys(cmd.tag_ids))
+    await _require_community_tags(tx, community_id, wanted, "body.tag_ids")
+    held = await repository.member_tag_ids(tx, community_id, user_id)
+    if set(held) != set(wanted):
+        await repository.replace_tags(tx, community_id, user_id, wanted, principal.user_id)
+        await _record(
+            tx, meta, "member.tags_replaced", community_id, user_id, _tag_ids(held), _tag_ids(wanted)
+        )
+    return await _member(tx, community_id, user_id)
+
+
+async def add_tag(
+    community_id: UUID,
+    user_id: UUID,
+    tag_id: UUID,
+    *,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> MemberView:
+    """Give the member one more tag of this community (422 for another community's); holding it is fine."""
+    await _locked_membership(tx, principal, community_id, user_id)
+    await _require_community_tags(tx, community_id, [tag_id], "path.tag_id")
+    held = await repository.member_tag_ids(tx, community_id, user_id)
+    if await repository.add_tags(tx, community_id, user_id, [tag_id], principal.user_id):
+        after = _tag_ids([*held, tag_id])
+        await _record(tx, meta, "member.tag_added", community_id, user_id, _tag_ids(held), after)
+    return await _member(tx, community_id, user_id)
+
+
+async def remove_tag(
+    community_id: UUID,
+    user_id: UUID,
+    tag_id: UUID,
+    *,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> MemberView:
+    """Take one tag from the member; 404 when they do not hold it."""
+    await _locked_membership(tx, principal, community_id, user_id)
+    held = await repository.member_tag_ids(tx, community_id, user_id)
+    if not await repository.remove_tag(tx, community_id, user_id, tag_id):
+        raise TagNotFoundError("This member does not hold that tag.")
+    after = _tag_ids([t for t in held if t != tag_id])
+    await _record(tx, meta, "member.tag_removed", community_id, user_id, _tag_ids(held), after)
+    return await _member(tx, community_id, user_id)
+
+
+async def set_account_status(
+    user_id: UUID,
+    status: Literal["active", "deactivated"],
+    *,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> AccountStatusView:
+    """Deactivate or reactivate an account (staff writers; a staff account only by a super admin)."""
+    policy.require_account_manager(principal)
+    if user_id == principal.user_id:
+        raise OwnAccountError("Nobody can change the status of their own account.")
+    account = await repository.lock_account(tx, user_id)
+    if account is None:
+        raise UserNotFoundError("No such user.")
+    policy.require_may_change_status_of(principal, account["staff_role"])
+    if account["status"] != status:
+        await repository.set_status(tx, user_id, status)
+        action = "user.deactivated" if status == "deactivated" else "user.reactivated"
+        await audit.record(
+            tx,
+            meta,
+            action,
+            target_type="user",
+            target_id=user_id,
+            before={"status": account["status"]},
+            after={"status": status},
+        )
+    return AccountStatusView(user_id=user_id, email=account["email"], status=status)
+
+
+async def _locked_membership(
+    tx: Tx, principal: Principal, community_id: UUID, user_id: UUID
+) -> Mapping[str, Any]:
+    """Authorise a write to the community and lock the membership it is about (404 when there is none).
+
+    The lock serialises concurrent changes to one member: tag assignments referencing the membership
+    wait for it, so a replace never interleaves with an add or a removal.
+    """
+    policy.require_community_writer(principal, community_id)
+    await ensure_community(tx, principal, community_id)
+    membership = await repository.lock_membership(tx, community_id, user_id)
+    if membership is None:
+        raise MemberNotFoundError("This user is not a member of the community.")
+    return membership
+
+
+async def _require_community_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[UUID], loc: str) -> None:
+    """A 422 naming every id that is not a tag of this community; nothing is written before it."""
+    known = await repository.community_tag_ids(tx, community_id, tag_ids)
+    unknown = [str(t) for t in tag_ids if t not in known]
+    if unknown:
+        message = "Not a tag of this community: " + ", ".join(unknown) + "."
+        raise ValidationFailedError([FieldError(loc, message, "tag_not_in_community")])
+
+
+async def _member(tx: Tx, community_id: UUID, user_id: UUID) -> MemberView:
+    row = await repository.get_member(tx, community_id, user_id)
+    if row is None:
+        raise MemberNotFoundError("This user is not a member of the community.")
+    return MemberView.model_validate(row)
+
+
+async def _record(
+    tx: Tx,
+    meta: RequestMeta,
+    action: str,
+    community_id: UUID,
+    user_id: UUID,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    await audit.record(
+        tx,
+        meta,
+        action,
+        target_type=MEMBERSHIP,
+        target_id=user_id,
+        community_id=community_id,
+        before=before,
+        after=after,
+    )
+
+
+def _tag_ids(tag_ids: Sequence[UUID]) -> dict[str, list[str]]:
+    return {"tag_ids": sorted(str(t) for t in tag_ids)}
+
+
+def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

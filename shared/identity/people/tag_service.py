@@ -1,0 +1,125 @@
+"""User tag use cases: list with member counts, create, rename or recolour, delete with confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from shared.identity.people import cursors, policy
+from shared.identity.people import tag_repository as repository
+from shared.identity.people.errors import TagNotFoundError
+from shared.identity.people.schemas import CreateTag, TagDeleted, TagPage, TagView, UpdateTag
+from shared.identity.people.service import ensure_community
+from shared.platform import audit
+from shared.platform.audit import RequestMeta
+from shared.platform.auth import Principal
+from shared.platform.db import Tx
+from shared.platform.errors import FieldError, ValidationFailedError
+from shared.platform.pagination import PageQuery, page_of
+
+USER_TAG = "user_tag"
+
+
+async def list_tags(community_id: UUID, query: PageQuery, *, tx: Tx, principal: Principal) -> TagPage:
+    """A page of the community's tags by name, each with how many members hold it."""
+    policy.require_community_reader(principal, community_id)
+    after = cursors.text_and_id(query.cursor)
+    await ensure_community(tx, principal, community_id)
+    rows = await repository.list_tags(tx, community_id, after, query.limit + 1)
+    page, next_cursor = page_of(rows, query.limit, key=lambda r: [r["sort_name"], str(r["id"])])
+    return TagPage(items=[TagView.model_validate(r) for r in page], next_cursor=next_cursor)
+
+
+async def get_tag(community_id: UUID, tag_id: UUID, *, tx: Tx, principal: Principal) -> TagView:
+    """One of the community's tags with its member count."""
+    policy.require_community_reader(principal, community_id)
+    row = await repository.get_tag(tx, community_id, tag_id)
+    if row is None:
+        raise TagNotFoundError("The community has no such tag.")
+    return TagView.model_validate(row)
+
+
+async def create_tag(
+    community_id: UUID, cmd: CreateTag, *, tx: Tx, principal: Principal, meta: RequestMeta
+) -> TagView:
+    """Create a tag; a name the community already has (in any case) is a 409 tag_name_taken."""
+    policy.require_community_writer(principal, community_id)
+    await ensure_community(tx, principal, community_id)
+    row = await repository.create_tag(tx, community_id, cmd.name, cmd.color)
+    await _record(tx, meta, "tag.created", community_id, row["id"], None, _values(row))
+    return TagView.model_validate(row)
+
+
+async def update_tag(
+    community_id: UUID, tag_id: UUID, cmd: UpdateTag, *, tx: Tx, principal: Principal, meta: RequestMeta
+) -> TagView:
+    """Rename and/or recolour a tag; a name another tag of the community has is a 409 tag_name_taken."""
+    policy.require_community_writer(principal, community_id)
+    before = await _locked_tag(tx, community_id, tag_id)
+    after = {"name": cmd.name or before["name"], "color": cmd.color or before["color"]}
+    if after != _values(before):
+        await repository.update_tag(tx, tag_id, after["name"], after["color"])
+        await _record(tx, meta, "tag.updated", community_id, tag_id, _values(before), after)
+    row = await repository.get_tag(tx, community_id, tag_id)
+    if row is None:
+        raise TagNotFoundError("The community has no such tag.")
+    return TagView.model_validate(row)
+
+
+async def delete_tag(
+    community_id: UUID,
+    tag_id: UUID,
+    *,
+    is_confirmed: bool,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> TagDeleted:
+    """Delete a tag and its assignments; without `confirm=true` a 422 says how many members would lose it."""
+    policy.require_community_writer(principal, community_id)
+    before = await _locked_tag(tx, community_id, tag_id)
+    if not is_confirmed:
+        held_by = await repository.count_assignments(tx, tag_id)
+        message = (
+            f"Deleting this tag also removes it from the {held_by} member(s) holding it;"
+            " repeat the request with confirm=true."
+        )
+        raise ValidationFailedError([FieldError("query.confirm", message, "confirmation_required")])
+    removed = await repository.delete_tag(tx, tag_id)
+    await _record(
+        tx, meta, "tag.deleted", community_id, tag_id, {**_values(before), "assignments": removed}, None
+    )
+    return TagDeleted(id=tag_id, assignments_removed=removed)
+
+
+async def _locked_tag(tx: Tx, community_id: UUID, tag_id: UUID) -> Mapping[str, Any]:
+    row = await repository.lock_tag(tx, community_id, tag_id)
+    if row is None:
+        raise TagNotFoundError("The community has no such tag.")
+    return row
+
+
+def _values(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"name": row["name"], "color": row["color"]}
+
+
+async def _record(
+    tx: Tx,
+    meta: RequestMeta,
+    action: str,
+    community_id: UUID,
+    tag_id: UUID,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    await audit.record(
+        tx,
+        meta,
+        action,
+        target_type=USER_TAG,
+        target_id=tag_id,
+        community_id=community_id,
+        before=before,
+        after=after,
+    )

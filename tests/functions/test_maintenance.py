@@ -1,0 +1,155 @@
+"""`maintenance` through the real handler: each purge deletes only what is expired or old enough."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.devstack.stack import LOCAL_SECRET_KEY
+from shared.platform import maintenance
+from tests.factories import ACME_LENA, auth
+
+SERVICE = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
+EVERY_PURGE = {p.name for p in maintenance.PURGES}
+
+
+def arrange(sql: Any) -> None:
+    """One row that must go and one that must stay, per purged table (the names say which)."""
+    for key, expires in (("old", "- interval '1 minute'"), ("fresh", "+ interval '23 hours'")):
+        sql(
+            "insert into app.idempotency_keys (owner, key, request_hash, state, locked_until, expires_at)"
+            f" values ('user:x', %s, 'h', 'done', now(), now() {expires})",
+            (key,),
+        )
+    for key, age in (("old", "25 hours"), ("fresh", "23 hours")):
+        sql(
+            "insert into app.rate_limits (key, limit_class, window_start, hits)"
+            " values (%s, 'general', now() - %s::interval, 1)",
+            (key, age),
+        )
+    for key, age in (("old", "31 days"), ("fresh", "29 days")):
+        msg_id = sql("select pgmq.send('events_dead', %s::jsonb) as id", (json.dumps({"key": key}),))[0]["id"]
+        sql(
+            "update pgmq.q_events_dead set enqueued_at = now() - %s::interval where msg_id = %s",
+            (age, msg_id),
+        )
+        msg_id = sql("select pgmq.send('events', %s::jsonb) as id", (json.dumps({"key": key}),))[0]["id"]
+        sql("select pgmq.archive('events', %s::bigint)", (msg_id,))
+        sql("update pgmq.a_events set archived_at = now() - %s::interval where msg_id = %s", (age, msg_id))
+        sql(
+            "insert into app.applied_events (event_id, handler, applied_at)"
+            " values (gen_random_uuid(), %s, now() - %s::interval)",
+            (key, age),
+        )
+    for key, age in (("old", "91 days"), ("fresh", "89 days")):
+        sql(
+            "insert into app.webhook_events (provider, event_id, received_at) values ('stripe', %s, now() - %s::interval)",
+            (key, age),
+        )
+
+
+def left(keys: list[str]) -> dict[str, list[str]]:
+    """The same rows left in every purged table."""
+    return {name: list(keys) for name in EVERY_PURGE}
+
+
+def remaining(sql: Any) -> dict[str, list[str]]:
+    """What is left in each purged table, by the key `arrange` gave it."""
+    return {
+        "idempotency_keys": [r["k"] for r in sql("select key as k from app.idempotency_keys order by 1")],
+        "rate_limits": [r["k"] for r in sql("select key as k from app.rate_limits order by 1")],
+        "dead_letters": [
+            r["k"] for r in sql("select message->>'key' as k from pgmq.q_events_dead order by 1")
+        ],
+        "archived_events": [r["k"] for r in sql("select message->>'key' as k from pgmq.a_events order by 1")],
+        "applied_events": [r["k"] for r in sql("select handler as k from app.applied_events order by 1")],
+        "webhook_events": [r["k"] for r in sql("select event_id as k from app.webhook_events order by 1")],
+    }
+
+
+async def run(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.post("/maintenance/run", headers=SERVICE, json={})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_nightly_run_purges_only_expired_and_old_rows(client: httpx.AsyncClient, sql: Any) -> None:
+    arrange(sql)
+    report = await run(client)
+    assert report == {"purged": dict.fromkeys(EVERY_PURGE, 1), "failed": []}
+    assert remaining(sql) == left(["fresh"])
+
+    again = await run(client)
+    assert again == {"purged": dict.fromkeys(EVERY_PURGE, 0), "failed": []}
+    assert remaining(sql) == left(["fresh"])
+
+
+async def test_dead_letter_retention_follows_its_setting_and_applied_events_outlive_it(
+    client: httpx.AsyncClient, sql: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEAD_LETTER_RETENTION_DAYS", "60")
+    for key, age in (("old", "61 days"), ("fresh", "45 days")):
+        msg_id = sql("select pgmq.send('events_dead', %s::jsonb) as id", (json.dumps({"key": key}),))[0]["id"]
+        sql(
+            "update pgmq.q_events_dead set enqueued_at = now() - %s::interval where msg_id = %s",
+            (age, msg_id),
+        )
+        sql(
+            "insert into app.applied_events (event_id, handler, applied_at)"
+            " values (gen_random_uuid(), %s, now() - %s::interval)",
+            (key, age),
+        )
+    report = await run(client)
+    assert report["purged"]["dead_letters"] == report["purged"]["applied_events"] == 1
+    after = remaining(sql)
+    # A dead letter retried after 45 days must still find its handlers' applied records.
+    assert after["dead_letters"] == after["applied_events"] == ["fresh"]
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "a week"])
+async def test_invalid_retention_setting_is_a_500_that_deletes_nothing(
+    client: httpx.AsyncClient, sql: Any, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("DEAD_LETTER_RETENTION_DAYS", value)
+    arrange(sql)
+    response = await client.post("/maintenance/run", headers=SERVICE)
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
+    assert remaining(sql) == left(["fresh", "old"])
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [auth(ACME_LENA), {"Authorization": "Bearer sb_secret_wrong"}, {}],
+    ids=["user", "wrong", "none"],
+)
+async def test_maintenance_refuses_anyone_without_the_secret_key(
+    client: httpx.AsyncClient, sql: Any, credentials: dict[str, str]
+) -> None:
+    arrange(sql)
+    response = await client.post("/maintenance/run", headers=credentials)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+    assert remaining(sql) == left(["fresh", "old"])
+
+
+async def test_a_failing_purge_is_reported_and_the_others_still_run(db: str, sql: Any) -> None:
+    arrange(sql)
+    broken = maintenance.Purge("broken", "app.no_such_table", "true")
+    purges = (broken, *maintenance.PURGES)
+    report = await maintenance.run_all(purges, maintenance.retention_params({}))
+    assert report.failed == ["broken"]
+    assert report.purged == dict.fromkeys(EVERY_PURGE, 1)
+    assert remaining(sql) == left(["fresh"])
+
+
+def test_retention_defaults_to_thirty_days() -> None:
+    assert maintenance.retention_params({}) == {"dead_days": 30, "applied_days": 30}
+    assert maintenance.retention_params({"DEAD_LETTER_RETENTION_DAYS": "7"}) == {
+        "dead_days": 7,
+        "applied_days": 30,
+    }
