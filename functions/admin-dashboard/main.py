@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.communities import service
+from shared.identity.communities import dashboard
 from shared.identity.communities.schemas import CommunityOverview, PlatformOverview
 from shared.platform.http import Context, Function
 
@@ -14,13 +14,13 @@ fn = Function("admin-dashboard", body_limit=1024, description="Admin dashboard c
 @fn.get("/", rate_limit="admin")
 async def platform_overview(ctx: Context) -> PlatformOverview:
     """Communities, users and staff across the platform (staff)."""
-    return await service.platform_overview(tx=ctx.db, principal=ctx.user)
+    return await dashboard.platform_overview(tx=ctx.db, principal=ctx.user)
 
 
 @fn.get("/communities/{community_id:uuid}", rate_limit="admin")
 async def community_overview(ctx: Context, community_id: UUID) -> CommunityOverview:
     """Members, admins, recent activity, tags, invitations and signup links of one community."""
-    return await service.community_overview(community_id, tx=ctx.db, principal=ctx.user)
+    return await dashboard.community_overview(community_id, tx=ctx.db, principal=ctx.user)
 
 
 handler = fn.handler

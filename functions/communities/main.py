@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.communities import service
+from shared.identity.communities import ai_settings, service
 from shared.identity.communities.schemas import (
     AiSettingsView,
     CommunityListQuery,
@@ -92,18 +92,18 @@ async def replace_features(ctx: Context, community_id: UUID, body: ReplaceFeatur
 @fn.get(ONE + "/ai-settings", rate_limit="admin")
 async def read_ai_settings(ctx: Context, community_id: UUID) -> AiSettingsView:
     """The community's AI settings; whether it has its own key, never the key."""
-    return await service.read_ai_settings(community_id, tx=ctx.db, principal=ctx.user)
+    return await ai_settings.read_ai_settings(community_id, tx=ctx.db, principal=ctx.user)
 
 
 @fn.patch(ONE + "/ai-settings", body=UpdateAiSettings, rate_limit="admin")
 async def update_ai_settings(ctx: Context, community_id: UUID, body: UpdateAiSettings) -> AiSettingsView:
     """Change provider and model, the quota (staff), or set/remove the community's own key (write-only)."""
-    return await service.update_ai_settings(
+    return await ai_settings.update_ai_settings(
         community_id, body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx)
     )
 
 
-@fn.delete(ONE, query=DeleteCommunityQuery, rate_limit="admin")
+@fn.delete(ONE, query=DeleteCommunityQuery, status=204, rate_limit="admin")
 async def delete_community(ctx: Context, community_id: UUID, query: DeleteCommunityQuery) -> None:
     """Delete a community and everything in it (super admin; `?confirm=<slug>`); 204."""
     await service.delete_community(

@@ -20,7 +20,7 @@ from shared.platform.http import Context, Function
 from shared.platform.pagination import PageQuery, decode_cursor, page_of
 from shared.platform.validation import View
 
-HANDLER_MODULES: tuple[str, ...] = ("shared.integrations.handlers",)
+HANDLER_MODULES: tuple[str, ...] = ("shared.integrations.handlers", "shared.identity.onboarding.handlers")
 """Modules whose import subscribes handlers to `events.registry`, e.g. "shared.learning.handlers"."""
 for _module in HANDLER_MODULES:
     importlib.import_module(_module)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -81,9 +82,11 @@ class Scheduler:
         import httpx
 
         started = log.monotonic_ms()
+        request_id = f"cron-{schedule.name}-{uuid.uuid4().hex[:12]}"
         fields: dict[str, Any] = {
             "schedule": schedule.name,
             "target": f"{schedule.method} {schedule.url_path}",
+            "request_id": request_id,
         }
         transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 0))
         try:
@@ -95,7 +98,7 @@ class Scheduler:
                     schedule.url_path,
                     headers={
                         "Authorization": f"Bearer {self.secret_key}",
-                        "x-request-id": f"cron-{schedule.name}",
+                        "x-request-id": request_id,
                     },
                     json={},
                 )

@@ -24,3 +24,16 @@ end
 $$;
 revoke all on function app.onboarding_account(uuid, text) from public;
 grant execute on function app.onboarding_account(uuid, text) to authenticated, service_role;
+
+-- The local stack's auth.users (supabase/bootstrap) has no index on the address, so app.local_invite_user,
+-- called once per invited row of a bulk import, scanned the whole table: imports slowed down as they
+-- grew. On Supabase, auth.users belongs to Supabase Auth (it keeps its own indexes, and local_invite_user
+-- is not used there), so the index is only created where this migration's role owns the table.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_class c
+              where c.oid = to_regclass('auth.users') and c.relowner = (select oid from pg_catalog.pg_roles where rolname = current_user)) then
+    create index if not exists users_lower_email_idx on auth.users (lower(email));
+  end if;
+end
+$$;

@@ -192,7 +192,9 @@ async def test_without_key_every_post_creates_a_row(things: httpx.AsyncClient, s
     assert sql("select count(*) as n from app.idempotency_keys") == [{"n": 0}]
 
 
-@pytest.mark.parametrize("key", ["has spaces", "x" * 256, "", "slash/key"])
+@pytest.mark.parametrize(
+    "key", ["has spaces", "x" * 256, "", "slash/key"], ids=["spaces", "too-long", "empty", "slash"]
+)
 async def test_malformed_key_is_refused_with_400_before_anything_happens(
     things: httpx.AsyncClient, sql: Any, key: str
 ) -> None:

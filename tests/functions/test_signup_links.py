@@ -32,7 +32,9 @@ def make_user(sql: Sql, email: str) -> str:
 
 def make_tag(sql: Sql, community: str, name: str) -> str:
     return str(
-        sql("insert into user_tags (community_id, name) values (%s, %s) returning id", (community, name))[0]["id"]
+        sql("insert into user_tags (community_id, name) values (%s, %s) returning id", (community, name))[0][
+            "id"
+        ]
     )
 
 
@@ -105,7 +107,9 @@ async def test_link_carries_only_tags_of_its_own_community(client: httpx.AsyncCl
     response = await client.post(LINKS, json={"tag_ids": [own, foreign]}, headers=auth(ACME_ADMIN))
 
     body = assert_problem(response, 422, "validation_failed")
-    assert body["errors"] == [{"loc": "body.tag_ids.1", "message": "Not a tag of this community.", "type": "unknown_tag"}]
+    assert body["errors"] == [
+        {"loc": "body.tag_ids.1", "message": "Not a tag of this community.", "type": "unknown_tag"}
+    ]
     assert sql("select count(*) as n from signup_links")[0]["n"] == 0
 
 
@@ -185,7 +189,9 @@ async def test_admin_of_another_community_cannot_create_list_or_revoke(
     assert sql("select count(*) as n from signup_links")[0]["n"] == 1
 
 
-async def test_specialist_reads_but_cannot_create_and_manager_creates(client: httpx.AsyncClient, db: str) -> None:
+async def test_specialist_reads_but_cannot_create_and_manager_creates(
+    client: httpx.AsyncClient, db: str
+) -> None:
     assert (await client.get(LINKS, headers=auth(SPECIALIST))).status_code == 200
     assert_problem(await client.post(LINKS, json={}, headers=auth(SPECIALIST)), 403, "forbidden")
     assert (await client.post(LINKS, json={}, headers=auth(MANAGER))).status_code == 201
@@ -219,7 +225,9 @@ async def test_redeeming_creates_membership_with_tags_counts_one_use_and_announc
     tags = sql("select tag_id::text from user_tag_assignments where user_id = %s", (newcomer,))
     assert {t["tag_id"] for t in tags} == {sales, ops}
     assert link_row(sql, link["id"])["use_count"] == 1
-    audit = sql("select actor_id::text, community_id::text from audit_log where action = 'member.joined_via_link'")
+    audit = sql(
+        "select actor_id::text, community_id::text from audit_log where action = 'member.joined_via_link'"
+    )
     assert audit == [{"actor_id": newcomer, "community_id": ACME}]
     (event,) = queued_events(sql, "member.joined")
     assert event["payload"] == {
@@ -298,6 +306,8 @@ async def test_twenty_concurrent_redemptions_of_a_five_use_link_admit_exactly_fi
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * 5 + [409] * 15, [r.text for r in responses if r.status_code not in (201, 409)]
     assert all(r.json()["code"] == "signup_link_exhausted" for r in responses if r.status_code == 409)
-    joined = sql("select count(*) as n from memberships where community_id = %s and source = 'signup_link'", (ACME,))
+    joined = sql(
+        "select count(*) as n from memberships where community_id = %s and source = 'signup_link'", (ACME,)
+    )
     assert joined[0]["n"] == 5
     assert link_row(sql, link["id"])["use_count"] == 5

@@ -27,7 +27,7 @@ MAX_STORED_FIELD = 1000
 # the shape every mail provider accepts. Quoted local parts and IP literals are refused.
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"^(?P<local>{_LOCAL})@(?P<domain>(?:{_LABEL}\.)+[A-Za-z]{{2,63}})$")
+_EMAIL = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>(?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -71,7 +71,7 @@ def is_valid_email(value: str) -> bool:
     """Whether `value` is an email address of the plain shape we accept."""
     if len(value) > MAX_EMAIL:
         return False
-    found = _EMAIL.match(value)
+    found = _EMAIL.fullmatch(value)  # not match(): "$" would let a trailing newline through
     return found is not None and len(found.group("local")) <= 64
 
 

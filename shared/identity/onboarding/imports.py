@@ -33,6 +33,7 @@ DEFAULT_FILENAME = "import.csv"
 REQUESTED = "import.requested"
 CHUNK_REQUESTED = "import.chunk_requested"
 COMPLETED = "import.completed"
+MEMBERS_IMPORTED = "members.imported"
 
 
 def parse_upload(data: bytes) -> list[csv_rows.ParsedRow]:
@@ -185,21 +186,16 @@ async def process_chunk(tx: Tx, job_id: UUID, *, chunk_size: int) -> ChunkOutcom
     progress = await repository.count_progress(
         tx, job_id, succeeded=succeeded, failed=len(outcomes) - succeeded, is_done=is_done
     )
-    await repository.send_events(
-        tx,
-        [
-            Event(
-                name="member.joined",
-                payload={
-                    "community_id": str(community_id),
-                    "user_id": str(user_id),
-                    "source": "import",
-                    "import_job_id": str(job_id),
-                },
-            ).model_dump_json()
-            for user_id in sorted(joined)
-        ],
-    )
+    if joined:
+        # One event per chunk, not per member: delivering thousands of single events would cost the worker
+        # more than the import itself. Consumers of joins subscribe to `member.joined` and to this.
+        payload = {
+            "community_id": str(community_id),
+            "import_job_id": str(job_id),
+            "source": "import",
+            "user_ids": sorted(str(u) for u in joined),
+        }
+        await enqueue(tx, Event(name=MEMBERS_IMPORTED, payload=payload))
     if is_done:
         summary = {k: progress[k] for k in ("total", "succeeded", "failed")}
         payload = {"job_id": str(job_id), "community_id": str(community_id), **summary}

@@ -415,7 +415,6 @@ where id = %s
 returning {_JOB_COLUMNS}
 """
 _HAS_PENDING_SQL = "select exists (select 1 from public.import_rows where job_id = %s and status = 'pending')"
-_SEND_EVENTS_SQL = "select pgmq.send_batch('events', %s::jsonb[])"
 
 
 async def lock_job(tx: Tx, job_id: UUID) -> Row | None:
@@ -480,9 +479,3 @@ async def count_progress(tx: Tx, job_id: UUID, *, succeeded: int, failed: int, i
 async def has_pending(tx: Tx, job_id: UUID) -> bool:
     """Whether any row of the job is still to do."""
     return bool(await tx.fetch_val(_HAS_PENDING_SQL, (job_id,)))
-
-
-async def send_events(tx: Tx, events: Sequence[str]) -> None:
-    """Enqueue many serialised events in one statement (the worker's own transaction)."""
-    if events:
-        await tx.execute(_SEND_EVENTS_SQL, (list(events),))

@@ -14,6 +14,7 @@ from uuid import UUID
 from shared.platform.db import Row, Tx
 
 COMMUNITY_EXISTS_SQL = "select exists (select 1 from public.communities where id = %s) as found"
+MAY_WRITE_SQL = "select app.has_staff_role(array['super_admin', 'manager']) or app.is_admin_of(%s) as may_write"
 
 _MEMBER_SELECT = """
 select m.user_id, p.email, p.first_name, p.last_name, m.role, m.joined_at, m.source, p.status,
@@ -41,11 +42,13 @@ _MEMBER_FILTERS = {
     "after": "(m.joined_at, m.user_id) < (%(after_joined_at)s, %(after_user_id)s)",
 }
 
-LOCK_MEMBERSHIP_SQL = """
-select m.role, m.source, m.joined_at from public.memberships m
-where m.community_id = %s and m.user_id = %s
+LOCK_MEMBERSHIPS_SQL = """
+select m.user_id, m.role, m.source, m.joined_at from public.memberships m
+where m.community_id = %s and m.user_id = any(%s)
+order by m.user_id
 for update
 """
+"""Locked in one order, so two admins changing each other's memberships at once queue instead of deadlocking."""
 SET_ROLE_SQL = "update public.memberships set role = %s where community_id = %s and user_id = %s"
 DELETE_MEMBERSHIP_SQL = "delete from public.memberships where community_id = %s and user_id = %s"
 MEMBER_TAG_IDS_SQL = """
@@ -97,6 +100,11 @@ async def community_exists(tx: Tx, community_id: UUID) -> bool:
     return bool(await tx.fetch_val(COMMUNITY_EXISTS_SQL, (community_id,)))
 
 
+async def may_write(tx: Tx, community_id: UUID) -> bool:
+    """Whether the caller may change the community's members now (authority read afresh, as RLS does)."""
+    return bool(await tx.fetch_val(MAY_WRITE_SQL, (community_id,)))
+
+
 async def list_members(tx: Tx, community_id: UUID, where: MemberFilter, limit: int) -> list[Row]:
     """Up to `limit` members of the community matching `where`, newest first, each with their tags."""
     params: dict[str, object] = {"community_id": community_id, "limit": limit}
@@ -128,9 +136,10 @@ async def get_member(tx: Tx, community_id: UUID, user_id: UUID) -> Row | None:
     return await tx.fetch_one(sql, {"community_id": community_id, "user_id": user_id})
 
 
-async def lock_membership(tx: Tx, community_id: UUID, user_id: UUID) -> Row | None:
-    """The membership's role, source and joined_at, locked for this transaction; None when absent."""
-    return await tx.fetch_one(LOCK_MEMBERSHIP_SQL, (community_id, user_id))
+async def lock_memberships(tx: Tx, community_id: UUID, user_ids: Sequence[UUID]) -> dict[UUID, Row]:
+    """These users' memberships (role, source, joined_at), locked for this transaction, by user id."""
+    rows = await tx.fetch_all(LOCK_MEMBERSHIPS_SQL, (community_id, list(user_ids)))
+    return {row.pop("user_id"): row for row in rows}
 
 
 async def set_role(tx: Tx, community_id: UUID, user_id: UUID, role: str) -> int:

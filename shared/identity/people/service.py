@@ -29,9 +29,9 @@ from shared.identity.people.schemas import (
 )
 from shared.platform import audit
 from shared.platform.audit import RequestMeta
-from shared.platform.auth import Principal
+from shared.platform.auth import STAFF_WRITERS, Principal
 from shared.platform.db import Tx
-from shared.platform.errors import FieldError, ValidationFailedError
+from shared.platform.errors import FieldError, ForbiddenError, ValidationFailedError
 from shared.platform.pagination import page_of
 
 MEMBERSHIP = "membership"
@@ -74,7 +74,8 @@ async def change_role(
     """Make the member an admin or a plain member; demoting the last admin is refused (409 last_admin)."""
     membership = await _locked_membership(tx, principal, community_id, user_id)
     if membership["role"] != cmd.role:
-        await repository.set_role(tx, community_id, user_id, cmd.role)
+        if not await repository.set_role(tx, community_id, user_id, cmd.role):
+            raise ForbiddenError("You no longer may change this community's members.")
         await _record(
             tx,
             meta,
@@ -93,7 +94,8 @@ async def remove_member(
     """Remove the user from the community with their tag assignments; the last admin stays (409)."""
     membership = await _locked_membership(tx, principal, community_id, user_id)
     tag_ids = await repository.member_tag_ids(tx, community_id, user_id)
-    await repository.delete_membership(tx, community_id, user_id)
+    if not await repository.delete_membership(tx, community_id, user_id):
+        raise ForbiddenError("You no longer may change this community's members.")
     before = {**_plain(membership), "tag_ids": [str(t) for t in tag_ids]}
     await _record(tx, meta, "member.removed", community_id, user_id, before, None)
 
@@ -194,13 +196,23 @@ async def _locked_membership(
 ) -> Mapping[str, Any]:
     """Authorise a write to the community and lock the membership it is about (404 when there is none).
 
-    The lock serialises concurrent changes to one member: tag assignments referencing the membership
-    wait for it, so a replace never interleaves with an add or a removal.
+    The lock serialises concurrent changes to one member (tag assignments referencing the membership
+    wait for it). A community admin's own membership is locked with it and read again: one demoted
+    while this request waited no longer writes, and nobody can demote them until it commits.
     """
     policy.require_community_writer(principal, community_id)
     await ensure_community(tx, principal, community_id)
-    membership = await repository.lock_membership(tx, community_id, user_id)
+    by_membership = principal.staff_role not in STAFF_WRITERS
+    locked = await repository.lock_memberships(
+        tx, community_id, [user_id, principal.user_id] if by_membership else [user_id]
+    )
+    if by_membership and locked.get(principal.user_id, {}).get("role") != "admin":
+        raise ForbiddenError("You no longer have that role in this community.")
+    membership = locked.get(user_id)
     if membership is None:
+        # Row level security also hides rows from staff who lost their role while this request ran.
+        if not await repository.may_write(tx, community_id):
+            raise ForbiddenError("You no longer may change this community's members.")
         raise MemberNotFoundError("This user is not a member of the community.")
     return membership
 

@@ -339,6 +339,10 @@ async def test_each_run_is_logged_as_one_json_line_without_the_key(
         ("ERROR", "worker-drain", 401),
     ]
     assert all(r["target"] == "POST /functions/v1/worker/run" and r["duration_ms"] >= 0 for r in runs)
+    # The run's line and the function's access line share the request id.
+    access = [line for line in lines if line["message"] == "request"]
+    assert [a["request_id"] for a in access] == [r["request_id"] for r in runs]
+    assert all(r["request_id"].startswith("cron-worker-drain-") for r in runs)
     assert LOCAL_SECRET_KEY not in json.dumps(lines)
     assert "sb_secret_wrong" not in json.dumps(lines)
 
