@@ -366,7 +366,9 @@ class Function:
                 response = _render(route, await route.endpoint(ctx, **kwargs), ctx)
                 if owned is not None:
                     stored = bytes(response.body) if ctx.replay_body is None else ctx.replay_body
-                    params_ = idempotency.finish_params(owned, response.status_code, stored, response.headers)
+                    # Headers a route set through ctx (Location, ETag) are replayed too.
+                    replayed = {**ctx.response_headers, **response.headers}
+                    params_ = idempotency.finish_params(owned, response.status_code, stored, replayed)
                     await tx.execute(idempotency.FINISH_SQL, params_)
                     owned = None
                 return response

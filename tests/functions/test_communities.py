@@ -161,6 +161,8 @@ async def test_idempotent_create_replay_returns_same_body_and_creates_one_commun
     again = await client.post("/communities", headers=headers, json=body)
     assert first.status_code == again.status_code == 201
     assert again.content == first.content
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["etag"] == first.headers["etag"]
     assert count(sql, "select count(*) as n from communities where slug = 'initech'") == 1
     assert len(audit_rows(sql, "community.created")) == 1
 
