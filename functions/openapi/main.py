@@ -28,7 +28,9 @@ def _document() -> bytes:
 @fn.get("/openapi.json", auth="public", rate_limit=None)
 async def openapi_json(ctx: Context) -> Response:
     """The OpenAPI 3.1 document."""
-    return Response(_document(), media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
+    return Response(
+        _document(), media_type="application/json", headers={"Cache-Control": "public, max-age=300"}
+    )
 
 
 @fn.get("/", auth="public", rate_limit=None)
@@ -48,7 +50,9 @@ async def docs_page(ctx: Context) -> Response:
         "<style>body{font-family:system-ui;margin:2rem}td{padding:.3rem .8rem;border-bottom:1px solid #ddd}</style>"
         f"</head><body><h1>{html.escape(doc['info']['title'])} {html.escape(doc['info']['version'])}</h1>"
         f"<p>{html.escape(doc['info']['description'])} Machine-readable: <a href='openapi/openapi.json'>openapi.json</a>.</p>"
-        "<table><tr><th>Method</th><th>Path</th><th>What</th><th>Auth</th></tr>" + "".join(rows) + "</table></body></html>"
+        "<table><tr><th>Method</th><th>Path</th><th>What</th><th>Auth</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
     )
     return HTMLResponse(page)
 

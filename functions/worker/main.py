@@ -83,7 +83,10 @@ async def run(ctx: Context) -> WorkerReport:
         batches += 1
         for name, count in report.as_dict().items():
             totals[name] += count
-        if report.read < batch_size or time.monotonic() >= deadline:
+        # Go on while batches make progress: a handler may enqueue follow-up events (an import's next
+        # chunk), which a run should drain too. A batch of nothing but retries ends the run.
+        made_progress = report.archived + report.dead > 0
+        if report.read == 0 or not made_progress or time.monotonic() >= deadline:
             return WorkerReport(batches=batches, **totals)
 
 

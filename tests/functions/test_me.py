@@ -52,7 +52,9 @@ async def test_patch_updates_only_own_profile(client: httpx.AsyncClient, db: str
 
 async def test_patch_refuses_bad_timezone_and_unknown_fields(client: httpx.AsyncClient, db: str, sql) -> None:  # type: ignore[no-untyped-def]
     response = await client.patch(
-        "/me", headers=auth(GLOBEX_GINA), json={"timezone": "Mars/Olympus", "status": "active", "last_name": None}
+        "/me",
+        headers=auth(GLOBEX_GINA),
+        json={"timezone": "Mars/Olympus", "status": "active", "last_name": None},
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

@@ -210,7 +210,9 @@ async def test_search_matches_names_and_email_case_insensitively(client: httpx.A
     assert await found("gina") == set(), "Globex's members never match"
 
 
-async def test_search_treats_like_wildcards_and_backslash_literally(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_search_treats_like_wildcards_and_backslash_literally(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     percent = make_member(sql, "hundred%@acme.example.com", "Per", "Cent")
     underscore = make_member(sql, "under_score@acme.example.com", "Under", "Score")
     backslash = make_member(sql, "back\\slash@acme.example.com", "Back", "Slash")
@@ -247,13 +249,17 @@ async def test_role_and_tag_filters_narrow_the_list(client: httpx.AsyncClient, s
 
 async def test_invalid_filters_are_422_naming_the_parameter(client: httpx.AsyncClient, db: str) -> None:
     response = await client.get(
-        ACME_MEMBERS, params={"role": "owner", "tag": "nope", "limit": "0", "sort": "x"}, headers=auth(ACME_ADMIN)
+        ACME_MEMBERS,
+        params={"role": "owner", "tag": "nope", "limit": "0", "sort": "x"},
+        headers=auth(ACME_ADMIN),
     )
     body = assert_problem(response, 422, "validation_failed")
     assert {e["loc"] for e in body["errors"]} == {"query.role", "query.tag", "query.limit", "query.sort"}
 
 
-async def test_pagination_chain_serves_every_member_once_newest_first(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_pagination_chain_serves_every_member_once_newest_first(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     # Several members share a joined_at, so the user id must break ties for the chain to be exact.
     same = "2026-01-01T10:00:00+00:00"
     for i in range(4):
@@ -293,7 +299,9 @@ async def test_pagination_chain_keeps_filters(client: httpx.AsyncClient, sql: Sq
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "WyJ4Il0", "WyJub3QtYS1kYXRlIiwgIngiXQ"])
-async def test_malformed_cursor_is_422_on_query_cursor(client: httpx.AsyncClient, db: str, cursor: str) -> None:
+async def test_malformed_cursor_is_422_on_query_cursor(
+    client: httpx.AsyncClient, db: str, cursor: str
+) -> None:
     response = await client.get(ACME_MEMBERS, params={"cursor": cursor}, headers=auth(ACME_ADMIN))
     body = assert_problem(response, 422, "validation_failed")
     assert [e["loc"] for e in body["errors"]] == ["query.cursor"]
@@ -398,7 +406,10 @@ async def test_concurrent_demotions_by_a_manager_leave_one_admin(client: httpx.A
     sql("update memberships set role = 'admin' where user_id = %s", (ACME_LIAM,))
 
     responses = await asyncio.gather(
-        *(client.patch(member(u), json={"role": "member"}, headers=auth(MANAGER)) for u in (ACME_ADMIN, ACME_LIAM))
+        *(
+            client.patch(member(u), json={"role": "member"}, headers=auth(MANAGER))
+            for u in (ACME_ADMIN, ACME_LIAM)
+        )
     )
 
     # Different rows, so both get past their locks: the database's last-admin rule refuses the second.
@@ -412,7 +423,9 @@ async def test_role_change_of_a_non_member_is_404_and_invalid_role_is_422(
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
     assert_problem(
-        await client.patch(member(GLOBEX_GINA), json={"role": "admin"}, headers=auth(ACME_ADMIN)), 404, "not_found"
+        await client.patch(member(GLOBEX_GINA), json={"role": "admin"}, headers=auth(ACME_ADMIN)),
+        404,
+        "not_found",
     )
     body = assert_problem(
         await client.patch(member(ACME_LENA), json={"role": "owner"}, headers=auth(ACME_ADMIN)),
@@ -539,14 +552,18 @@ async def test_replacing_with_a_tag_of_another_community_is_422_and_writes_nothi
 
 async def test_replacing_tags_of_a_non_member_is_404(client: httpx.AsyncClient, sql: Sql) -> None:
     mine = make_tag(sql, ACME, "Mine")
-    response = await client.put(member(GLOBEX_GINA) + "/tags", json={"tag_ids": [mine]}, headers=auth(ACME_ADMIN))
+    response = await client.put(
+        member(GLOBEX_GINA) + "/tags", json={"tag_ids": [mine]}, headers=auth(ACME_ADMIN)
+    )
     assert_problem(response, 404, "not_found")
     assert sql("select count(*) as n from user_tag_assignments") == [{"n": 0}]
 
 
 async def test_tag_ids_must_be_uuids_and_at_most_one_hundred(client: httpx.AsyncClient, db: str) -> None:
     for tag_ids in (["not-a-uuid"], [str(uuid.uuid4()) for _ in range(101)], "x"):
-        response = await client.put(member(ACME_LENA) + "/tags", json={"tag_ids": tag_ids}, headers=auth(ACME_ADMIN))
+        response = await client.put(
+            member(ACME_LENA) + "/tags", json={"tag_ids": tag_ids}, headers=auth(ACME_ADMIN)
+        )
         body = assert_problem(response, 422, "validation_failed")
         assert all(e["loc"].startswith("body.tag_ids") for e in body["errors"])
 
@@ -583,7 +600,9 @@ async def test_adding_a_tag_of_another_community_is_422_and_writes_nothing(
     assert audit_rows(sql) == []
 
 
-async def test_removing_one_tag_and_removing_a_tag_not_held_is_404(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_removing_one_tag_and_removing_a_tag_not_held_is_404(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     a, b = make_tag(sql, ACME, "A"), make_tag(sql, ACME, "B")
     assign(sql, a, ACME_LENA)
     assign(sql, b, ACME_LENA)
@@ -620,7 +639,9 @@ async def test_deactivated_user_is_refused_until_reactivated(client: httpx.Async
     assert on.status_code == 200, on.text
     assert on.json()["status"] == "active"
     assert (await client.get(ACME_MEMBERS, headers=auth(ACME_ADMIN))).status_code == 200
-    assert [(r["action"], r["target_type"], r["target_id"], r["before"], r["after"]) for r in audit_rows(sql)] == [
+    assert [
+        (r["action"], r["target_type"], r["target_id"], r["before"], r["after"]) for r in audit_rows(sql)
+    ] == [
         ("user.deactivated", "user", ACME_ADMIN, {"status": "active"}, {"status": "deactivated"}),
         ("user.reactivated", "user", ACME_ADMIN, {"status": "deactivated"}, {"status": "active"}),
     ]
@@ -644,7 +665,9 @@ async def test_nobody_deactivates_their_own_account(client: httpx.AsyncClient, s
 
 
 @pytest.mark.parametrize("caller", [SPECIALIST, ACME_ADMIN, ACME_LENA])
-async def test_only_staff_writers_change_account_status(client: httpx.AsyncClient, sql: Sql, caller: str) -> None:
+async def test_only_staff_writers_change_account_status(
+    client: httpx.AsyncClient, sql: Sql, caller: str
+) -> None:
     response = await client.post(f"/members/users/{ACME_LIAM}/deactivate", headers=auth(caller))
     assert_problem(response, 403, "forbidden")
     assert sql("select status from profiles where id = %s", (ACME_LIAM,)) == [{"status": "active"}]

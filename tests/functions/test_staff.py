@@ -30,7 +30,9 @@ def staff(sql: Sql) -> dict[str, str]:
 
 
 def audit_rows(sql: Sql) -> list[dict[str, Any]]:
-    return sql("select actor_id::text, action, target_type, target_id, community_id, before, after from audit_log order by id")
+    return sql(
+        "select actor_id::text, action, target_type, target_id, community_id, before, after from audit_log order by id"
+    )
 
 
 SEEDED = {SUPER: "super_admin", MANAGER: "manager", SPECIALIST: "specialist"}
@@ -42,7 +44,9 @@ SEEDED = {SUPER: "super_admin", MANAGER: "manager", SPECIALIST: "specialist"}
 
 
 @pytest.mark.parametrize("caller", [SUPER, MANAGER, SPECIALIST])
-async def test_every_staff_role_lists_staff_with_names_and_emails(client: httpx.AsyncClient, db: str, caller: str) -> None:
+async def test_every_staff_role_lists_staff_with_names_and_emails(
+    client: httpx.AsyncClient, db: str, caller: str
+) -> None:
     response = await client.get("/staff", headers=auth(caller))
     assert response.status_code == 200, response.text
     items = {i["user_id"]: i for i in response.json()["items"]}
@@ -55,12 +59,17 @@ async def test_every_staff_role_lists_staff_with_names_and_emails(client: httpx.
 
 
 @pytest.mark.parametrize("caller", [ACME_ADMIN, ACME_LENA])
-async def test_community_admins_and_learners_cannot_list_staff(client: httpx.AsyncClient, db: str, caller: str) -> None:
+async def test_community_admins_and_learners_cannot_list_staff(
+    client: httpx.AsyncClient, db: str, caller: str
+) -> None:
     assert_problem(await client.get("/staff", headers=auth(caller)), 403, "forbidden")
 
 
 async def test_staff_list_pages_through_everyone_once(client: httpx.AsyncClient, sql: Sql) -> None:
-    sql("insert into platform_staff (user_id, role) values (%s, 'specialist'), (%s, 'specialist')", (ACME_LENA, GLOBEX_GINA))
+    sql(
+        "insert into platform_staff (user_id, role) values (%s, 'specialist'), (%s, 'specialist')",
+        (ACME_LENA, GLOBEX_GINA),
+    )
     seen: list[str] = []
     cursor = None
     while True:
@@ -79,7 +88,9 @@ async def test_staff_list_pages_through_everyone_once(client: httpx.AsyncClient,
 # ----------------------------------------------------------------------------------------------------
 
 
-async def test_super_admin_grants_changes_and_revokes_a_role_each_audited(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_super_admin_grants_changes_and_revokes_a_role_each_audited(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     granted = await client.put(f"/staff/{ACME_LENA}", json={"role": "specialist"}, headers=auth(SUPER))
     assert granted.status_code == 200, granted.text
     assert (granted.json()["role"], granted.json()["email"], granted.json()["granted_by"]) == (
@@ -113,7 +124,9 @@ async def test_new_role_takes_effect_on_the_next_request(client: httpx.AsyncClie
     assert (await client.get("/staff", headers=auth(ACME_LENA))).status_code == 200
 
 
-async def test_setting_the_role_already_held_changes_and_audits_nothing(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_setting_the_role_already_held_changes_and_audits_nothing(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     response = await client.put(f"/staff/{MANAGER}", json={"role": "manager"}, headers=auth(SUPER))
     assert response.status_code == 200, response.text
     assert staff(sql) == SEEDED
@@ -176,8 +189,14 @@ async def test_two_super_admins_demoting_each_other_at_once_leave_one_super_admi
 @pytest.mark.parametrize("caller", [MANAGER, SPECIALIST, ACME_ADMIN, ACME_LENA])
 async def test_only_super_admins_write_staff_roles(client: httpx.AsyncClient, sql: Sql, caller: str) -> None:
     headers = auth(caller)
-    assert_problem(await client.put(f"/staff/{GLOBEX_GINA}", json={"role": "specialist"}, headers=headers), 403, "forbidden")
-    assert_problem(await client.put(f"/staff/{SPECIALIST}", json={"role": "manager"}, headers=headers), 403, "forbidden")
+    assert_problem(
+        await client.put(f"/staff/{GLOBEX_GINA}", json={"role": "specialist"}, headers=headers),
+        403,
+        "forbidden",
+    )
+    assert_problem(
+        await client.put(f"/staff/{SPECIALIST}", json={"role": "manager"}, headers=headers), 403, "forbidden"
+    )
     assert_problem(await client.delete(f"/staff/{SPECIALIST}", headers=headers), 403, "forbidden")
     assert staff(sql) == SEEDED
     assert audit_rows(sql) == []
@@ -187,7 +206,9 @@ async def test_granting_to_an_unknown_user_is_404_and_revoking_a_non_staff_is_40
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
     assert_problem(
-        await client.put(f"/staff/{uuid.uuid4()}", json={"role": "manager"}, headers=auth(SUPER)), 404, "not_found"
+        await client.put(f"/staff/{uuid.uuid4()}", json={"role": "manager"}, headers=auth(SUPER)),
+        404,
+        "not_found",
     )
     assert_problem(await client.delete(f"/staff/{ACME_LENA}", headers=auth(SUPER)), 404, "not_found")
     assert staff(sql) == SEEDED
@@ -195,7 +216,9 @@ async def test_granting_to_an_unknown_user_is_404_and_revoking_a_non_staff_is_40
 
 async def test_unknown_staff_role_is_422(client: httpx.AsyncClient, sql: Sql) -> None:
     body = assert_problem(
-        await client.put(f"/staff/{ACME_LENA}", json={"role": "owner"}, headers=auth(SUPER)), 422, "validation_failed"
+        await client.put(f"/staff/{ACME_LENA}", json={"role": "owner"}, headers=auth(SUPER)),
+        422,
+        "validation_failed",
     )
     assert [e["loc"] for e in body["errors"]] == ["body.role"]
     assert staff(sql) == SEEDED

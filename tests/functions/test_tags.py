@@ -55,7 +55,8 @@ def assign(sql: Sql, tag_id: str, user_id: str, community: str = ACME) -> None:
 
 def tags(sql: Sql, community: str = ACME) -> list[dict[str, Any]]:
     return sql(
-        "select id::text, name, color from user_tags where community_id = %s order by lower(name)", (community,)
+        "select id::text, name, color from user_tags where community_id = %s order by lower(name)",
+        (community,),
     )
 
 
@@ -77,7 +78,9 @@ def audit_rows(sql: Sql) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------------------------------
 
 
-async def test_acme_admin_lists_acme_tags_by_name_with_member_counts(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_acme_admin_lists_acme_tags_by_name_with_member_counts(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     sales = make_tag(sql, ACME, "sales", "#ff0000")
     beta = make_tag(sql, ACME, "Beta")
     make_tag(sql, GLOBEX, "Globex tag")
@@ -88,7 +91,10 @@ async def test_acme_admin_lists_acme_tags_by_name_with_member_counts(client: htt
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert [(t["id"], t["name"], t["member_count"]) for t in body["items"]] == [(beta, "Beta", 0), (sales, "sales", 2)]
+    assert [(t["id"], t["name"], t["member_count"]) for t in body["items"]] == [
+        (beta, "Beta", 0),
+        (sales, "sales", 2),
+    ]
     assert body["items"][1]["color"] == "#ff0000"
     assert body["items"][1]["community_id"] == ACME
     assert body["next_cursor"] is None
@@ -111,11 +117,15 @@ async def test_tag_list_pages_through_every_tag_once(client: httpx.AsyncClient, 
 
 
 @pytest.mark.parametrize("caller", [GLOBEX_ADMIN, ACME_LENA, GLOBEX_GINA])
-async def test_other_admins_and_learners_cannot_list_acme_tags(client: httpx.AsyncClient, db: str, caller: str) -> None:
+async def test_other_admins_and_learners_cannot_list_acme_tags(
+    client: httpx.AsyncClient, db: str, caller: str
+) -> None:
     assert_problem(await client.get(ACME_TAGS, headers=auth(caller)), 403, "forbidden")
 
 
-async def test_reading_one_tag_of_another_community_through_acme_is_404(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_reading_one_tag_of_another_community_through_acme_is_404(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     theirs = make_tag(sql, GLOBEX, "Theirs")
     assert_problem(await client.get(f"{ACME_TAGS}/{theirs}", headers=auth(MANAGER)), 404, "not_found")
     ours = make_tag(sql, ACME, "Ours")
@@ -129,11 +139,18 @@ async def test_reading_one_tag_of_another_community_through_acme_is_404(client: 
 
 
 async def test_admin_creates_a_tag_and_it_is_audited(client: httpx.AsyncClient, sql: Sql) -> None:
-    response = await client.post(ACME_TAGS, json={"name": "  Sales  ", "color": "#AABBCC"}, headers=auth(ACME_ADMIN))
+    response = await client.post(
+        ACME_TAGS, json={"name": "  Sales  ", "color": "#AABBCC"}, headers=auth(ACME_ADMIN)
+    )
 
     assert response.status_code == 201, response.text
     body = response.json()
-    assert (body["name"], body["color"], body["member_count"], body["community_id"]) == ("Sales", "#AABBCC", 0, ACME)
+    assert (body["name"], body["color"], body["member_count"], body["community_id"]) == (
+        "Sales",
+        "#AABBCC",
+        0,
+        ACME,
+    )
     assert tags(sql) == [{"id": body["id"], "name": "Sales", "color": "#AABBCC"}]
     assert audit_rows(sql) == [
         {
@@ -157,7 +174,9 @@ async def test_color_defaults_to_grey(client: httpx.AsyncClient, sql: Sql) -> No
 async def test_duplicate_name_in_any_case_is_409_tag_name_taken(client: httpx.AsyncClient, sql: Sql) -> None:
     existing = make_tag(sql, ACME, "Sales")
 
-    response = await client.post(ACME_TAGS, json={"name": "SALES", "color": "#000000"}, headers=auth(ACME_ADMIN))
+    response = await client.post(
+        ACME_TAGS, json={"name": "SALES", "color": "#000000"}, headers=auth(ACME_ADMIN)
+    )
 
     assert_problem(response, 409, "tag_name_taken")
     assert tags(sql) == [{"id": existing, "name": "Sales", "color": "#112233"}]
@@ -172,7 +191,10 @@ async def test_same_name_in_another_community_is_fine(client: httpx.AsyncClient,
 
 async def test_concurrent_creates_of_one_name_make_one_tag(client: httpx.AsyncClient, sql: Sql) -> None:
     responses = await asyncio.gather(
-        *(client.post(ACME_TAGS, json={"name": "Dup" if i % 2 else "dup"}, headers=auth(ACME_ADMIN)) for i in range(4))
+        *(
+            client.post(ACME_TAGS, json={"name": "Dup" if i % 2 else "dup"}, headers=auth(ACME_ADMIN))
+            for i in range(4)
+        )
     )
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
     assert all(r.json()["code"] == "tag_name_taken" for r in responses if r.status_code == 409)
@@ -194,12 +216,16 @@ async def test_concurrent_creates_of_one_name_make_one_tag(client: httpx.AsyncCl
 async def test_invalid_tag_is_422_naming_the_field(
     client: httpx.AsyncClient, sql: Sql, payload: dict[str, Any], locs: set[str]
 ) -> None:
-    body = assert_problem(await client.post(ACME_TAGS, json=payload, headers=auth(ACME_ADMIN)), 422, "validation_failed")
+    body = assert_problem(
+        await client.post(ACME_TAGS, json=payload, headers=auth(ACME_ADMIN)), 422, "validation_failed"
+    )
     assert {e["loc"] for e in body["errors"]} == locs
     assert tags(sql) == []
 
 
-async def test_create_replayed_with_its_idempotency_key_makes_one_tag(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_create_replayed_with_its_idempotency_key_makes_one_tag(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     headers = {**auth(ACME_ADMIN), "Idempotency-Key": "tag-create-1"}
     first = await client.post(ACME_TAGS, json={"name": "Once"}, headers=headers)
     again = await client.post(ACME_TAGS, json={"name": "Once"}, headers=headers)
@@ -214,14 +240,22 @@ async def test_create_replayed_with_its_idempotency_key_makes_one_tag(client: ht
 # ----------------------------------------------------------------------------------------------------
 
 
-async def test_rename_and_recolour_is_audited_with_before_and_after(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_rename_and_recolour_is_audited_with_before_and_after(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     tag = make_tag(sql, ACME, "Sales", "#111111")
     assign(sql, tag, ACME_LENA)
 
-    response = await client.patch(f"{ACME_TAGS}/{tag}", json={"name": "Revenue", "color": "#222222"}, headers=auth(ACME_ADMIN))
+    response = await client.patch(
+        f"{ACME_TAGS}/{tag}", json={"name": "Revenue", "color": "#222222"}, headers=auth(ACME_ADMIN)
+    )
 
     assert response.status_code == 200, response.text
-    assert (response.json()["name"], response.json()["color"], response.json()["member_count"]) == ("Revenue", "#222222", 1)
+    assert (response.json()["name"], response.json()["color"], response.json()["member_count"]) == (
+        "Revenue",
+        "#222222",
+        1,
+    )
     assert tags(sql) == [{"id": tag, "name": "Revenue", "color": "#222222"}]
     assert [(r["action"], r["before"], r["after"]) for r in audit_rows(sql)] == [
         ("tag.updated", {"name": "Sales", "color": "#111111"}, {"name": "Revenue", "color": "#222222"})
@@ -238,7 +272,9 @@ async def test_recolour_alone_keeps_the_name_and_case_change_of_own_name_is_allo
     assert tags(sql) == [{"id": tag, "name": "SALES", "color": "#333333"}]
 
 
-async def test_renaming_to_another_tags_name_is_409_tag_name_taken(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_renaming_to_another_tags_name_is_409_tag_name_taken(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     make_tag(sql, ACME, "Sales")
     other = make_tag(sql, ACME, "Support")
 
@@ -252,7 +288,9 @@ async def test_renaming_to_another_tags_name_is_409_tag_name_taken(client: httpx
 async def test_update_needs_a_field_and_a_tag_of_this_community(client: httpx.AsyncClient, sql: Sql) -> None:
     ours = make_tag(sql, ACME, "Ours")
     theirs = make_tag(sql, GLOBEX, "Theirs")
-    assert_problem(await client.patch(f"{ACME_TAGS}/{ours}", json={}, headers=auth(ACME_ADMIN)), 422, "validation_failed")
+    assert_problem(
+        await client.patch(f"{ACME_TAGS}/{ours}", json={}, headers=auth(ACME_ADMIN)), 422, "validation_failed"
+    )
     response = await client.patch(f"{ACME_TAGS}/{theirs}", json={"name": "Stolen"}, headers=auth(ACME_ADMIN))
     assert_problem(response, 404, "not_found")
     assert tags(sql, GLOBEX) == [{"id": theirs, "name": "Theirs", "color": "#112233"}]
@@ -284,7 +322,9 @@ async def test_delete_without_confirm_true_is_422_and_deletes_nothing(
     assert audit_rows(sql) == []
 
 
-async def test_confirmed_delete_removes_the_tag_and_its_assignments(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_confirmed_delete_removes_the_tag_and_its_assignments(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     tag = make_tag(sql, ACME, "Sales", "#abcdef")
     keep = make_tag(sql, ACME, "Keep")
     assign(sql, tag, ACME_LENA)
@@ -303,7 +343,9 @@ async def test_confirmed_delete_removes_the_tag_and_its_assignments(client: http
     ]
 
 
-async def test_deleting_another_communitys_tag_through_acme_is_404(client: httpx.AsyncClient, sql: Sql) -> None:
+async def test_deleting_another_communitys_tag_through_acme_is_404(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
     theirs = make_tag(sql, GLOBEX, "Theirs")
     response = await client.delete(f"{ACME_TAGS}/{theirs}?confirm=true", headers=auth(ACME_ADMIN))
     assert_problem(response, 404, "not_found")
@@ -323,7 +365,9 @@ async def test_globex_admin_learner_and_specialist_cannot_change_acme_tags(
     assign(sql, tag, ACME_LENA)
     headers = auth(caller)
     assert_problem(await client.post(ACME_TAGS, json={"name": "New"}, headers=headers), 403, "forbidden")
-    assert_problem(await client.patch(f"{ACME_TAGS}/{tag}", json={"name": "X"}, headers=headers), 403, "forbidden")
+    assert_problem(
+        await client.patch(f"{ACME_TAGS}/{tag}", json={"name": "X"}, headers=headers), 403, "forbidden"
+    )
     assert_problem(await client.delete(f"{ACME_TAGS}/{tag}?confirm=true", headers=headers), 403, "forbidden")
     assert tags(sql) == [{"id": tag, "name": "Sales", "color": "#112233"}]
     assert assignment_count(sql, tag) == 1
@@ -331,11 +375,15 @@ async def test_globex_admin_learner_and_specialist_cannot_change_acme_tags(
 
 
 @pytest.mark.parametrize("caller", [SUPER, MANAGER])
-async def test_staff_writers_manage_any_communitys_tags(client: httpx.AsyncClient, sql: Sql, caller: str) -> None:
+async def test_staff_writers_manage_any_communitys_tags(
+    client: httpx.AsyncClient, sql: Sql, caller: str
+) -> None:
     created = await client.post(GLOBEX_TAGS, json={"name": "Staff made"}, headers=auth(caller))
     assert created.status_code == 201, created.text
     tag = created.json()["id"]
-    assert (await client.patch(f"{GLOBEX_TAGS}/{tag}", json={"name": "Renamed"}, headers=auth(caller))).status_code == 200
+    assert (
+        await client.patch(f"{GLOBEX_TAGS}/{tag}", json={"name": "Renamed"}, headers=auth(caller))
+    ).status_code == 200
     assert (await client.delete(f"{GLOBEX_TAGS}/{tag}?confirm=true", headers=auth(caller))).status_code == 200
     assert tags(sql, GLOBEX) == []
     assert [(r["actor_id"], r["action"], r["community_id"]) for r in audit_rows(sql)] == [
@@ -345,7 +393,11 @@ async def test_staff_writers_manage_any_communitys_tags(client: httpx.AsyncClien
     ]
 
 
-async def test_staff_creating_a_tag_in_an_unknown_community_is_404(client: httpx.AsyncClient, sql: Sql) -> None:
-    response = await client.post(f"/tags/communities/{uuid.uuid4()}/tags", json={"name": "x"}, headers=auth(MANAGER))
+async def test_staff_creating_a_tag_in_an_unknown_community_is_404(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    response = await client.post(
+        f"/tags/communities/{uuid.uuid4()}/tags", json={"name": "x"}, headers=auth(MANAGER)
+    )
     assert_problem(response, 404, "not_found")
     assert sql("select count(*) as n from user_tags") == [{"n": 0}]

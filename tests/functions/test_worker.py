@@ -265,8 +265,28 @@ async def test_worker_runs_batches_until_the_queue_is_drained(
     for n in range(5):
         await enqueue(Event(name="test.batch", payload={"n": n}))
     report = await drain(client)
-    assert report == {"batches": 3, "read": 5, "archived": 5, "retried": 0, "dead": 0}
+    # 2 + 2 + 1 events, then an empty read ends the run.
+    assert report == {"batches": 4, "read": 5, "archived": 5, "retried": 0, "dead": 0}
     assert sorted(delivered) == [0, 1, 2, 3, 4]
+    assert queue(sql) == []
+
+
+async def test_one_run_drains_follow_up_events_that_handlers_enqueue(
+    client: httpx.AsyncClient, sql: Any, registry: events.Registry
+) -> None:
+    delivered: list[int] = []
+
+    @registry.subscribe("test.chain")
+    async def step(tx: Tx, event: Event) -> None:
+        n = event.payload["n"]
+        delivered.append(n)
+        if n < 3:
+            await events.enqueue(tx, Event(name="test.chain", payload={"n": n + 1}))
+
+    await enqueue(Event(name="test.chain", payload={"n": 0}))
+    report = await drain(client)
+    assert delivered == [0, 1, 2, 3]
+    assert report["archived"] == 4
     assert queue(sql) == []
 
 

@@ -8,7 +8,9 @@ from shared.devstack.contract import CONTRACT_PATH, render
 
 
 def test_committed_contract_matches_the_code() -> None:
-    assert CONTRACT_PATH.read_text() == render(), "run scripts/openapi and commit shared/contract/openapi.json"
+    assert CONTRACT_PATH.read_text() == render(), (
+        "run scripts/openapi and commit shared/contract/openapi.json"
+    )
 
 
 def test_contract_is_valid_openapi_31() -> None:

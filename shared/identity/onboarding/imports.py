@@ -7,6 +7,9 @@ them into memberships with a handful of set-based statements, records each row's
 counters, and enqueues `import.chunk_requested` for the next chunk, all in one transaction. So progress
 is visible between chunks, a crash loses at most the chunk in flight (it is redone), and rows already
 settled are never touched again: re-running adds nobody twice.
+
+Each chunk announces its new members with one `members.imported` event (user ids of the chunk) rather
+than one `member.joined` per person, and the last chunk `import.completed`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ from uuid import UUID
 from shared.platform.db import Row, Tx
 
 COMMUNITY_EXISTS_SQL = "select exists (select 1 from public.communities where id = %s) as found"
-MAY_WRITE_SQL = "select app.has_staff_role(array['super_admin', 'manager']) or app.is_admin_of(%s) as may_write"
+MAY_WRITE_SQL = (
+    "select app.has_staff_role(array['super_admin', 'manager']) or app.is_admin_of(%s) as may_write"
+)
 
 _MEMBER_SELECT = """
 select m.user_id, p.email, p.first_name, p.last_name, m.role, m.joined_at, m.source, p.status,

@@ -1,0 +1,272 @@
+"""`audit` through the real handler against the real database: who sees which entries; entries never change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from shared.platform.db import as_service
+from shared.platform.errors import ForbiddenError
+from tests.factories import (
+    ACME,
+    ACME_ADMIN,
+    ACME_LENA,
+    GLOBEX,
+    GLOBEX_ADMIN,
+    GLOBEX_GINA,
+    MANAGER,
+    SPECIALIST,
+    SUPER,
+    auth,
+)
+
+Sql = Callable[..., list[dict[str, Any]]]
+ACME_AUDIT = f"/audit/communities/{ACME}"
+GLOBEX_AUDIT = f"/audit/communities/{GLOBEX}"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """An RFC 9457 problem with this status and code."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def entry(
+    sql: Sql,
+    action: str,
+    *,
+    community: str | None = None,
+    actor: str | None = None,
+    target_type: str = "membership",
+    target_id: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Append an audit row directly (as the owner) and return its id."""
+    rows = sql(
+        "insert into audit_log (actor_id, actor_type, action, target_type, target_id, community_id, occurred_at,"
+        " before, after) values (%s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s::jsonb, %s::jsonb) returning id",
+        (
+            actor,
+            "user" if actor else "service",
+            action,
+            target_type,
+            target_id,
+            community,
+            at,
+            json.dumps({"n": 1}),
+            json.dumps({"n": 2}),
+        ),
+    )
+    return int(rows[0]["id"])
+
+
+async def ids(client: httpx.AsyncClient, path: str, user: str, **params: str) -> list[int]:
+    response = await client.get(path, params=params, headers=auth(user))
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+# ----------------------------------------------------------------------------------------------------
+# What an entry records
+# ----------------------------------------------------------------------------------------------------
+
+
+async def test_an_admin_action_is_recorded_with_actor_request_id_address_and_user_agent(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    headers = {**auth(ACME_ADMIN), "x-request-id": "req-audit-42", "user-agent": "AdminConsole/2.1"}
+    changed = await client.patch(
+        f"/members/communities/{ACME}/members/{ACME_LENA}", json={"role": "admin"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+
+    response = await client.get(ACME_AUDIT, headers=auth(ACME_ADMIN))
+
+    assert response.status_code == 200, response.text
+    [item] = response.json()["items"]
+    assert item["actor_id"] == ACME_ADMIN
+    assert item["actor_type"] == "user"
+    assert item["actor_email"] == "admin@acme.example.com"
+    assert (item["action"], item["target_type"], item["target_id"]) == (
+        "member.role_changed",
+        "membership",
+        ACME_LENA,
+    )
+    assert item["community_id"] == ACME
+    assert (item["before"], item["after"]) == ({"role": "member"}, {"role": "admin"})
+    assert (item["request_id"], item["ip"], item["user_agent"]) == (
+        "req-audit-42",
+        "203.0.113.7",
+        "AdminConsole/2.1",
+    )
+    assert datetime.fromisoformat(item["occurred_at"]) > datetime.now(UTC) - timedelta(minutes=5)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Who sees what
+# ----------------------------------------------------------------------------------------------------
+
+
+async def test_acme_admin_sees_only_acme_entries(client: httpx.AsyncClient, sql: Sql) -> None:
+    acme = entry(sql, "member.role_changed", community=ACME, actor=ACME_ADMIN)
+    entry(sql, "member.role_changed", community=GLOBEX, actor=GLOBEX_ADMIN)
+    entry(sql, "user.deactivated", actor=MANAGER, target_type="user", target_id=ACME_LENA)
+
+    assert await ids(client, ACME_AUDIT, ACME_ADMIN) == [acme]
+    assert_problem(await client.get(GLOBEX_AUDIT, headers=auth(ACME_ADMIN)), 403, "forbidden")
+    assert_problem(await client.get("/audit", headers=auth(ACME_ADMIN)), 403, "forbidden")
+
+
+@pytest.mark.parametrize("caller", [ACME_LENA, GLOBEX_GINA])
+async def test_learners_see_no_audit_entries(client: httpx.AsyncClient, sql: Sql, caller: str) -> None:
+    entry(sql, "member.role_changed", community=ACME, actor=ACME_ADMIN)
+    assert_problem(await client.get(ACME_AUDIT, headers=auth(caller)), 403, "forbidden")
+    assert_problem(await client.get("/audit", headers=auth(caller)), 403, "forbidden")
+
+
+@pytest.mark.parametrize("caller", [SUPER, MANAGER, SPECIALIST])
+async def test_every_staff_role_sees_all_entries_and_any_communitys(
+    client: httpx.AsyncClient, sql: Sql, caller: str
+) -> None:
+    acme = entry(sql, "member.role_changed", community=ACME, actor=ACME_ADMIN)
+    globex = entry(sql, "member.role_changed", community=GLOBEX, actor=GLOBEX_ADMIN)
+    platform = entry(sql, "staff.granted", actor=SUPER, target_type="user", target_id=ACME_LENA)
+
+    assert await ids(client, "/audit", caller) == [platform, globex, acme]
+    assert await ids(client, GLOBEX_AUDIT, caller) == [globex]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Filters and pages
+# ----------------------------------------------------------------------------------------------------
+
+
+async def test_filters_narrow_the_trail(client: httpx.AsyncClient, sql: Sql) -> None:
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    a = entry(
+        sql, "tag.created", community=ACME, actor=ACME_ADMIN, target_type="user_tag", target_id="t1", at=day
+    )
+    b = entry(
+        sql,
+        "tag.deleted",
+        community=ACME,
+        actor=MANAGER,
+        target_type="user_tag",
+        target_id="t1",
+        at=day + timedelta(days=1),
+    )
+    c = entry(
+        sql,
+        "member.removed",
+        community=GLOBEX,
+        actor=MANAGER,
+        target_id=GLOBEX_GINA,
+        at=day + timedelta(days=2),
+    )
+    d = entry(
+        sql,
+        "user.deactivated",
+        actor=SUPER,
+        target_type="user",
+        target_id=ACME_LENA,
+        at=day + timedelta(days=3),
+    )
+
+    assert await ids(client, "/audit", SPECIALIST, community_id=ACME) == [b, a]
+    assert await ids(client, "/audit", SPECIALIST, actor_id=MANAGER) == [c, b]
+    assert await ids(client, "/audit", SPECIALIST, action="user.deactivated") == [d]
+    assert await ids(client, "/audit", SPECIALIST, target_type="user_tag", target_id="t1") == [b, a]
+    since, until = (day + timedelta(days=1)).isoformat(), (day + timedelta(days=3)).isoformat()
+    assert await ids(client, "/audit", SPECIALIST, **{"from": since, "to": until}) == [c, b]
+    assert await ids(client, ACME_AUDIT, ACME_ADMIN, actor_id=MANAGER) == [b]
+    assert await ids(client, ACME_AUDIT, ACME_ADMIN, action="member.removed") == []
+
+
+async def test_invalid_filters_are_422(client: httpx.AsyncClient, db: str) -> None:
+    response = await client.get(
+        "/audit", params={"from": "2026-11-01T00:00:00", "to": "yesterday", "actor_id": "x", "from_": "x"},
+        headers=auth(SUPER),
+    )  # fmt: skip
+    body = assert_problem(response, 422, "validation_failed")
+    assert {e["loc"] for e in body["errors"]} == {"query.from", "query.to", "query.actor_id", "query.from_"}
+    response = await client.get(ACME_AUDIT, params={"community_id": GLOBEX}, headers=auth(ACME_ADMIN))
+    assert_problem(response, 422, "validation_failed")
+
+
+async def test_pages_run_newest_first_and_end(client: httpx.AsyncClient, sql: Sql) -> None:
+    made = [entry(sql, f"tag.created.{i}", community=ACME, actor=ACME_ADMIN) for i in range(7)]
+    entry(sql, "other", community=GLOBEX, actor=GLOBEX_ADMIN)
+    served: list[int] = []
+    cursor = None
+    for _ in range(10):
+        params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        body = (await client.get(ACME_AUDIT, params=params, headers=auth(ACME_ADMIN))).json()
+        served += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert served == sorted(made, reverse=True)
+
+
+@pytest.mark.parametrize("cursor", ["nope", "WyJ4Il0", "WzAuNV0", "W3RydWVd"])
+async def test_a_cursor_from_another_list_is_422(client: httpx.AsyncClient, db: str, cursor: str) -> None:
+    body = assert_problem(
+        await client.get("/audit", params={"cursor": cursor}, headers=auth(SUPER)), 422, "validation_failed"
+    )
+    assert [e["loc"] for e in body["errors"]] == ["query.cursor"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Append-only
+# ----------------------------------------------------------------------------------------------------
+
+
+async def test_even_the_service_role_cannot_update_or_delete_audit_entries(sql: Sql) -> None:
+    kept = entry(sql, "member.removed", community=ACME, actor=ACME_ADMIN)
+    before = sql("select * from audit_log")
+
+    for statement in (
+        "update audit_log set action = 'rewritten' where id = %s",
+        "delete from audit_log where id = %s",
+    ):
+        with pytest.raises(ForbiddenError):
+            async with as_service() as tx:
+                await tx.execute(statement, (kept,))
+
+    assert sql("select * from audit_log") == before
+
+
+async def test_the_append_only_trigger_refuses_even_the_table_owner(sql: Sql) -> None:
+    kept = entry(sql, "member.removed", community=ACME, actor=ACME_ADMIN)
+    before = sql("select * from audit_log")
+
+    for statement in (
+        "update audit_log set action = 'rewritten' where id = %s",
+        "delete from audit_log where id = %s",
+        "truncate audit_log",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            sql(statement, (kept,) if "%s" in statement else None)
+
+    assert sql("select * from audit_log") == before
+
+
+async def test_signed_in_users_cannot_write_audit_rows_directly(sql: Sql) -> None:
+    from shared.platform.db import as_user
+
+    with pytest.raises(ForbiddenError):
+        async with as_user({"sub": SUPER, "role": "authenticated"}) as tx:
+            await tx.execute(
+                "insert into audit_log (actor_id, actor_type, action, target_type) values (%s, 'user', 'forged', 'x')",
+                (ACME_ADMIN,),
+            )
+    assert sql("select count(*) as n from audit_log") == [{"n": 0}]
