@@ -177,7 +177,8 @@ async def set_account_status(
         raise UserNotFoundError("No such user.")
     policy.require_may_change_status_of(principal, account["staff_role"])
     if account["status"] != status:
-        await repository.set_status(tx, user_id, status)
+        if not await repository.set_status(tx, user_id, status):
+            raise ForbiddenError("You no longer may change the status of accounts.")
         action = "user.deactivated" if status == "deactivated" else "user.reactivated"
         await audit.record(
             tx,
