@@ -84,6 +84,8 @@ def _operation(fn: Function, route: Route, components: dict[str, Any]) -> dict[s
         operation["security"] = [{"bearerAuth": []}]
     elif route.auth == "service":
         operation["security"] = [{"serviceKey": []}]
+    elif route.auth == "webhook":
+        operation["security"] = [{"webhookSignature": []}]
     else:
         operation["security"] = []
     if route.query is not None:
@@ -150,6 +152,12 @@ def build_document(functions: Iterable[Function], *, version: str) -> dict[str, 
                     "bearerFormat": "JWT (Supabase access token)",
                 },
                 "serviceKey": {"type": "http", "scheme": "bearer", "description": "The project's secret key"},
+                "webhookSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "webhook-signature",
+                    "description": "The provider's signature over the raw body (Standard Webhooks, or Stripe-Signature)",
+                },
             },
         },
     }

@@ -1,6 +1,8 @@
 """A bundle is deployable on its own: built into a temporary folder, it serves with functions-framework.
 
-The server runs with the folder as its working directory and without the repository on PYTHONPATH. The
+health's bundle answers /health/live; every function's bundle boots and its handler answers an unknown
+route with its own 404 problem (settings only need to parse: no route here touches the database). The
+server runs with the folder as its working directory and without the repository on PYTHONPATH. The
 virtualenv holds the project as an editable install, whose import hook would quietly supply any module
 missing from the bundle; so a second check imports the bundle with that hook removed and requires every
 `shared` module to come from the bundle.
@@ -17,15 +19,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from shared.devstack.bundle import BundleError, build
+from shared.devstack.functions import discover
 
 BIN = Path(sys.executable).parent
 FUNCTIONS_FRAMEWORK = BIN / "functions-framework"
+FUNCTIONS = discover()
 PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==\S+$")
 
 _PROVENANCE = """
@@ -70,9 +75,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _poll(
-    port: int, paths: tuple[str, ...], process: subprocess.Popen[bytes], timeout_s: float
+    port: int,
+    paths: tuple[str, ...],
+    process: subprocess.Popen[bytes],
+    timeout_s: float,
+    *,
+    want_200: bool = True,
 ) -> httpx.Response:
-    """The first 200 on any of `paths`, or the last answer (or error) once `timeout_s` passed."""
+    """The first 200 (or with `want_200=False`, any answer) on any of `paths`; else the last answer."""
     deadline = time.monotonic() + timeout_s
     last: httpx.Response | None = None
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2.0) as client:
@@ -82,7 +92,7 @@ def _poll(
                     last = client.get(path)
                 except httpx.TransportError:
                     continue
-                if last.status_code == 200:
+                if last.status_code == 200 or not want_200:
                     return last
             time.sleep(0.05)
     if last is None:
@@ -90,38 +100,54 @@ def _poll(
     return last
 
 
+@contextlib.contextmanager
+def _serving(bundle: Path, log_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`functions-framework --target handler --asgi` from inside the bundle; always stopped afterwards."""
+    port = _free_port()
+    argv = [
+        str(FUNCTIONS_FRAMEWORK),
+        "--target",
+        "handler",
+        "--asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, cwd=bundle, env=_bundle_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield port, process
+        finally:
+            _stop(process)
+
+
 def test_health_bundle_serves_on_its_own(tmp_path: Path) -> None:
     bundle = build("health", tmp_path / "health")
-    port = _free_port()
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            str(FUNCTIONS_FRAMEWORK),
-            "--target",
-            "handler",
-            "--asgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=bundle,
-        env=_bundle_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    log_path = tmp_path / "server.log"
+    with _serving(bundle, log_path) as (port, process):
         response = _poll(port, ("/health/live", "/live"), process, timeout_s=20)
-    finally:
-        _stop(process)
-        log.close()
-    output = (tmp_path / "server.log").read_text(errors="replace")
+    output = log_path.read_text(errors="replace")
     assert response.status_code == 200, f"{response.status_code} {response.text}\n{output}"
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("name", ["health", "me"])
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_bundle_boots_and_routes(tmp_path: Path, name: str) -> None:
+    """Every function's bundle starts alone and its own handler answers (an unknown route: its 404 problem)."""
+    bundle = build(name, tmp_path / name)
+    log_path = tmp_path / "server.log"
+    with _serving(bundle, log_path) as (port, process):
+        response = _poll(port, (f"/{name}/no-such-route",), process, timeout_s=20, want_200=False)
+    output = log_path.read_text(errors="replace")
+    assert response.status_code == 404, f"{response.status_code} {response.text}\n{output}"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_bundle_imports_only_from_itself(tmp_path: Path, name: str) -> None:
     bundle = build(name, tmp_path / name)
     result = subprocess.run(
