@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +20,7 @@ from tests.factories import (
     SUPER,
     auth,
 )
-
-Sql = Callable[..., list[dict[str, Any]]]
+from tests.helpers import Sql
 
 
 def seen_recently(sql: Sql, *users: str, days_ago: int = 1) -> None:

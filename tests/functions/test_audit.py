@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import psycopg
@@ -25,19 +23,10 @@ from tests.factories import (
     SUPER,
     auth,
 )
+from tests.helpers import Sql, assert_problem
 
-Sql = Callable[..., list[dict[str, Any]]]
 ACME_AUDIT = f"/audit/communities/{ACME}"
 GLOBEX_AUDIT = f"/audit/communities/{GLOBEX}"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def entry(

@@ -26,8 +26,8 @@ from tests.factories import (
     SUPER,
     auth,
 )
+from tests.helpers import Sql, count
 
-Sql = Callable[..., list[dict[str, Any]]]
 API_KEY = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 
 
@@ -44,10 +44,6 @@ def audit_rows(sql: Sql, action: str) -> list[dict[str, Any]]:
         " request_id from audit_log where action = %s order by id",
         (action,),
     )
-
-
-def count(sql: Sql, statement: str, params: Any = None) -> int:
-    return int(sql(statement, params)[0]["n"])
 
 
 @pytest.fixture

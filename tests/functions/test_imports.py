@@ -11,6 +11,7 @@ from shared.identity.onboarding import handlers, imports
 from shared.identity.provider import LocalIdentityProvider
 from shared.platform.events import run_batch
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX_ADMIN, GLOBEX_GINA, SPECIALIST, auth
+from tests.helpers import assert_problem, count
 
 assert handlers  # imported for its subscriptions, as the worker function does
 
@@ -36,22 +37,10 @@ MIXED_ERRORS = (
 )
 
 
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
-
-
 def make_tag(sql: Sql, name: str) -> str:
     return str(
         sql("insert into user_tags (community_id, name) values (%s, %s) returning id", (ACME, name))[0]["id"]
     )
-
-
-def count(sql: Sql, statement: str, params: Any = None) -> int:
-    return int(sql(statement, params)[0]["n"])
 
 
 async def drain() -> None:

@@ -17,17 +17,10 @@ from tests.factories import (
     SPECIALIST,
     auth,
 )
+from tests.helpers import assert_problem, count
 
 Sql = Any
 INVITATIONS = f"/invitations/communities/{ACME}/invitations"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def make_tag(sql: Sql, community: str, name: str) -> str:
@@ -45,10 +38,6 @@ def keys_of(value: Any) -> set[str]:
     if isinstance(value, list):
         return {k for v in value for k in keys_of(v)}
     return set()
-
-
-def count(sql: Sql, statement: str, params: Any = None) -> int:
-    return int(sql(statement, params)[0]["n"])
 
 
 async def invite(client: httpx.AsyncClient, user: str = ACME_ADMIN, **body: Any) -> httpx.Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -24,8 +23,8 @@ from tests.factories import (
     SUPER,
     auth,
 )
+from tests.helpers import Sql, assert_problem
 
-Sql = Callable[..., list[dict[str, Any]]]
 ACME_MEMBERS = f"/members/communities/{ACME}/members"
 GLOBEX_MEMBERS = f"/members/communities/{GLOBEX}/members"
 ROUND_TRIPS = re.compile(r'desc="(\d+) round trips"')
@@ -34,15 +33,6 @@ ROUND_TRIPS = re.compile(r'desc="(\d+) round trips"')
 # ----------------------------------------------------------------------------------------------------
 # Helpers
 # ----------------------------------------------------------------------------------------------------
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def member(user_id: str, community: str = ACME) -> str:

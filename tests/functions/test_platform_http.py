@@ -22,8 +22,8 @@ from shared.platform.config import reset_settings
 from shared.platform.db import close_pool
 from tests.factories import ACME_LENA, ACME_LIAM, auth
 from tests.functions import sample_fn
+from tests.helpers import Sql, assert_problem
 
-Sql = Callable[..., list[dict[str, Any]]]
 ALLOWED_ORIGIN = "http://localhost:3000"
 UNREACHABLE_DB = "postgresql://postgres@127.0.0.1:1/x"
 PEER = "203.0.113.7"
@@ -72,19 +72,6 @@ def round_trips(response: httpx.Response) -> int:
     found = SERVER_TIMING.match(response.headers["server-timing"])
     assert found, response.headers["server-timing"]
     return int(found.group(1))
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status and code, naming the request id it was served under."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].startswith("urn:aigym:problem:")
-    assert body["title"] and body["detail"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 def error_locs(body: dict[str, Any]) -> set[str]:

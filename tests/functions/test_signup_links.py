@@ -12,17 +12,10 @@ import httpx
 import pytest
 
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_ADMIN, MANAGER, SPECIALIST, auth
+from tests.helpers import assert_problem
 
 Sql = Any
 LINKS = f"/signup-links/communities/{ACME}/links"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def make_user(sql: Sql, email: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,17 +11,7 @@ import pytest
 
 from shared.platform.db import RuleViolationError, as_service
 from tests.factories import ACME_ADMIN, ACME_LENA, GLOBEX_GINA, MANAGER, SPECIALIST, SUPER, auth
-
-Sql = Callable[..., list[dict[str, Any]]]
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
+from tests.helpers import Sql, assert_problem
 
 
 def staff(sql: Sql) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,19 +22,10 @@ from tests.factories import (
     SUPER,
     auth,
 )
+from tests.helpers import Sql, assert_problem
 
-Sql = Callable[..., list[dict[str, Any]]]
 ACME_TAGS = f"/tags/communities/{ACME}/tags"
 GLOBEX_TAGS = f"/tags/communities/{GLOBEX}/tags"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem with this status and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def make_tag(sql: Sql, community: str, name: str, color: str = "#112233") -> str:

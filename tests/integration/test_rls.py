@@ -6,9 +6,6 @@ handlers open, against a fresh copy of the seeded database (supabase/seed.sql).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import psycopg
 import pytest
 
@@ -26,8 +23,8 @@ from tests.factories import (
     SPECIALIST,
     SUPER,
 )
+from tests.helpers import Sql
 
-Sql = Callable[..., list[dict[str, Any]]]
 ALL_USERS = {SUPER, MANAGER, SPECIALIST, ACME_ADMIN, ACME_LENA, ACME_LIAM, GLOBEX_ADMIN, GLOBEX_GINA}
 ALL_MEMBERSHIPS = {
     (ACME, ACME_ADMIN),

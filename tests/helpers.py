@@ -1,0 +1,29 @@
+"""Assertions and types the tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+Sql = Callable[..., list[dict[str, Any]]]
+"""The `sql` fixture: run a statement as the database owner, get rows as dicts."""
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """An RFC 9457 problem with this status and code, naming the request id it was served under."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["code"] == code, body
+    assert body["type"].startswith("urn:aigym:problem:")
+    assert body["title"] and body["detail"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+def count(sql: Sql, statement: str, params: Any = None) -> int:
+    """The `n` column of a `select count(*) as n …`."""
+    return int(sql(statement, params)[0]["n"])
