@@ -18,7 +18,6 @@ def capture_exception(exc: BaseException, settings: Settings | None) -> None:
         sentry_sdk.init(
             dsn=settings.sentry_dsn,
             environment=settings.environment,
-            send_default_pii=False,
             default_integrations=False,
         )
         _initialised = True
