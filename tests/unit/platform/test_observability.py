@@ -25,7 +25,9 @@ def test_without_dsn_an_error_does_not_import_sentry() -> None:
         f"capture_exception(RuntimeError('boom'), load_settings({BASE_ENV!r}))\n"
         "assert 'sentry_sdk' not in sys.modules, 'sentry_sdk was imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
