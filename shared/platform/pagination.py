@@ -7,14 +7,14 @@ validated on the way in (a malformed one is a 422 on `query.cursor`), never trus
         "... where (created_at, id) < (%(after_ts)s, %(after_id)s) order by created_at desc, id desc limit %(n)s",
         {..., "n": query.limit + 1},
     )
-    items, next_cursor = page_of(rows, query.limit, key=lambda r: [r["created_at"].isoformat(), str(r["id"])])
+    items, next_cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import Field
@@ -57,6 +57,11 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
             [FieldError("query.cursor", "Not a cursor from this list.", "cursor_invalid")]
         )
     return key
+
+
+def time_and_id(time_column: str, id_column: str) -> Callable[[Mapping[str, Any]], list[str]]:
+    """The sort key of lists ordered by a timestamp, then an id: the commonest keyset."""
+    return lambda row: [row[time_column].isoformat(), str(row[id_column])]
 
 
 def page_of(rows: list[T], limit: int, key: Callable[[T], Sequence[Any]]) -> tuple[list[T], str | None]:

@@ -28,7 +28,7 @@ from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.events import Event, enqueue
-from shared.platform.pagination import PageQuery, decode_cursor, page_of
+from shared.platform.pagination import PageQuery, decode_cursor, page_of, time_and_id
 
 CHUNK_SIZE = 500
 """Rows per worker transaction: small enough for every statement to stay far below the timeout."""
@@ -107,7 +107,7 @@ async def list_jobs(tx: Tx, community_id: UUID, query: PageQuery) -> ImportJobPa
     rows = await repository.list_jobs(
         tx, community_id, after=decode_cursor(query.cursor, 2), limit=query.limit + 1
     )
-    page, cursor = page_of(rows, query.limit, key=lambda r: [r["created_at"].isoformat(), str(r["id"])])
+    page, cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
     return ImportJobPage(items=[ImportJobView.model_validate(r) for r in page], next_cursor=cursor)
 
 

@@ -35,7 +35,7 @@ from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.events import Event, enqueue
-from shared.platform.pagination import decode_cursor, page_of
+from shared.platform.pagination import decode_cursor, page_of, time_and_id
 
 
 def _origin(url: str) -> str | None:
@@ -136,7 +136,7 @@ async def list_invitations(tx: Tx, community_id: UUID, query: InvitationQuery) -
         after=decode_cursor(query.cursor, 2),
         limit=query.limit + 1,
     )
-    page, cursor = page_of(rows, query.limit, key=lambda r: [r["created_at"].isoformat(), str(r["id"])])
+    page, cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
     return InvitationPage(items=[InvitationView.model_validate(r) for r in page], next_cursor=cursor)
 
 

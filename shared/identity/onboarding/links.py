@@ -25,7 +25,7 @@ from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import AppError, FieldError, ValidationFailedError
 from shared.platform.events import Event, enqueue
-from shared.platform.pagination import decode_cursor, page_of
+from shared.platform.pagination import decode_cursor, page_of, time_and_id
 
 TOKEN_BYTES = 32
 """256 bits of randomness: guessing a live token is hopeless, rate limit or not."""
@@ -115,7 +115,7 @@ async def list_links(tx: Tx, community_id: UUID, query: SignupLinkQuery) -> Sign
         after=decode_cursor(query.cursor, 2),
         limit=query.limit + 1,
     )
-    page, cursor = page_of(rows, query.limit, key=lambda r: [r["created_at"].isoformat(), str(r["id"])])
+    page, cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
     return SignupLinkPage(items=[SignupLinkView.model_validate(r) for r in page], next_cursor=cursor)
 
 

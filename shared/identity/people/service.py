@@ -32,7 +32,7 @@ from shared.platform.audit import RequestMeta
 from shared.platform.auth import STAFF_WRITERS, Principal
 from shared.platform.db import Tx
 from shared.platform.errors import FieldError, ForbiddenError, ValidationFailedError
-from shared.platform.pagination import page_of
+from shared.platform.pagination import page_of, time_and_id
 
 MEMBERSHIP = "membership"
 
@@ -56,9 +56,7 @@ async def list_members(community_id: UUID, query: MemberQuery, *, tx: Tx, princi
     )
     await ensure_community(tx, principal, community_id)
     rows = await repository.list_members(tx, community_id, where, query.limit + 1)
-    page, next_cursor = page_of(
-        rows, query.limit, key=lambda r: [r["joined_at"].isoformat(), str(r["user_id"])]
-    )
+    page, next_cursor = page_of(rows, query.limit, key=time_and_id("joined_at", "user_id"))
     return MemberPage(items=[MemberView.model_validate(r) for r in page], next_cursor=next_cursor)
 
 

@@ -18,7 +18,7 @@ from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import ForbiddenError
-from shared.platform.pagination import PageQuery, page_of
+from shared.platform.pagination import PageQuery, page_of, time_and_id
 
 USER = "user"
 
@@ -27,9 +27,7 @@ async def list_staff(query: PageQuery, *, tx: Tx, principal: Principal) -> Staff
     """A page of platform staff with their names, emails and roles."""
     policy.require_staff_reader(principal)
     rows = await repository.list_staff(tx, cursors.time_and_id(query.cursor), query.limit + 1)
-    page, next_cursor = page_of(
-        rows, query.limit, key=lambda r: [r["created_at"].isoformat(), str(r["user_id"])]
-    )
+    page, next_cursor = page_of(rows, query.limit, key=time_and_id("created_at", "user_id"))
     return StaffPage(items=[StaffView.model_validate(r) for r in page], next_cursor=next_cursor)
 
 
