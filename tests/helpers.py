@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from tests.factories import ACME
+
 Sql = Callable[..., list[dict[str, Any]]]
 """The `sql` fixture: run a statement as the database owner, get rows as dicts."""
 
@@ -27,3 +29,20 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 def count(sql: Sql, statement: str, params: Any = None) -> int:
     """The `n` column of a `select count(*) as n …`."""
     return int(sql(statement, params)[0]["n"])
+
+
+def make_tag(sql: Sql, community: str, name: str, color: str = "#112233") -> str:
+    """Create a user tag in `community` directly in the database; its id."""
+    rows = sql(
+        "insert into user_tags (community_id, name, color) values (%s, %s, %s) returning id::text",
+        (community, name, color),
+    )
+    return str(rows[0]["id"])
+
+
+def assign(sql: Sql, tag_id: str, user_id: str, community: str = ACME) -> None:
+    """Give a member a tag directly in the database."""
+    sql(
+        "insert into user_tag_assignments (tag_id, user_id, community_id) values (%s, %s, %s)",
+        (tag_id, user_id, community),
+    )

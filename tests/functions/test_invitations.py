@@ -17,18 +17,10 @@ from tests.factories import (
     SPECIALIST,
     auth,
 )
-from tests.helpers import assert_problem, count
+from tests.helpers import assert_problem, count, make_tag
 
 Sql = Any
 INVITATIONS = f"/invitations/communities/{ACME}/invitations"
-
-
-def make_tag(sql: Sql, community: str, name: str) -> str:
-    return str(
-        sql("insert into user_tags (community_id, name) values (%s, %s) returning id", (community, name))[0][
-            "id"
-        ]
-    )
 
 
 def keys_of(value: Any) -> set[str]:

@@ -23,7 +23,7 @@ from tests.factories import (
     SUPER,
     auth,
 )
-from tests.helpers import Sql, assert_problem
+from tests.helpers import Sql, assert_problem, assign, make_tag
 
 ACME_MEMBERS = f"/members/communities/{ACME}/members"
 GLOBEX_MEMBERS = f"/members/communities/{GLOBEX}/members"
@@ -37,21 +37,6 @@ ROUND_TRIPS = re.compile(r'desc="(\d+) round trips"')
 
 def member(user_id: str, community: str = ACME) -> str:
     return f"/members/communities/{community}/members/{user_id}"
-
-
-def make_tag(sql: Sql, community: str, name: str, color: str = "#112233") -> str:
-    rows = sql(
-        "insert into user_tags (community_id, name, color) values (%s, %s, %s) returning id::text",
-        (community, name, color),
-    )
-    return str(rows[0]["id"])
-
-
-def assign(sql: Sql, tag_id: str, user_id: str, community: str = ACME) -> None:
-    sql(
-        "insert into user_tag_assignments (tag_id, user_id, community_id) values (%s, %s, %s)",
-        (tag_id, user_id, community),
-    )
 
 
 def make_member(

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_ADMIN, MANAGER, SPECIALIST, auth
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, make_tag
 
 Sql = Any
 LINKS = f"/signup-links/communities/{ACME}/links"
@@ -21,14 +21,6 @@ LINKS = f"/signup-links/communities/{ACME}/links"
 def make_user(sql: Sql, email: str) -> str:
     """A new auth user (and, by trigger, profile) who belongs to no community."""
     return str(sql("insert into auth.users (email) values (%s) returning id", (email,))[0]["id"])
-
-
-def make_tag(sql: Sql, community: str, name: str) -> str:
-    return str(
-        sql("insert into user_tags (community_id, name) values (%s, %s) returning id", (community, name))[0][
-            "id"
-        ]
-    )
 
 
 def link_row(sql: Sql, link_id: str) -> dict[str, Any]:

@@ -22,25 +22,10 @@ from tests.factories import (
     SUPER,
     auth,
 )
-from tests.helpers import Sql, assert_problem
+from tests.helpers import Sql, assert_problem, assign, make_tag
 
 ACME_TAGS = f"/tags/communities/{ACME}/tags"
 GLOBEX_TAGS = f"/tags/communities/{GLOBEX}/tags"
-
-
-def make_tag(sql: Sql, community: str, name: str, color: str = "#112233") -> str:
-    rows = sql(
-        "insert into user_tags (community_id, name, color) values (%s, %s, %s) returning id::text",
-        (community, name, color),
-    )
-    return str(rows[0]["id"])
-
-
-def assign(sql: Sql, tag_id: str, user_id: str, community: str = ACME) -> None:
-    sql(
-        "insert into user_tag_assignments (tag_id, user_id, community_id) values (%s, %s, %s)",
-        (tag_id, user_id, community),
-    )
 
 
 def tags(sql: Sql, community: str = ACME) -> list[dict[str, Any]]:
