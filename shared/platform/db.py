@@ -217,17 +217,27 @@ def _rule_error(exc: Exception) -> ConflictError:
     return error
 
 
-async def probe() -> str | None:
-    """Check the database answers; return the newest applied migration version (as the login role)."""
+async def as_login_role(sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Row]:
+    """Run one statement as the database login role, committed on its own; its rows.
+
+    For the few tables no API role may touch (rate limits, idempotency keys) and for probes. Nothing
+    else should use it: everything a caller does runs in `transaction()`, under row level security.
+    """
     async with _connection() as conn:
         started = log.monotonic_ms()
-        cur = await conn.execute(
-            "select case when to_regclass('supabase_migrations.schema_migrations') is null then null"
-            " else (select max(version) from supabase_migrations.schema_migrations) end as version"
-        )
-        row = await cur.fetchone()
+        cur = await conn.execute(sql, params)
+        rows = await cur.fetchall() if cur.description else []
         _account(started)
-    return None if row is None else row["version"]
+    return rows
+
+
+async def probe() -> str | None:
+    """Check the database answers; return the newest applied migration version (as the login role)."""
+    rows = await as_login_role(
+        "select case when to_regclass('supabase_migrations.schema_migrations') is null then null"
+        " else (select max(version) from supabase_migrations.schema_migrations) end as version"
+    )
+    return rows[0]["version"] if rows else None
 
 
 @asynccontextmanager

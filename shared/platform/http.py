@@ -42,7 +42,7 @@ from shared.platform.auth import (
     verify_service_key,
 )
 from shared.platform.config import Settings, get_settings
-from shared.platform.db import DbMetrics, Role, Statement, Tx, db_metrics, transaction
+from shared.platform.db import DbMetrics, Role, Statement, Tx, as_login_role, db_metrics, transaction
 from shared.platform.errors import (
     AccountDeactivatedError,
     AppError,
@@ -371,15 +371,16 @@ class Function:
         owned: idempotency.Claim | None = None  # a key this request claimed and has not yet settled
         try:
             async with transaction(route.tx, claims, before=before, within=within) as (tx, results):
-                if claim is not None and results[len(before) - 1][0]["claimed"]:
+                claim_row = results[len(before) - 1][0] if claim is not None else None
+                if claim_row is not None and claim_row["claimed"]:
                     owned = claim
                 if route.rate_limit and limit:
                     decision = decide(results[0][0], limit[0], limit[1], route.rate_limit)
                     ctx.response_headers.update(decision.headers())
                     if not decision.is_allowed:
                         raise refuse(decision)
-                if claim is not None:
-                    replay = idempotency.outcome(claim, results[len(before) - 1][0])
+                if claim is not None and claim_row is not None:
+                    replay = idempotency.outcome(claim, claim_row)
                     if replay is not None:
                         return Response(replay.body, status_code=replay.status, headers=replay.headers)
                 if token is not None:
@@ -474,11 +475,8 @@ class Function:
 
 async def _release_claim(claim: idempotency.Claim) -> None:
     try:
-        # No API role may touch app.idempotency_keys: the login role claimed the key in a statement of
-        # its own ahead of the transaction, and frees it the same way.
-        release: Statement = (idempotency.RELEASE_SQL, (claim.owner, claim.key))
-        async with transaction("service_role", before=[release]):
-            pass
+        # No API role may touch app.idempotency_keys: the login role claimed the key, and frees it.
+        await as_login_role(idempotency.RELEASE_SQL, (claim.owner, claim.key))
     except AppError:
         log.warning("could not release idempotency key; it frees itself when its lock lapses")
 

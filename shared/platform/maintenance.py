@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.platform import logging as log
-from shared.platform.db import Statement, as_service, transaction
+from shared.platform.db import Statement, as_login_role, as_service
 from shared.platform.errors import ConfigError
 
 DEAD_LETTER_RETENTION_DAYS = 30
@@ -74,9 +74,7 @@ async def run_purge(purge: Purge, params: Mapping[str, Any]) -> int:
     """Run one purge in a transaction of its own; the number of rows it deleted."""
     statement = delete_statement(purge, params)
     if purge.as_login_role:
-        # `before` statements run as the login role and commit on their own, ahead of the transaction.
-        async with transaction("service_role", before=[statement]) as (_, results):
-            return int(results[0][0]["n"])
+        return int((await as_login_role(*statement))[0]["n"])
     async with as_service() as tx:
         return int(await tx.fetch_val(*statement))
 
