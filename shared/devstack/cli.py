@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 from typing import Any
 
@@ -37,18 +38,23 @@ def _print_tokens(database_url: str, issuer: str, secret: str, ttl_s: int) -> No
         print(f"\n  {user['role']:<28} {user['email']}\n  {token}")
 
 
-def _free_port(wanted: int, *, tries: int = 20) -> int:
-    """`wanted`, or the next free port after it (a second checkout's serve moves aside by itself)."""
-    import socket
+def _listen(wanted: int, *, is_explicit: bool, tries: int = 20) -> socket.socket:
+    """A listening socket on `wanted` or, unless the port was asked for, the next free one after it.
 
-    for port in range(wanted, wanted + tries):
-        with socket.socket() as sock:
-            try:
-                sock.bind((os.environ.get("HOST", "127.0.0.1"), port))
-            except OSError:
-                continue
-            return port
-    raise SystemExit(f"no free port in {wanted}..{wanted + tries - 1}; set PORT")
+    Bound before Postgres starts and handed to uvicorn, so two checkouts starting at the same moment
+    cannot both pick the same port.
+    """
+    host = os.environ.get("HOST", "127.0.0.1")
+    for port in range(wanted, wanted + (1 if is_explicit else tries)):
+        sock = socket.socket()
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(2048)
+        return sock
+    raise SystemExit(f"port {wanted} is taken" + ("" if is_explicit else f" (and the next {tries - 1})"))
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -60,8 +66,9 @@ def serve(args: argparse.Namespace) -> int:
     from shared.platform.config import get_settings
 
     explicit = os.environ.get("PORT") or args.port
-    port = int(explicit) if explicit else _free_port(DEFAULT_PORT)
-    with running_stack(port, reset=args.reset) as stack:
+    listener = _listen(int(explicit or DEFAULT_PORT), is_explicit=bool(explicit))
+    port = int(listener.getsockname()[1])
+    with listener, running_stack(port, reset=args.reset) as stack:
         secret = get_settings().jwt_secret or ""
         names = list(discover())
         print(f"AI GYM backend on {stack.supabase_url}/functions/v1/<name>  (functions: {', '.join(names)})")
@@ -81,8 +88,7 @@ def serve(args: argparse.Namespace) -> int:
         try:
             uvicorn.run(
                 with_scheduler(LocalGateway(names), names),
-                host=os.environ.get("HOST", "127.0.0.1"),
-                port=port,
+                fd=listener.fileno(),
                 loop="uvloop",
                 http="httptools",
                 log_level="warning",
