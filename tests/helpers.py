@@ -23,6 +23,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["type"].startswith("urn:aigym:problem:")
     assert body["title"] and body["detail"]
     assert body["request_id"] == response.headers["x-request-id"]
+    assert body["error"] == body["detail"]  # the member supabase-py / supabase-js show as the message
     return body
 
 

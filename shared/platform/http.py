@@ -50,6 +50,7 @@ from shared.platform.errors import (
     ConfigError,
     FieldError,
     MethodNotAllowedError,
+    NotConfiguredError,
     NotFoundError,
     PayloadTooLargeError,
     Problem,
@@ -329,8 +330,7 @@ class Function:
         except AppError as exc:
             response = _problem_response(problem_from(exc, request_id), exc.headers)
         except ConfigError as exc:
-            log.error("configuration error", error=str(exc))
-            response = _problem_response(internal_problem(request_id))
+            response = not_configured_response(exc, request_id)
         except Exception as exc:
             log.error("unhandled error", error=type(exc).__name__, traceback=traceback.format_exc(limit=20))
             capture_exception(exc, settings)
@@ -471,6 +471,23 @@ class Function:
         headers["Server-Timing"] = server_timing(metrics.time_ms, metrics.round_trips, total_ms)
         if settings is not None:
             cors.decorate(response, request, settings)
+
+
+_reported_config_errors: set[str] = set()
+
+
+def not_configured_response(exc: ConfigError, request_id: str) -> Response:
+    """A 503 `not_configured` for a missing or malformed setting, logged once per instance and message.
+
+    The message names the setting (never its value) and goes to the log only: the caller learns that the
+    deployment is incomplete, not how it is configured. Every request would otherwise log the same line.
+    """
+    message = str(exc)
+    if message not in _reported_config_errors:
+        _reported_config_errors.add(message)
+        log.error("configuration error: this route cannot work until it is fixed", error=message)
+    error = NotConfiguredError("This service is not configured on the server yet.", retry_after_s=60)
+    return _problem_response(problem_from(error, request_id), error.headers)
 
 
 async def _release_claim(claim: idempotency.Claim) -> None:
