@@ -41,7 +41,7 @@ from shared.platform.auth import (
     verify_jwt,
     verify_service_key,
 )
-from shared.platform.config import Settings, get_settings
+from shared.platform.config import DEFAULT_RATE_LIMITS, Settings, get_settings
 from shared.platform.db import DbMetrics, Role, Statement, Tx, as_login_role, db_metrics, transaction
 from shared.platform.errors import (
     AccountDeactivatedError,
@@ -205,6 +205,8 @@ class Function:
         }
         if (auth == "webhook") != (webhook is not None):
             raise ValueError("webhook routes need auth='webhook' and a Webhook verifier, and only they")
+        if rate_limit is not None and rate_limit not in DEFAULT_RATE_LIMITS:
+            raise ValueError(f"unknown rate limit class {rate_limit!r}")  # it would silently limit nothing
         chosen_tx: Role | None = default_tx[auth] if tx == "default" else tx
         if auth == "public" and rate_limit and chosen_tx is None:
             chosen_tx = "anon"  # counting an anonymous hit needs the database anyway
