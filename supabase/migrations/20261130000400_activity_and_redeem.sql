@@ -65,3 +65,22 @@ end
 $$;
 revoke all on function app.redeem_signup_link(bytea) from public;
 grant execute on function app.redeem_signup_link(bytea) to authenticated;
+
+-- ---------------------------------------------------------------------------------------------------
+-- The e-mail of an audit entry's actor, for a caller who may read that entry. Row level security on
+-- profiles rightly hides platform staff (and former members) from a community admin, yet the admin
+-- reading their community's audit log must see who acted. This exposes the actor's e-mail and nothing
+-- else, only for an entry the caller may read under audit_log_read (keep the two conditions equal).
+-- ---------------------------------------------------------------------------------------------------
+
+create or replace function app.audit_actor_email(p_entry bigint) returns text
+language sql stable security definer set search_path = '' as $$
+  select p.email
+    from public.audit_log a
+    join public.profiles p on p.id = a.actor_id
+   where a.id = p_entry
+     and auth.uid() is not null
+     and (app.is_staff() or a.community_id = any (app.administered_communities()))
+$$;
+revoke all on function app.audit_actor_email(bigint) from public;
+grant execute on function app.audit_actor_email(bigint) to authenticated;
