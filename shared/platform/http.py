@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shared.platform import cors, idempotency
+from shared.platform import activity, cors, idempotency
 from shared.platform import logging as log
 from shared.platform.auth import (
     PRINCIPAL_SQL,
@@ -358,12 +358,15 @@ class Function:
         limit = ctx.settings.rate_limits.get(route.rate_limit or "", None)
         if route.rate_limit and limit:
             before.append(hit_statement(_rate_key(ctx, token), route.rate_limit, limit[1]))
+        touch = activity.touch_statement(token.user_id) if token is not None else None
+        if touch is not None:
+            before.append(touch)
         claim = None
         if route.idempotent:
             path = ctx.request.url.path
             claim = idempotency.claim_for(ctx.request.headers, _rate_key(ctx, token), route.method, path, raw)
             if claim is not None:
-                before.append(idempotency.claim_statement(claim))
+                before.append(idempotency.claim_statement(claim))  # last of `before`: read below as such
         within: list[Statement] = []
         if token is not None:
             within.append((PRINCIPAL_SQL, (token.user_id,)))

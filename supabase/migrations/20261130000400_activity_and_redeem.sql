@@ -84,3 +84,31 @@ language sql stable security definer set search_path = '' as $$
 $$;
 revoke all on function app.audit_actor_email(bigint) from public;
 grant execute on function app.audit_actor_email(bigint) to authenticated;
+
+-- ---------------------------------------------------------------------------------------------------
+-- last_active_at: written at most once per user per 5 minutes, by the login role in the short
+-- transaction that counts a request's rate-limit hit (see shared/platform/activity.py), never through
+-- an API role. The row is skipped, not waited for, when another transaction holds it.
+-- ---------------------------------------------------------------------------------------------------
+
+create or replace function app.touch_last_active(p_user uuid) returns boolean
+language plpgsql security definer set search_path = '' as $$
+begin
+  if auth.uid() is not null and auth.uid() <> p_user then
+    raise exception 'only one''s own activity can be recorded' using errcode = 'insufficient_privilege';
+  end if;
+  update public.profiles p set last_active_at = now()
+   where p.id = (select q.id from public.profiles q
+                  where q.id = p_user and q.status = 'active'
+                    and (q.last_active_at is null or q.last_active_at < now() - interval '5 minutes')
+                    for update skip locked);
+  return found;
+end
+$$;
+revoke all on function app.touch_last_active(uuid) from public;
+
+-- Being seen is not an edit of the profile: updated_at moves only when something else changes.
+drop trigger profiles_touch on public.profiles;
+create trigger profiles_touch before update on public.profiles
+  for each row when (old.last_active_at is not distinct from new.last_active_at)
+  execute function app.touch_updated_at();
