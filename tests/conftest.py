@@ -97,8 +97,10 @@ def local_environment() -> Iterator[None]:
 @pytest.fixture
 async def db(pg_server: AdminServer, template_db: str) -> AsyncIterator[str]:
     """A fresh copy of the seeded database, wired in as DATABASE_URL for this test."""
+    from shared.platform import activity
     from shared.platform.db import close_pool
 
+    activity.memo.clear()  # "marked active recently" referred to another test's database
     name = f"aigym_test_{os.getpid()}_{next(_counter)}"
     dsn = pg_server.recreate(name, template=TEMPLATE)
     previous = os.environ.get("DATABASE_URL")
