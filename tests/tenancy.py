@@ -183,10 +183,11 @@ def unlisted_relations(owner: Sql, tables: Sequence[Table]) -> list[Mismatch]:
     reachable = {row["name"] for row in owner(REACHABLE_RELATIONS_SQL)}
     listed = {table.name for table in tables}
     return [
-        Mismatch(name, "-", "listed in the matrix", "listed", "missing")
+        Mismatch(name, "-", "reachable by an API role", "listed in the matrix", "not listed")
         for name in sorted(reachable - listed)
     ] + [
-        Mismatch(name, "-", "exists", "a relation", "no such relation") for name in sorted(listed - reachable)
+        Mismatch(name, "-", "listed in the matrix", "a reachable relation", "no such relation")
+        for name in sorted(listed - reachable)
     ]
 
 
