@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, HttpUrl, field_validator
 
 from shared.identity.model import is_iana_timezone
-from shared.platform.validation import Body, View
+from shared.platform.validation import Body, PlainText, View
 
 
 def _timezone(value: str) -> str:
@@ -18,7 +18,7 @@ def _timezone(value: str) -> str:
 
 
 Timezone = Annotated[str, AfterValidator(_timezone)]
-Name = Annotated[str, Field(max_length=100)]
+Name = Annotated[PlainText, Field(max_length=100)]
 
 
 class MembershipView(View):

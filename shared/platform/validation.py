@@ -13,7 +13,15 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 from pydantic_core import PydanticCustomError
 
 from shared.platform.errors import BadRequestError, FieldError, ValidationFailedError
@@ -46,7 +54,11 @@ def _iso_date_time(value: Any) -> Any:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(_plain_text)]
+PlainText = Annotated[
+    str,
+    AfterValidator(_plain_text),
+    Field(json_schema_extra={"pattern": r"^(?!\s*[=+\-@])"}),  # after trimming, no formula start
+]
 """A name or label people type and others may export: refused when it starts like a formula."""
 DateTimeParam = Annotated[AwareDatetime, BeforeValidator(_iso_date_time)]
 """A date-time query parameter: ISO 8601 with a time zone, never a bare number."""

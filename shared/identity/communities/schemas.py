@@ -25,15 +25,15 @@ from shared.identity.communities.model import (
     SLUG_PATTERN,
 )
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, Query, View
+from shared.platform.validation import Body, PlainText, Query, View
 
 Status = Literal["active", "archived"]
 Provider = Literal["openai", "anthropic", "gemini", "offline"]
 KeyProvider = Literal["openai", "anthropic", "gemini"]
 
-Name = Annotated[str, Field(min_length=1, max_length=120)]
+Name = Annotated[PlainText, Field(min_length=1, max_length=120)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="2-64 of a-z, 0-9 and '-'")]
-ProjectName = Annotated[str, Field(min_length=1, max_length=120)]
+ProjectName = Annotated[PlainText, Field(min_length=1, max_length=120)]
 LogoUrl = Annotated[HttpUrl, Field(max_length=2048)]
 BrandColor = Annotated[str, Field(pattern=COLOR_PATTERN, description="#rrggbb"), AfterValidator(str.lower)]
 FeatureName = Annotated[str, StringConstraints(pattern=FEATURE_NAME_PATTERN)]
