@@ -24,11 +24,12 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
+from typing_extensions import TypeVar
 
 from shared.platform import cors, idempotency
 from shared.platform import logging as log
@@ -73,6 +74,7 @@ DEFAULT_BODY_LIMIT = 256 * 1024
 Auth = Literal["public", "user", "service", "webhook"]
 Handler = Callable[..., Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
+B = TypeVar("B", default=Any)
 
 _WEBHOOK_SEEN_SQL = (
     "insert into app.webhook_events (provider, event_id) values (%s, %s) on conflict do nothing returning 1"
@@ -116,10 +118,13 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """A route's answer when it is not a plain 200 with a model: status, body and headers."""
+class Reply(Generic[B]):
+    """A route's answer when it is not a plain 200 with a model: status, body and headers.
 
-    body: Any = None
+    A route returning `Reply[SomeView]` has its body documented as that model in the contract.
+    """
+
+    body: B | None = None
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -145,6 +150,8 @@ class Route:
     """Media types (besides JSON) whose body the route receives unparsed, as `raw: bytes`."""
     allow: Guard | None = None
     """Whom the route is open to, checked before the caller learns anything of its input's errors."""
+    responses: Mapping[int, str] = field(default_factory=dict)
+    """Statuses the route answers besides those the platform documents for every route of its kind."""
     pattern: re.Pattern[str] = field(init=False)
     converters: dict[str, Callable[[str], Any]] = field(init=False)
 
@@ -200,6 +207,7 @@ class Function:
         webhook: Webhook | None = None,
         raw_types: tuple[str, ...] = (),
         allow: Guard | None = None,
+        responses: Mapping[int, str] | None = None,
     ) -> Callable[[H], H]:
         """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
         default_tx: dict[Auth, Role | None] = {
@@ -239,6 +247,7 @@ class Function:
                     webhook,
                     tuple(t.lower() for t in raw_types),
                     allow,
+                    dict(responses or {}),
                 )
             )
             return endpoint

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -68,6 +69,43 @@ class Body(BaseModel):
     """Base of every request body: strict types, unknown fields are an error."""
 
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Patch(Body):
+    """Base of PATCH bodies: omitted fields stay as they are, and a body naming no field is refused.
+
+    `{}` (and an empty body) is a 422 `empty_body`: a client that sends nothing to change has a bug
+    it should hear about, and the contract says so (`minProperties: 1`).
+    """
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_a_field(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data:
+            raise PydanticCustomError("empty_body", "name at least one field to change")
+        return data
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("not_null", "may be omitted, but not null")
+    return value
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    schema.pop("default", None)
+
+
+NotNull = (AfterValidator(_not_null), Field(json_schema_extra=_without_null))
+"""Metadata for a field that may be omitted (default None) but not sent as null:
+`name: Annotated[Name | None, *NotNull] = None`. The contract shows it as not nullable."""
 
 
 class Query(BaseModel):
@@ -129,9 +167,11 @@ def _refuse_nul_in_json(raw: bytes) -> None:
 
 def parse_body(model: type[M], raw: bytes) -> M:
     """Parse a JSON body into `model`: 400 when it is not JSON, 422 naming every failing field."""
+    if not raw.strip():
+        raise ValidationFailedError([FieldError("body", "A JSON body is required.", "empty_body")])
     _refuse_nul_in_json(raw)
     try:
-        return model.model_validate_json(raw or b"{}")
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise BadRequestError("The request body is not valid JSON.") from None

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, DateTimeParam, PlainText, Query, View
+from shared.platform.validation import Body, DateTimeParam, NotNull, Patch, PlainText, Query, View
 
 CommunityRole = Literal["admin", "member"]
 StaffRole = Literal["super_admin", "manager", "specialist"]
@@ -111,17 +111,11 @@ class CreateTag(Body):
     color: Color = DEFAULT_TAG_COLOR
 
 
-class UpdateTag(Body):
+class UpdateTag(Patch):
     """Rename and/or recolour a tag; omitted fields stay as they are."""
 
-    name: TagName | None = None
-    color: Color | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> UpdateTag:
-        if self.name is None and self.color is None:
-            raise ValueError("give a name or a color to change")
-        return self
+    name: Annotated[TagName | None, *NotNull] = None
+    color: Annotated[Color | None, *NotNull] = None
 
 
 class DeleteTagQuery(Query):
