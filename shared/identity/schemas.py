@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, Field, HttpUrl
+from pydantic import AfterValidator, Field
 
 from shared.identity.model import is_iana_timezone
-from shared.platform.validation import NotNull, Patch, PlainText, View
+from shared.platform.validation import NotNull, Patch, PlainText, View, WebUrl
 
 
 def _timezone(value: str) -> str:
@@ -50,5 +50,5 @@ class UpdateProfile(Patch):
 
     first_name: Annotated[Name | None, *NotNull] = None
     last_name: Annotated[Name | None, *NotNull] = None
-    avatar_url: Annotated[HttpUrl, Field(max_length=2048)] | None = None
+    avatar_url: WebUrl | None = None
     timezone: Annotated[Timezone | None, *NotNull] = None

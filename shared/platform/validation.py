@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    HttpUrl,
     ValidationError,
     model_validator,
 )
@@ -31,6 +32,7 @@ M = TypeVar("M", bound=BaseModel)
 NUL = "\x00"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet run a cell as a formula (OWASP's CSV injection list)."""
+MAX_URL = 2048
 _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
@@ -55,6 +57,23 @@ def _iso_date_time(value: Any) -> Any:
     return value
 
 
+def _integral(value: Any) -> Any:
+    # JSON has one number type: 5.0 is the integer 5 to a JSON schema, so it is to us.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _url_length(value: Any) -> Any:
+    # Checked as sent; normalising may add a "/" and the stored URL must still fit MAX_URL.
+    if isinstance(value, str) and len(value) >= MAX_URL:
+        raise PydanticCustomError("string_too_long", f"may be at most {MAX_URL - 1} characters")
+    return value
+
+
+Integral = BeforeValidator(_integral)
+"""Metadata for an integer body field, after its bounds: `Annotated[int, Field(ge=1), Integral]`.
+Whole-valued numbers such as 5.0 are accepted, as JSON schema says they are integers."""
+WebUrl = Annotated[HttpUrl, BeforeValidator(_url_length), Field(json_schema_extra={"maxLength": MAX_URL - 1})]
+"""An http(s) URL as sent by a client: at most 2047 characters, so its normalised form fits 2048."""
 PlainText = Annotated[
     str,
     AfterValidator(_plain_text),

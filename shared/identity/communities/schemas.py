@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     Field,
-    HttpUrl,
     RootModel,
     SecretStr,
     StrictBool,
@@ -25,7 +24,7 @@ from shared.identity.communities.model import (
     SLUG_PATTERN,
 )
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, NotNull, Patch, PlainText, Query, View
+from shared.platform.validation import Body, Integral, NotNull, Patch, PlainText, Query, View, WebUrl
 
 Status = Literal["active", "archived"]
 Provider = Literal["openai", "anthropic", "gemini", "offline"]
@@ -34,12 +33,15 @@ KeyProvider = Literal["openai", "anthropic", "gemini"]
 Name = Annotated[PlainText, Field(min_length=1, max_length=120)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="2-64 of a-z, 0-9 and '-'")]
 ProjectName = Annotated[PlainText, Field(min_length=1, max_length=120)]
-LogoUrl = Annotated[HttpUrl, Field(max_length=2048)]
+LogoUrl = WebUrl
 BrandColor = Annotated[str, Field(pattern=COLOR_PATTERN, description="#rrggbb"), AfterValidator(str.lower)]
 FeatureName = Annotated[str, StringConstraints(pattern=FEATURE_NAME_PATTERN)]
-Features = Annotated[dict[FeatureName, StrictBool], Field(max_length=MAX_FEATURES)]
+Features = Annotated[
+    dict[FeatureName, StrictBool],
+    Field(max_length=MAX_FEATURES, json_schema_extra={"additionalProperties": False}),
+]
 ModelName = Annotated[str, Field(min_length=1, max_length=100)]
-TokenQuota = Annotated[int, Field(ge=0, le=10**12)]
+TokenQuota = Annotated[int, Field(ge=0, le=10**12), Integral]
 
 
 class CreateCommunity(Body):

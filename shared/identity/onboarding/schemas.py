@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, field_validator, mode
 
 from shared.identity.onboarding.csv_rows import MAX_EMAIL, is_valid_email, normalize_email
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, PlainText, Query, View
+from shared.platform.validation import Body, Integral, PlainText, Query, View
 
 MAX_LINK_LIFETIME = timedelta(days=365)
 DEFAULT_LINK_DAYS = 30
@@ -38,8 +38,8 @@ class CreateSignupLink(Body):
 
     label: PlainText = Field("", max_length=120)
     expires_at: AwareDatetime | None = Field(None, description="In the future and at most one year ahead.")
-    expires_in_days: int | None = Field(None, ge=1, le=365)
-    max_uses: int | None = Field(None, ge=1, le=1_000_000)
+    expires_in_days: Annotated[int, Field(ge=1, le=365), Integral] | None = None
+    max_uses: Annotated[int, Field(ge=1, le=1_000_000), Integral] | None = None
     tag_ids: TagIds = Field(default_factory=list)
 
     @field_validator("expires_at")
