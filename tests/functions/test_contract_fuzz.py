@@ -31,7 +31,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.specs.openapi import checks as openapi_checks  # noqa: E402
 
 EXCLUDED_FUNCTIONS = ("webhooks", "auth-hook", "worker", "maintenance", "openapi")
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 10
 
 
 def _schema() -> Any:
