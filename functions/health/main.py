@@ -28,7 +28,7 @@ async def live(ctx: Context) -> Live:
     return Live(status="ok")
 
 
-@fn.get("/ready", auth="public", rate_limit=None)
+@fn.get("/ready", auth="public", rate_limit=None, responses={503: "The database is unreachable"})
 async def ready(ctx: Context) -> Ready:
     """Readiness: probes the database (503 when it is unreachable) and reports the schema version."""
     return Ready(status="ok", migration_version=await db.probe())

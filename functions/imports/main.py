@@ -16,6 +16,7 @@ from shared.identity.onboarding.schemas import (
     UploadQuery,
 )
 from shared.platform.audit import meta_of
+from shared.platform.guards import community
 from shared.platform.http import Context, Function
 from shared.platform.pagination import PageQuery
 
@@ -30,6 +31,7 @@ fn = Function("imports", body_limit=MAX_IMPORT_BYTES, description="Bulk imports 
     idempotent=True,
     status=202,
     rate_limit="bulk",
+    allow=community(require_writer),
 )
 async def create_import(
     ctx: Context, community_id: UUID, body: CreateImport | None, raw: bytes | None, query: UploadQuery
@@ -43,21 +45,21 @@ async def create_import(
     )
 
 
-@fn.get("/communities/{community_id:uuid}/imports", query=PageQuery)
+@fn.get("/communities/{community_id:uuid}/imports", query=PageQuery, allow=community(require_reader))
 async def list_imports(ctx: Context, community_id: UUID, query: PageQuery) -> ImportJobPage:
     """The community's imports, newest first, with their progress."""
     require_reader(ctx.user, community_id)
     return await imports.list_jobs(ctx.db, community_id, query)
 
 
-@fn.get("/communities/{community_id:uuid}/imports/{job_id:uuid}")
+@fn.get("/communities/{community_id:uuid}/imports/{job_id:uuid}", allow=community(require_reader))
 async def get_import(ctx: Context, community_id: UUID, job_id: UUID) -> ImportJobView:
     """An import's status and progress: total, processed, succeeded, failed."""
     require_reader(ctx.user, community_id)
     return await imports.get_job(ctx.db, community_id, job_id)
 
 
-@fn.get("/communities/{community_id:uuid}/imports/{job_id:uuid}/errors.csv")
+@fn.get("/communities/{community_id:uuid}/imports/{job_id:uuid}/errors.csv", allow=community(require_reader))
 async def import_errors(ctx: Context, community_id: UUID, job_id: UUID) -> Response:
     """The failed rows as CSV: the original columns plus `error`, safe to open in a spreadsheet."""
     require_reader(ctx.user, community_id)

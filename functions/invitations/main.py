@@ -13,6 +13,7 @@ from shared.identity.onboarding.schemas import (
     InvitationView,
 )
 from shared.platform.audit import meta_of
+from shared.platform.guards import community
 from shared.platform.http import Context, Function
 
 fn = Function("invitations", body_limit=16 * 1024, description="Invite people into a community.")
@@ -24,6 +25,7 @@ fn = Function("invitations", body_limit=16 * 1024, description="Invite people in
     idempotent=True,
     status=201,
     rate_limit="admin",
+    allow=community(require_writer),
 )
 async def create_invitation(ctx: Context, community_id: UUID, body: CreateInvitation) -> InvitationView:
     """Invite an address: an existing account becomes a member now, a new one gets the provider's invite."""
@@ -38,14 +40,20 @@ async def create_invitation(ctx: Context, community_id: UUID, body: CreateInvita
     )
 
 
-@fn.get("/communities/{community_id:uuid}/invitations", query=InvitationQuery)
+@fn.get(
+    "/communities/{community_id:uuid}/invitations", query=InvitationQuery, allow=community(require_reader)
+)
 async def list_invitations(ctx: Context, community_id: UUID, query: InvitationQuery) -> InvitationPage:
     """The community's invitations, newest first, optionally only those of one status."""
     require_reader(ctx.user, community_id)
     return await invitations.list_invitations(ctx.db, community_id, query)
 
 
-@fn.post("/communities/{community_id:uuid}/invitations/{invitation_id:uuid}/revoke", rate_limit="admin")
+@fn.post(
+    "/communities/{community_id:uuid}/invitations/{invitation_id:uuid}/revoke",
+    rate_limit="admin",
+    allow=community(require_writer),
+)
 async def revoke_invitation(ctx: Context, community_id: UUID, invitation_id: UUID) -> InvitationView:
     """Revoke a sent invitation and the membership it created."""
     require_writer(ctx.user, community_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.people import service
+from shared.identity.people import policy, service
 from shared.identity.people.schemas import (
     AccountStatusView,
     ChangeMemberRole,
@@ -14,19 +14,23 @@ from shared.identity.people.schemas import (
     ReplaceMemberTags,
 )
 from shared.platform.audit import meta_of
+from shared.platform.guards import caller, community
 from shared.platform.http import Context, Function
 
 fn = Function("members", body_limit=32 * 1024, description="Community members, their roles and tags.")
 MEMBER = "/communities/{community_id:uuid}/members/{user_id:uuid}"
+READERS = community(policy.require_community_reader)
+WRITERS = community(policy.require_community_writer)
+ACCOUNT_MANAGERS = caller(policy.require_account_manager)
 
 
-@fn.get("/communities/{community_id:uuid}/members", query=MemberQuery, rate_limit="admin")
+@fn.get("/communities/{community_id:uuid}/members", query=MemberQuery, rate_limit="admin", allow=READERS)
 async def list_members(ctx: Context, community_id: UUID, query: MemberQuery) -> MemberPage:
     """The community's members, newest first: search by name or email, filter by role or tag."""
     return await service.list_members(community_id, query, tx=ctx.db, principal=ctx.user)
 
 
-@fn.patch(MEMBER, body=ChangeMemberRole, rate_limit="admin")
+@fn.patch(MEMBER, body=ChangeMemberRole, rate_limit="admin", allow=WRITERS)
 async def change_role(ctx: Context, community_id: UUID, user_id: UUID, body: ChangeMemberRole) -> MemberView:
     """Make a member an admin or a plain member; the last admin cannot be demoted (409 last_admin)."""
     return await service.change_role(
@@ -34,13 +38,13 @@ async def change_role(ctx: Context, community_id: UUID, user_id: UUID, body: Cha
     )
 
 
-@fn.delete(MEMBER, rate_limit="admin")
+@fn.delete(MEMBER, rate_limit="admin", allow=WRITERS)
 async def remove_member(ctx: Context, community_id: UUID, user_id: UUID) -> None:
     """Remove a member and their tags from the community; the last admin stays (409 last_admin)."""
     await service.remove_member(community_id, user_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 
 
-@fn.put(MEMBER + "/tags", body=ReplaceMemberTags, rate_limit="admin")
+@fn.put(MEMBER + "/tags", body=ReplaceMemberTags, rate_limit="admin", allow=WRITERS)
 async def replace_tags(
     ctx: Context, community_id: UUID, user_id: UUID, body: ReplaceMemberTags
 ) -> MemberView:
@@ -50,7 +54,7 @@ async def replace_tags(
     )
 
 
-@fn.post(MEMBER + "/tags/{tag_id:uuid}", rate_limit="admin")
+@fn.post(MEMBER + "/tags/{tag_id:uuid}", rate_limit="admin", allow=WRITERS)
 async def add_tag(ctx: Context, community_id: UUID, user_id: UUID, tag_id: UUID) -> MemberView:
     """Give the member one tag of this community."""
     return await service.add_tag(
@@ -58,7 +62,7 @@ async def add_tag(ctx: Context, community_id: UUID, user_id: UUID, tag_id: UUID)
     )
 
 
-@fn.delete(MEMBER + "/tags/{tag_id:uuid}", rate_limit="admin")
+@fn.delete(MEMBER + "/tags/{tag_id:uuid}", rate_limit="admin", allow=WRITERS)
 async def remove_tag(ctx: Context, community_id: UUID, user_id: UUID, tag_id: UUID) -> MemberView:
     """Take one tag from the member."""
     return await service.remove_tag(
@@ -66,7 +70,7 @@ async def remove_tag(ctx: Context, community_id: UUID, user_id: UUID, tag_id: UU
     )
 
 
-@fn.post("/users/{user_id:uuid}/deactivate", rate_limit="admin")
+@fn.post("/users/{user_id:uuid}/deactivate", rate_limit="admin", allow=ACCOUNT_MANAGERS)
 async def deactivate_user(ctx: Context, user_id: UUID) -> AccountStatusView:
     """Deactivate an account: its requests are refused until it is reactivated (staff writers)."""
     return await service.set_account_status(
@@ -74,7 +78,7 @@ async def deactivate_user(ctx: Context, user_id: UUID) -> AccountStatusView:
     )
 
 
-@fn.post("/users/{user_id:uuid}/reactivate", rate_limit="admin")
+@fn.post("/users/{user_id:uuid}/reactivate", rate_limit="admin", allow=ACCOUNT_MANAGERS)
 async def reactivate_user(ctx: Context, user_id: UUID) -> AccountStatusView:
     """Reactivate a deactivated account (staff writers)."""
     return await service.set_account_status(

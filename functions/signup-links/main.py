@@ -14,6 +14,7 @@ from shared.identity.onboarding.schemas import (
     SignupLinkView,
 )
 from shared.platform.audit import meta_of
+from shared.platform.guards import community
 from shared.platform.http import Context, Function
 
 fn = Function("signup-links", body_limit=16 * 1024, description="A community's self-service signup links.")
@@ -25,6 +26,7 @@ fn = Function("signup-links", body_limit=16 * 1024, description="A community's s
     idempotent=True,
     status=201,
     rate_limit="admin",
+    allow=community(require_writer),
 )
 async def create_link(ctx: Context, community_id: UUID, body: CreateSignupLink) -> CreatedSignupLink:
     """Create a signup link; its token is in this response only (only its SHA-256 is stored)."""
@@ -42,14 +44,18 @@ async def create_link(ctx: Context, community_id: UUID, body: CreateSignupLink) 
     return created
 
 
-@fn.get("/communities/{community_id:uuid}/links", query=SignupLinkQuery)
+@fn.get("/communities/{community_id:uuid}/links", query=SignupLinkQuery, allow=community(require_reader))
 async def list_links(ctx: Context, community_id: UUID, query: SignupLinkQuery) -> SignupLinkPage:
     """The community's signup links, newest first, with status and use count (never a token)."""
     require_reader(ctx.user, community_id)
     return await links.list_links(ctx.db, community_id, query)
 
 
-@fn.post("/communities/{community_id:uuid}/links/{link_id:uuid}/revoke", rate_limit="admin")
+@fn.post(
+    "/communities/{community_id:uuid}/links/{link_id:uuid}/revoke",
+    rate_limit="admin",
+    allow=community(require_writer),
+)
 async def revoke_link(ctx: Context, community_id: UUID, link_id: UUID) -> SignupLinkView:
     """Revoke a signup link: nobody can join through it any more (people who joined stay)."""
     require_writer(ctx.user, community_id)

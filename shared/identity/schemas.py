@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, Field
 
 from shared.identity.model import is_iana_timezone
-from shared.platform.validation import Body, View
+from shared.platform.validation import NotNull, Patch, PlainText, View, WebUrl
 
 
 def _timezone(value: str) -> str:
@@ -18,7 +18,7 @@ def _timezone(value: str) -> str:
 
 
 Timezone = Annotated[str, AfterValidator(_timezone)]
-Name = Annotated[str, Field(max_length=100)]
+Name = Annotated[PlainText, Field(max_length=100)]
 
 
 class MembershipView(View):
@@ -45,18 +45,10 @@ class MeView(View):
     memberships: list[MembershipView]
 
 
-class UpdateProfile(Body):
-    """Fields a user may change on their own profile; omitted fields stay as they are."""
+class UpdateProfile(Patch):
+    """Fields a user may change on their own profile; omitted fields stay as they are, null clears the avatar."""
 
-    first_name: Name | None = None
-    last_name: Name | None = None
-    avatar_url: Annotated[HttpUrl, Field(max_length=2048)] | None = None
-    timezone: Timezone | None = None
-
-    @field_validator("first_name", "last_name", "timezone")
-    @classmethod
-    def _not_null(cls, value: str | None) -> str:
-        # Omitting a field leaves it unchanged; sending null for one that cannot be empty is an error.
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    first_name: Annotated[Name | None, *NotNull] = None
+    last_name: Annotated[Name | None, *NotNull] = None
+    avatar_url: WebUrl | None = None
+    timezone: Annotated[Timezone | None, *NotNull] = None

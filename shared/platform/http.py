@@ -8,9 +8,10 @@
     handler = fn.handler
 
 The handler does, in order: request id and CORS; route match (404, 405 with Allow); body size (413,
-before anything is parsed); authentication (401, no database needed); parsing and validation (400, 422);
-then one database round trip that counts the rate-limit hit, opens the transaction as the caller and
-loads the principal; then the route; then COMMIT. Any AppError becomes its RFC 9457 problem; anything
+before anything is parsed); authentication (401, no database needed); parsing and validation (400, 415,
+422); then one database round trip that counts the rate-limit hit, opens the transaction as the caller
+and loads the principal; the route's guard (`allow=`, 403); then the route; then COMMIT. On a route with
+a guard, input errors are held until the guard has passed, so only callers it admits learn of them. Any AppError becomes its RFC 9457 problem; anything
 else a 500 that names only the request id.
 """
 
@@ -23,11 +24,12 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
+from typing_extensions import TypeVar
 
 from shared.platform import activity, cors, idempotency
 from shared.platform import logging as log
@@ -60,10 +62,11 @@ from shared.platform.errors import (
     internal_problem,
     problem_from,
 )
+from shared.platform.guards import Guard
 from shared.platform.observability import capture_exception, server_timing
 from shared.platform.ratelimit import decide, hit_statement, refuse
 from shared.platform.schedules import Schedule
-from shared.platform.validation import parse_body, parse_query
+from shared.platform.validation import parse_body, parse_query, refuse_nul
 from shared.platform.webhooks_http import Webhook
 
 API_VERSION = "v1"
@@ -72,6 +75,7 @@ DEFAULT_BODY_LIMIT = 256 * 1024
 Auth = Literal["public", "user", "service", "webhook"]
 Handler = Callable[..., Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
+B = TypeVar("B", default=Any)
 
 _WEBHOOK_SEEN_SQL = (
     "insert into app.webhook_events (provider, event_id) values (%s, %s) on conflict do nothing returning 1"
@@ -115,10 +119,13 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """A route's answer when it is not a plain 200 with a model: status, body and headers."""
+class Reply(Generic[B]):
+    """A route's answer when it is not a plain 200 with a model: status, body and headers.
 
-    body: Any = None
+    A route returning `Reply[SomeView]` has its body documented as that model in the contract.
+    """
+
+    body: B | None = None
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -142,6 +149,10 @@ class Route:
     webhook: Webhook | None = None
     raw_types: tuple[str, ...] = ()
     """Media types (besides JSON) whose body the route receives unparsed, as `raw: bytes`."""
+    allow: Guard | None = None
+    """Whom the route is open to, checked before the caller learns anything of its input's errors."""
+    responses: Mapping[int, str] = field(default_factory=dict)
+    """Statuses the route answers besides those the platform documents for every route of its kind."""
     pattern: re.Pattern[str] = field(init=False)
     converters: dict[str, Callable[[str], Any]] = field(init=False)
 
@@ -196,6 +207,8 @@ class Function:
         idempotent: bool = False,
         webhook: Webhook | None = None,
         raw_types: tuple[str, ...] = (),
+        allow: Guard | None = None,
+        responses: Mapping[int, str] | None = None,
     ) -> Callable[[H], H]:
         """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
         default_tx: dict[Auth, Role | None] = {
@@ -211,6 +224,12 @@ class Function:
         chosen_tx: Role | None = default_tx[auth] if tx == "default" else tx
         if auth == "public" and rate_limit and chosen_tx is None:
             chosen_tx = "anon"  # counting an anonymous hit needs the database anyway
+        if allow is not None:
+            if auth != "user" or chosen_tx is None:
+                raise ValueError("allow= guards signed-in users' routes that load the principal")
+            missing = set(allow.params) - {m.group(1) for m in _PARAM.finditer(template)}
+            if missing:
+                raise ValueError(f"the guard of {method} {template} reads missing parameters {missing}")
 
         def register(endpoint: H) -> H:
             doc = (endpoint.__doc__ or "").strip().splitlines()
@@ -230,6 +249,8 @@ class Function:
                     idempotent,
                     webhook,
                     tuple(t.lower() for t in raw_types),
+                    allow,
+                    dict(responses or {}),
                 )
             )
             return endpoint
@@ -350,7 +371,13 @@ class Function:
         needs_raw = bool(route.body or route.idempotent or route.webhook or route.raw_types)
         raw = await _read_body(ctx.request, self.body_limit) if needs_raw else b""
         token = await self._authenticate(route, ctx, raw)
-        kwargs = self._inputs(route, params, ctx, raw)
+        held: AppError | None = None  # an input error told only once the guard has admitted the caller
+        try:
+            kwargs = self._inputs(route, params, ctx, raw)
+        except AppError as exc:
+            if route.allow is None:
+                raise
+            held, kwargs = exc, {}
         if route.tx is None:
             return _render(route, await route.endpoint(ctx, **kwargs), ctx)
 
@@ -362,7 +389,7 @@ class Function:
         if touch is not None:
             before.append(touch)
         claim = None
-        if route.idempotent:
+        if route.idempotent and held is None:
             path = ctx.request.url.path
             claim = idempotency.claim_for(ctx.request.headers, _rate_key(ctx, token), route.method, path, raw)
             if claim is not None:
@@ -392,6 +419,10 @@ class Function:
                     ctx.principal = principal_from_row(token, results[len(before)][0])
                     if not ctx.principal.is_active and not route.allow_inactive:
                         raise AccountDeactivatedError("This account is deactivated.")
+                    if route.allow is not None:
+                        route.allow(ctx.principal, params)
+                if held is not None:
+                    raise held
                 if route.webhook is not None and route.webhook.dedupe and not results[-1]:
                     return _render(route, Reply({"status": "duplicate"}), ctx)
                 ctx.tx = tx
@@ -426,6 +457,9 @@ class Function:
     def _inputs(self, route: Route, params: dict[str, Any], ctx: Context, raw: bytes) -> dict[str, Any]:
         """The route's keyword arguments: path parameters, parsed body and query, a verified webhook."""
         kwargs = dict(params)
+        # Postgres stores no NUL, and no header or path segment needs one (bodies: parse_body).
+        refuse_nul({k: v for k, v in params.items() if isinstance(v, str)}, "path")
+        refuse_nul(ctx.request.headers, "header")
         if route.webhook is not None:
             # Verified before anything of the body is parsed.
             kwargs["event_id"] = route.webhook.verify(raw, ctx.request.headers, ctx.settings)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.platform.http import PREFIX, Function, Route
+from shared.platform.http import PREFIX, Function, Reply, Route
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -56,10 +56,51 @@ def _ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+PROBLEM_STATUSES = {
+    400: "The body is not valid JSON, or a header is malformed",
+    401: "Missing or invalid credentials",
+    403: "Not allowed for this caller, or the account is deactivated",
+    404: "No such resource, or none the caller may see",
+    409: "Conflicts with the current state: a rule, a duplicate, or the same Idempotency-Key in flight",
+    413: "The body is larger than this function accepts",
+    415: "The body is not of a media type this route accepts",
+    422: "Invalid input; `errors` lists every failing field",
+    429: "Rate limited; see Retry-After",
+    503: "The database or a provider is unavailable; retry after Retry-After",
+}
+
+
+def _returns(route: Route) -> Any:
+    return typing.get_type_hints(route.endpoint).get("return")
+
+
 def _response_model(route: Route) -> type[BaseModel] | None:
-    hints = typing.get_type_hints(route.endpoint)
-    result = hints.get("return")
+    result = _returns(route)
+    if typing.get_origin(result) is Reply:
+        result = typing.get_args(result)[0]
     return result if isinstance(result, type) and issubclass(result, BaseModel) else None
+
+
+def _problem_statuses(route: Route) -> set[int]:
+    """What the platform itself may answer on this route, from how the route is declared."""
+    statuses = {422}  # unknown query parameters, NUL characters: any route
+    if route.body or route.raw_types or route.webhook or route.idempotent:
+        statuses |= {400, 413}
+    if route.body or route.raw_types:
+        statuses.add(415)
+    if route.auth != "public":
+        statuses.add(401)
+    if route.auth == "user":
+        statuses.add(403)
+    if _PARAM.search(route.template):
+        statuses.add(404)
+    if route.method != "GET" and route.tx is not None:
+        statuses.add(409)
+    if route.rate_limit:
+        statuses.add(429)
+    if route.tx is not None or route.auth != "public":
+        statuses.add(503)
+    return statuses
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -109,20 +150,33 @@ def _operation(fn: Function, route: Route, components: dict[str, Any]) -> dict[s
         content[media_type] = {"schema": {"type": "string"}}
     if content:
         operation["requestBody"] = {"required": True, "content": content}
-    model = _response_model(route)
-    ok: dict[str, Any] = {"description": "Success"}
-    if model is not None:
-        ok["content"] = {"application/json": {"schema": _ref(model, components)}}
-    operation["responses"][str(route.status if route.status != 200 or model else 200)] = ok
-    if route.auth != "public":
-        operation["responses"]["401"] = _problem("Missing or invalid credentials")
-        operation["responses"]["403"] = _problem("Not allowed for this caller")
-    if route.body is not None or route.query is not None:
-        operation["responses"]["422"] = _problem("Invalid input; `errors` lists every failing field")
-    if route.rate_limit:
-        operation["responses"]["429"] = _problem("Rate limited; see Retry-After")
-    operation["responses"]["default"] = _problem("Problem details")
+    operation["responses"] = _responses(route, components)
     return operation
+
+
+def _responses(route: Route, components: dict[str, Any]) -> dict[str, Any]:
+    """Every status the route answers: its successes (204 without a body), then its problems."""
+    model = _response_model(route)
+    is_empty = _returns(route) is type(None)
+    success = 204 if is_empty and route.status == 200 else route.status
+    declared = {success: "Success", **route.responses}
+    responses: dict[str, Any] = {}
+    for status in sorted(declared):
+        description = declared[status]
+        if status >= 300:
+            responses[str(status)] = _problem(description)
+        elif status == 204 or is_empty:
+            responses[str(status)] = {"description": f"{description}; no body"}
+        elif model is not None:
+            schema = {"schema": _ref(model, components)}
+            responses[str(status)] = {"description": description, "content": {"application/json": schema}}
+        else:
+            responses[str(status)] = {"description": description}
+    for status in sorted(_problem_statuses(route) - set(declared)):
+        responses[str(status)] = _problem(PROBLEM_STATUSES[status])
+    responses = dict(sorted(responses.items()))
+    responses["default"] = _problem("Problem details (500: an unexpected error, named by its request id)")
+    return responses
 
 
 def build_document(functions: Iterable[Function], *, version: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ MIXED_ERRORS = (
     "Bad,Email,not-an-email,,invalid_email\r\n"
     "Nia,Again,NIA@example.com,,duplicate_in_file\r\n"
     "Tom,Tag,tom@example.com,Ghost,unknown_tag:Ghost\r\n"
-    '"\'=HYPERLINK(""http://evil"")",X,bad-at-example.com,,invalid_email\r\n'
+    '"\'=HYPERLINK(""http://evil"")",X,bad-at-example.com,,first_name_formula; invalid_email\r\n'
 )
 
 

@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     Field,
-    HttpUrl,
     RootModel,
     SecretStr,
     StrictBool,
@@ -25,28 +24,24 @@ from shared.identity.communities.model import (
     SLUG_PATTERN,
 )
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, Query, View
+from shared.platform.validation import Body, Integral, NotNull, Patch, PlainText, Query, View, WebUrl
 
 Status = Literal["active", "archived"]
 Provider = Literal["openai", "anthropic", "gemini", "offline"]
 KeyProvider = Literal["openai", "anthropic", "gemini"]
 
-Name = Annotated[str, Field(min_length=1, max_length=120)]
+Name = Annotated[PlainText, Field(min_length=1, max_length=120)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="2-64 of a-z, 0-9 and '-'")]
-ProjectName = Annotated[str, Field(min_length=1, max_length=120)]
-LogoUrl = Annotated[HttpUrl, Field(max_length=2048)]
+ProjectName = Annotated[PlainText, Field(min_length=1, max_length=120)]
+LogoUrl = WebUrl
 BrandColor = Annotated[str, Field(pattern=COLOR_PATTERN, description="#rrggbb"), AfterValidator(str.lower)]
 FeatureName = Annotated[str, StringConstraints(pattern=FEATURE_NAME_PATTERN)]
-Features = Annotated[dict[FeatureName, StrictBool], Field(max_length=MAX_FEATURES)]
+Features = Annotated[
+    dict[FeatureName, StrictBool],
+    Field(max_length=MAX_FEATURES, json_schema_extra={"additionalProperties": False}),
+]
 ModelName = Annotated[str, Field(min_length=1, max_length=100)]
-TokenQuota = Annotated[int, Field(ge=0, le=10**12)]
-
-
-def _not_null(value: Any) -> Any:
-    # Omitting a field leaves it unchanged; null is only for the fields that may be empty.
-    if value is None:
-        raise ValueError("may not be null")
-    return value
+TokenQuota = Annotated[int, Field(ge=0, le=10**12), Integral]
 
 
 class CreateCommunity(Body):
@@ -63,19 +58,17 @@ class CreateCommunity(Body):
     template_id: UUID | None = None
 
 
-class UpdateCommunity(Body):
-    """Community settings to change; omitted fields stay. `slug`, `status`, `is_template` are staff-only."""
+class UpdateCommunity(Patch):
+    """Community settings to change; omitted fields stay, null clears the optional ones. `slug`, `status`, `is_template` are staff-only."""
 
-    name: Name | None = None
+    name: Annotated[Name | None, *NotNull] = None
     project_name: ProjectName | None = None
     logo_url: LogoUrl | None = None
     brand_color: BrandColor | None = None
-    forum_enabled: bool | None = None
-    slug: Slug | None = None
-    status: Status | None = None
-    is_template: bool | None = None
-
-    _required = field_validator("name", "forum_enabled", "slug", "status", "is_template")(_not_null)
+    forum_enabled: Annotated[bool | None, *NotNull] = None
+    slug: Annotated[Slug | None, *NotNull] = None
+    status: Annotated[Status | None, *NotNull] = None
+    is_template: Annotated[bool | None, *NotNull] = None
 
     def requested(self) -> dict[str, Any]:
         """The fields sent, as column values."""
@@ -91,18 +84,16 @@ class ReplaceFeatures(Body):
     features: Features
 
 
-class UpdateAiSettings(Body):
+class UpdateAiSettings(Patch):
     """AI settings to change. `api_key` is write-only: a key to store (encrypted), or null to remove it."""
 
-    default_provider: Provider | None = None
-    default_model: ModelName | None = None
-    monthly_token_quota: TokenQuota | None = None
+    default_provider: Annotated[Provider | None, *NotNull] = None
+    default_model: Annotated[ModelName | None, *NotNull] = None
+    monthly_token_quota: Annotated[TokenQuota | None, *NotNull] = None
     api_key: SecretStr | None = None
     api_key_provider: KeyProvider | None = Field(
         default=None, description="The key's provider; defaults to the resulting default_provider."
     )
-
-    _required = field_validator("default_provider", "default_model", "monthly_token_quota")(_not_null)
 
     @field_validator("api_key")
     @classmethod

@@ -2,7 +2,9 @@
 
 The header is exactly `firstName,lastName,email,tags` (case-insensitive, a UTF-8 BOM tolerated); tags
 are separated by `;`. A row's problems are stable codes (`invalid_email`, `duplicate_in_file`, …) so the
-error report and the tests can name them.
+error report and the tests can name them. The platform's input rules hold per row: a cell with a NUL
+fails its row (`nul_character`; the NUL is dropped from what is kept for the report), and a name that
+starts like a spreadsheet formula fails it too (`first_name_formula`, `last_name_formula`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from shared.platform.validation import NUL, starts_like_formula
 
 HEADER = ("firstname", "lastname", "email", "tags")
 REPORT_HEADER = ("firstName", "lastName", "email", "tags", "error")
@@ -28,7 +32,6 @@ MAX_STORED_FIELD = 1000
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>(?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CsvFormatError(ValueError):
@@ -136,16 +139,22 @@ def validate(records: Iterable[Sequence[str]]) -> list[ParsedRow]:
 
 
 def _validate_one(number: int, record: Sequence[str]) -> ParsedRow:
-    cells = [cell.strip() for cell in record]
+    has_nul = any(NUL in cell for cell in record)
+    # Postgres stores no NUL: the cells kept for the report lose theirs, the row fails.
+    cells = [cell.replace(NUL, "").strip() for cell in record]
     if len(cells) != len(HEADER):
         first, last, email, tags = (c[:MAX_STORED_FIELD] for c in [*cells, "", "", "", ""][:4])
         return ParsedRow(number, first, last, email, tags, errors=("wrong_column_count",))
     first_name, last_name, email, tags = cells
-    errors: list[str] = []
+    errors: list[str] = ["nul_character"] if has_nul else []
     if len(first_name) > MAX_NAME:
         errors.append("first_name_too_long")
+    if starts_like_formula(first_name):
+        errors.append("first_name_formula")
     if len(last_name) > MAX_NAME:
         errors.append("last_name_too_long")
+    if starts_like_formula(last_name):
+        errors.append("last_name_formula")
     if not email:
         errors.append("email_missing")
     elif not is_valid_email(normalize_email(email)):
@@ -183,7 +192,7 @@ def with_unknown_tags(rows: Sequence[ParsedRow], known_lower: set[str]) -> list[
 
 def safe_cell(value: str) -> str:
     """A cell a spreadsheet will not run as a formula: one starting with = + - @ (or tab/CR) gets a quote."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return "'" + value if starts_like_formula(value) else value
 
 
 def render_report(rows: Iterable[Sequence[str]]) -> str:

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, field_validator, mode
 
 from shared.identity.onboarding.csv_rows import MAX_EMAIL, is_valid_email, normalize_email
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, Query, View
+from shared.platform.validation import Body, Integral, PlainText, Query, View
 
 MAX_LINK_LIFETIME = timedelta(days=365)
 DEFAULT_LINK_DAYS = 30
@@ -36,10 +36,10 @@ Email = Annotated[str, Field(min_length=3, max_length=MAX_EMAIL), AfterValidator
 class CreateSignupLink(Body):
     """A new self-service join link; give `expires_at` or `expires_in_days` (default 30 days), not both."""
 
-    label: str = Field("", max_length=120)
+    label: PlainText = Field("", max_length=120)
     expires_at: AwareDatetime | None = Field(None, description="In the future and at most one year ahead.")
-    expires_in_days: int | None = Field(None, ge=1, le=365)
-    max_uses: int | None = Field(None, ge=1, le=1_000_000)
+    expires_in_days: Annotated[int, Field(ge=1, le=365), Integral] | None = None
+    max_uses: Annotated[int, Field(ge=1, le=1_000_000), Integral] | None = None
     tag_ids: TagIds = Field(default_factory=list)
 
     @field_validator("expires_at")
@@ -125,8 +125,8 @@ class CreateInvitation(Body):
     email: Email
     role: Literal["admin", "member"] = "member"
     tag_ids: TagIds = Field(default_factory=list)
-    first_name: str = Field("", max_length=100)
-    last_name: str = Field("", max_length=100)
+    first_name: PlainText = Field("", max_length=100)
+    last_name: PlainText = Field("", max_length=100)
     redirect_to: str | None = Field(
         None, max_length=2048, description="Where the invite link leads; an allowed origin of the app."
     )
@@ -167,13 +167,13 @@ class CreateImport(Body):
     """A CSV file inside JSON, for clients that cannot send `text/csv`."""
 
     csv: str = Field(min_length=1, max_length=MAX_IMPORT_BYTES)
-    filename: str | None = Field(None, max_length=255)
+    filename: PlainText | None = Field(None, max_length=255)
 
 
 class UploadQuery(Query):
     """With a `text/csv` upload: the file's name, for the job and its error report."""
 
-    filename: str | None = Field(None, max_length=255)
+    filename: PlainText | None = Field(None, max_length=255)
 
 
 class ImportJobView(View):

@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field
 
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, Query, View
+from shared.platform.validation import Body, DateTimeParam, NotNull, Patch, PlainText, Query, View
 
 CommunityRole = Literal["admin", "member"]
 StaffRole = Literal["super_admin", "manager", "specialist"]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Hex colour, #rrggbb")]
-TagName = Annotated[str, Field(min_length=1, max_length=60)]
+TagName = Annotated[PlainText, Field(min_length=1, max_length=60)]
 DEFAULT_TAG_COLOR = "#6b7280"
 MAX_TAGS_PER_REQUEST = 100
 
@@ -111,17 +111,11 @@ class CreateTag(Body):
     color: Color = DEFAULT_TAG_COLOR
 
 
-class UpdateTag(Body):
+class UpdateTag(Patch):
     """Rename and/or recolour a tag; omitted fields stay as they are."""
 
-    name: TagName | None = None
-    color: Color | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> UpdateTag:
-        if self.name is None and self.color is None:
-            raise ValueError("give a name or a color to change")
-        return self
+    name: Annotated[TagName | None, *NotNull] = None
+    color: Annotated[Color | None, *NotNull] = None
 
 
 class DeleteTagQuery(Query):
@@ -206,10 +200,10 @@ class CommunityAuditQuery(PageQuery):
     action: str | None = Field(default=None, max_length=100, description="e.g. member.role_changed")
     target_type: str | None = Field(default=None, max_length=60, description="e.g. membership, user_tag")
     target_id: str | None = Field(default=None, max_length=200, description="The target's id")
-    from_: AwareDatetime | None = Field(
+    from_: DateTimeParam | None = Field(
         default=None, alias="from", description="Entries at or after (ISO 8601)"
     )
-    to: AwareDatetime | None = Field(default=None, description="Entries before (ISO 8601)")
+    to: DateTimeParam | None = Field(default=None, description="Entries before (ISO 8601)")
 
 
 class AuditQuery(CommunityAuditQuery):

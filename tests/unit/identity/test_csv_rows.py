@@ -220,3 +220,22 @@ def test_report_repeats_original_columns_with_error_and_quotes_as_csv() -> None:
 )
 def test_report_filename_is_safe(original: str, name: str) -> None:
     assert report_filename(original, "12345678-aaaa") == name
+
+
+@pytest.mark.parametrize("first", ['=HYPERLINK("http://evil.example/x","click")', "+1", "-x", "@SUM(A1)"])
+def test_row_whose_first_name_starts_like_a_formula_fails(first: str) -> None:
+    (row,) = parse(HEADER + f'"{first.replace(chr(34), chr(34) * 2)}",Lovelace,ada@example.com,\n')
+    assert row.errors == ("first_name_formula",)
+    assert row.first_name == first  # kept as sent for the report, which neutralises it
+
+
+def test_row_whose_last_name_starts_like_a_formula_fails_and_others_pass() -> None:
+    rows = parse(HEADER + "Ada,=1+1,ada@example.com,\nGrace,Hopper,grace@example.com,\n")
+    assert [row.errors for row in rows] == [("last_name_formula",), ()]
+
+
+def test_row_with_a_nul_character_fails_and_keeps_no_nul() -> None:
+    rows = parse(HEADER + "Ada\x00,Lovelace,ada@example.com,\nGrace,Hopper,grace@example.com,x\x00y\n")
+    assert [row.errors for row in rows] == [("nul_character",), ("nul_character",)]
+    assert rows[0].first_name == "Ada" and rows[1].tags == "xy"
+    assert not any("\x00" in cell for row in rows for cell in (row.first_name, row.tags))
