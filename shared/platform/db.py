@@ -163,7 +163,9 @@ class Tx:
         _account(started)
         return results
 
-    async def as_platform(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Row]:
+    async def as_platform(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[Row]:
         """Run one platform-owned statement as the platform role inside this transaction; its rows.
 
         One round trip: switch to the platform role, the statement, switch back to the caller's role.
@@ -173,7 +175,9 @@ class Tx:
         become = [(_BECOME_SQL, (PLATFORM_ROLE,)), (sql, params), (_BECOME_SQL, (self.role,))]
         return (await self.pipeline(become))[1]
 
-    def as_platform_at_commit(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
+    def as_platform_at_commit(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> None:
         """Queue a platform-owned statement for the COMMIT round trip (as the platform role).
 
         It runs iff the transaction is about to commit, after everything else; if it fails, nothing

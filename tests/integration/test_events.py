@@ -49,7 +49,9 @@ async def test_a_users_transaction_enqueues_through_the_platform_at_commit(db: s
 
 async def test_a_signed_in_user_cannot_send_events_themselves(db: str, sql: Any) -> None:
     claims = {"sub": ACME_LENA, "role": "authenticated", "aud": "authenticated"}
-    forged = Event(name="billing.subscription_changed", payload={"community_id": "c0000000-0000-4000-8000-000000000002"})
+    forged = Event(
+        name="billing.subscription_changed", payload={"community_id": "c0000000-0000-4000-8000-000000000002"}
+    )
     for statement in ("select app.enqueue_event(%s::jsonb)", "select pgmq.send('events', %s::jsonb)"):
         with pytest.raises(ForbiddenError):
             async with as_user(claims) as tx:
