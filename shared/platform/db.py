@@ -118,7 +118,7 @@ class Tx:
     in the COMMIT round trip. Only fixed statements of the platform's own modules go through them.
     """
 
-    def __init__(self, conn: AsyncConnection[Any], role: Role = PLATFORM_ROLE) -> None:
+    def __init__(self, conn: AsyncConnection[Any], role: Role) -> None:
         self.conn = conn
         self.role = role
         self.at_commit: list[Statement] = []
@@ -193,9 +193,10 @@ class Tx:
             _account(started)
             return
         queued, self.at_commit = self.at_commit, []
+        # The role need not be switched back: COMMIT ends everything set transaction-locally.
+        become: list[Statement] = [] if self.role == PLATFORM_ROLE else [(_BECOME_SQL, (PLATFORM_ROLE,))]
         try:
-            # The role need not be switched back: COMMIT ends everything set transaction-locally.
-            await self.pipeline([(_BECOME_SQL, (PLATFORM_ROLE,)), *queued, ("commit", None)])
+            await self.pipeline([*become, *queued, ("commit", None)])
         except BaseException:
             # A failed statement makes the server skip the rest of the pipeline, COMMIT included.
             await self.conn.execute("rollback")

@@ -130,7 +130,7 @@ async def test_many_creates_of_one_community_name_make_one_community(
 async def test_cloning_a_template_while_it_is_deleted_never_answers_a_raw_conflict(
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
-    for round_ in range(3):
+    for round_ in range(6):
         [template] = sql(
             "insert into communities (name, slug, is_template) values (%s, %s, true) returning id::text",
             (f"Template {round_}", f"template-{round_}"),
