@@ -11,8 +11,10 @@ import json
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
+from shared.identity.people import policy as people_policy
 from shared.platform.db import RuleViolationError, as_user
 from shared.platform.errors import ConflictError, ForbiddenError
 from tests.factories import (
@@ -26,8 +28,9 @@ from tests.factories import (
     MANAGER,
     SPECIALIST,
     SUPER,
+    auth,
 )
-from tests.helpers import Sql, count, make_tag
+from tests.helpers import Sql, assert_problem, count, make_tag
 
 
 def claims(user_id: str) -> dict[str, str]:
@@ -133,6 +136,20 @@ async def test_a_manager_cannot_deactivate_a_super_admin_in_sql(sql: Sql) -> Non
         with pytest.raises(ForbiddenError):
             await run_as(MANAGER, "update profiles set status = 'deactivated' where id = %s", (staff,))
     assert count(sql, "select count(*) as n from profiles where status <> 'active'") == 0
+
+
+async def test_the_database_answers_the_deactivate_route_as_its_python_check_does(
+    client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the route's own check, the database's refusal is the same 403 problem.
+    monkeypatch.setattr(people_policy, "require_may_change_status_of", lambda principal, role: None)
+    response = await client.post(f"/members/users/{SUPER}/deactivate", headers=auth(MANAGER))
+    assert_problem(response, 403, "forbidden")
+    assert sql("select status from profiles where id = %s", (SUPER,)) == [{"status": "active"}]
+    assert count(sql, "select count(*) as n from audit_log") == 0
+    allowed = await client.post(f"/members/users/{MANAGER}/deactivate", headers=auth(SUPER))
+    assert allowed.status_code == 200, allowed.text
+    assert sql("select status from profiles where id = %s", (MANAGER,)) == [{"status": "deactivated"}]
 
 
 async def test_a_super_admin_may_deactivate_staff_and_a_manager_a_member_in_sql(sql: Sql) -> None:
