@@ -115,7 +115,9 @@ class Tx:
     event or write any community's audit log. So it runs as the platform role (`service_role`), still
     inside the caller's transaction (atomic with the change) and with the caller's claims still set (so
     `app.write_audit` takes the actor from `auth.uid()`): `as_platform` now, or `as_platform_at_commit`
-    in the COMMIT round trip. Only fixed statements of the platform's own modules go through them.
+    in the COMMIT round trip. Everything else a user's request runs stays under row level security: only
+    fixed, reviewed statements go through these two (events, audit, idempotency, and the onboarding
+    look-ups of accounts that no API role may make).
     """
 
     def __init__(self, conn: AsyncConnection[Any], role: Role) -> None:
