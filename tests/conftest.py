@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from shared.devstack.stack import LOCAL_SECRET_KEY, local_env
 from shared.platform import migrate
 from shared.platform.config import reset_settings
 from tests import factories
+from tests.helpers import Sql, owner_sql
 
 TEMPLATE = "aigym_test_template"
 EXTERNAL_DSN = os.environ.get("AIGYM_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
@@ -94,11 +96,13 @@ def local_environment() -> Iterator[None]:
     reset_settings()
 
 
-@pytest.fixture
-async def db(pg_server: AdminServer, template_db: str) -> AsyncIterator[str]:
-    """A fresh copy of the seeded database, wired in as DATABASE_URL for this test."""
+@asynccontextmanager
+async def fresh_database(pg_server: AdminServer) -> AsyncIterator[str]:
+    """A fresh copy of the seeded template, wired in as DATABASE_URL while the block runs."""
+    from shared.platform import activity
     from shared.platform.db import close_pool
 
+    activity.memo.clear()  # "marked active recently" referred to another test's database
     name = f"aigym_test_{os.getpid()}_{next(_counter)}"
     dsn = pg_server.recreate(name, template=TEMPLATE)
     previous = os.environ.get("DATABASE_URL")
@@ -112,6 +116,19 @@ async def db(pg_server: AdminServer, template_db: str) -> AsyncIterator[str]:
             os.environ["DATABASE_URL"] = previous
         reset_settings()
         pg_server.drop(name)
+
+
+@pytest.fixture
+async def db(pg_server: AdminServer, template_db: str) -> AsyncIterator[str]:
+    """A fresh copy of the seeded database, wired in as DATABASE_URL for this test."""
+    async with fresh_database(pg_server) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def new_database(pg_server: AdminServer, template_db: str) -> Callable[[], AbstractAsyncContextManager[str]]:
+    """Open more fresh databases within one test, one after the other (`async with new_database() as dsn`)."""
+    return lambda: fresh_database(pg_server)
 
 
 @pytest.fixture(scope="session")
@@ -131,14 +148,6 @@ async def client(gateway: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def sql(db: str) -> Any:
+def sql(db: str) -> Sql:
     """Run SQL as the database owner, to arrange state and to check it afterwards (bypasses RLS)."""
-    import psycopg
-    from psycopg.rows import dict_row
-
-    def run(statement: str, params: Any = None) -> list[dict[str, Any]]:
-        with psycopg.connect(db, autocommit=True, row_factory=dict_row) as conn:
-            cur = conn.execute(statement, params)
-            return cur.fetchall() if cur.description else []
-
-    return run
+    return owner_sql(db)

@@ -13,6 +13,19 @@ Sql = Callable[..., list[dict[str, Any]]]
 """The `sql` fixture: run a statement as the database owner, get rows as dicts."""
 
 
+def owner_sql(dsn: str) -> Sql:
+    """Run statements as the database owner of `dsn` (bypasses RLS), each on its own, committed."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    def run(statement: str, params: Any = None) -> list[dict[str, Any]]:
+        with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
+            cur = conn.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+
+    return run
+
+
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """An RFC 9457 problem with this status and code, naming the request id it was served under."""
     assert response.status_code == status, response.text
@@ -23,6 +36,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["type"].startswith("urn:aigym:problem:")
     assert body["title"] and body["detail"]
     assert body["request_id"] == response.headers["x-request-id"]
+    assert body["error"] == body["detail"]  # the member supabase-py / supabase-js show as the message
     return body
 
 

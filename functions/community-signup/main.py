@@ -10,9 +10,9 @@ from shared.platform.http import Context, Function, Reply
 fn = Function("community-signup", body_limit=4 * 1024, description="Join a community with a signup link.")
 
 
-# The strict "bulk" limit class slows anyone trying tokens (failed attempts count too); a person
+# The strict "join" limit class slows anyone trying tokens (failed attempts count too); a person
 # redeems a link rarely. Tokens carry 256 bits, so the limit is a second line, not the defence.
-@fn.post("/redeem", body=RedeemSignupLink, status=201, rate_limit="bulk")
+@fn.post("/redeem", body=RedeemSignupLink, status=201, rate_limit="join")
 async def redeem(ctx: Context, body: RedeemSignupLink) -> Reply:
     """Join the link's community: 201 joined, 200 when already a member; 404/410/409 for unusable links."""
     result = await links.redeem(body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))

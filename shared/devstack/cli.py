@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 from typing import Any
 
-from shared.devstack.stack import DEFAULT_PORT, running_stack
+from shared.devstack.stack import DEFAULT_PORT, clear_state, read_state, running_stack, write_state
 
 DEMO_USERS_SQL = """
 select p.id, p.email, coalesce(s.role,
@@ -29,61 +30,121 @@ def _demo_users(database_url: str) -> list[dict[str, Any]]:
         return conn.execute(DEMO_USERS_SQL).fetchall()
 
 
-def _print_tokens(database_url: str, issuer: str, ttl_s: int) -> None:
+def _print_tokens(database_url: str, issuer: str, secret: str, ttl_s: int) -> None:
     from shared.devstack.tokens import local_token
 
     for user in _demo_users(database_url):
-        token = local_token(user["id"], user["email"], issuer=issuer, ttl_s=ttl_s)
+        token = local_token(user["id"], user["email"], issuer=issuer, secret=secret, ttl_s=ttl_s)
         print(f"\n  {user['role']:<28} {user['email']}\n  {token}")
 
 
+def _listen(wanted: int, *, is_explicit: bool, tries: int = 20) -> socket.socket:
+    """A listening socket on `wanted` or, unless the port was asked for, the next free one after it.
+
+    Bound before Postgres starts and handed to uvicorn, so two checkouts starting at the same moment
+    cannot both pick the same port.
+    """
+    host = os.environ.get("HOST", "127.0.0.1")
+    for port in range(wanted, wanted + (1 if is_explicit else tries)):
+        sock = socket.socket()
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(2048)
+        return sock
+    raise SystemExit(f"port {wanted} is taken" + ("" if is_explicit else f" (and the next {tries - 1})"))
+
+
 def serve(args: argparse.Namespace) -> int:
-    """Serve every function under /functions/v1/<name> on the embedded stack until Ctrl-C."""
+    """Serve every function under /functions/v1/<name> on this checkout's stack until Ctrl-C."""
     import uvicorn
 
     from shared.devstack.functions import LocalGateway, discover
     from shared.devstack.scheduler import with_scheduler
+    from shared.platform.config import get_settings
 
-    port = int(os.environ.get("PORT", args.port))
-    with running_stack(port) as stack:
+    explicit = os.environ.get("PORT") or args.port
+    listener = _listen(int(explicit or DEFAULT_PORT), is_explicit=bool(explicit))
+    port = int(listener.getsockname()[1])
+    with listener, running_stack(port, reset=args.reset) as stack:
+        secret = get_settings().jwt_secret or ""
         names = list(discover())
         print(f"AI GYM backend on {stack.supabase_url}/functions/v1/<name>  (functions: {', '.join(names)})")
         print(f"database: {stack.database_url}")
         print("demo tokens (HS256, 12 h; send as 'Authorization: Bearer <token>'):")
-        _print_tokens(stack.database_url, f"{stack.supabase_url}/auth/v1", 12 * 3600)
+        _print_tokens(stack.database_url, f"{stack.supabase_url}/auth/v1", secret, 12 * 3600)
         # uvicorn re-raises SIGTERM after its own graceful shutdown; make that unwind through the
         # `with` block so the embedded Postgres is stopped as well.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         print(
-            f"\ntry: curl -H 'Authorization: Bearer <token>' {stack.supabase_url}/functions/v1/me\n",
+            f"\ntry: curl -H 'Authorization: Bearer <token>' {stack.supabase_url}/functions/v1/me"
+            "\n     scripts/token --new you@example.com    # a brand-new local user and their token"
+            "\n     scripts/webhook stripe subscription.updated   # a signed sample delivery\n",
             flush=True,
         )
-        uvicorn.run(
-            with_scheduler(LocalGateway(names), names),
-            host=os.environ.get("HOST", "127.0.0.1"),
-            port=port,
-            loop="uvloop",
-            http="httptools",
-            log_level="warning",
-            lifespan="on",
-        )
+        write_state(stack, port, secret)
+        try:
+            uvicorn.run(
+                with_scheduler(LocalGateway(names), names),
+                fd=listener.fileno(),
+                loop="uvloop",
+                http="httptools",
+                log_level="warning",
+                lifespan="on",
+            )
+        finally:
+            clear_state()
     return 0
+
+
+def _create_local_user(database_url: str, email: str) -> None:
+    """What sign-up does on the local stack: an auth user (the database adds the profile)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        found = conn.execute("select 1 from auth.users where lower(email) = lower(%s)", (email,)).fetchone()
+        if found is None:
+            conn.execute(
+                "insert into auth.users (email, email_confirmed_at) values (lower(%s), now())", (email,)
+            )
 
 
 def token(args: argparse.Namespace) -> int:
-    """Print a local token for a seeded (or any existing) user, looked up by email."""
+    """Print a token for a user of the running serve (`--new` creates the user first, as sign-up would)."""
     from shared.devstack.tokens import local_token
 
-    port = int(os.environ.get("PORT", DEFAULT_PORT))
-    with running_stack(port, seed=False) as stack:
-        users = [u for u in _demo_users(stack.database_url) if u["email"].lower() == args.email.lower()]
-    if not users:
-        print(f"no user with email {args.email}", file=sys.stderr)
+    state = read_state()
+    if state is None:
+        print("this checkout serves nothing right now: start scripts/serve first", file=sys.stderr)
         return 1
-    print(
-        local_token(users[0]["id"], users[0]["email"], issuer=f"{stack.supabase_url}/auth/v1", ttl_s=args.ttl)
-    )
+    if args.new:
+        _create_local_user(state["database_url"], args.email)
+    users = [u for u in _demo_users(state["database_url"]) if u["email"].lower() == args.email.lower()]
+    if not users:
+        print(f"no user with email {args.email} (scripts/token --new {args.email} creates one)", file=sys.stderr)
+        return 1
+    user = users[0]
+    print(local_token(user["id"], user["email"], issuer=state["issuer"], secret=state["jwt_secret"], ttl_s=args.ttl))
     return 0
+
+
+def webhook(args: argparse.Namespace) -> int:
+    """Send a correctly signed sample delivery of a provider's event to the running serve."""
+    from shared.devstack.webhooks import send_sample
+
+    state = read_state()
+    if state is None:
+        print("this checkout serves nothing right now: start scripts/serve first", file=sys.stderr)
+        return 1
+    try:
+        status, body = send_sample(args.provider, args.event, state["url"], state["webhook_secrets"])
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    print(f"{status} {body}")
+    return 0 if status < 400 else 1
 
 
 def migrate_cmd(args: argparse.Namespace) -> int:
@@ -113,12 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aigym")
     commands = parser.add_subparsers(dest="command", required=True)
     p_serve = commands.add_parser("serve", help=serve.__doc__)
-    p_serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p_serve.add_argument("--port", type=int, default=None, help=f"default {DEFAULT_PORT}, or the next free one")
+    p_serve.add_argument("--reset", action="store_true", help="start from a clean database")
     p_serve.set_defaults(run=serve)
     p_token = commands.add_parser("token", help=token.__doc__)
     p_token.add_argument("email")
+    p_token.add_argument("--new", action="store_true", help="create the user first (local sign-up)")
     p_token.add_argument("--ttl", type=int, default=3600, help="seconds the token stays valid")
     p_token.set_defaults(run=token)
+    p_webhook = commands.add_parser("webhook", help=webhook.__doc__)
+    p_webhook.add_argument("provider", choices=["auth-hook", "stripe", "video"])
+    p_webhook.add_argument("event", help="e.g. subscription.updated, subscription.deleted, invoice.paid, "
+                           "transcript.ready, custom-access-token")
+    p_webhook.set_defaults(run=webhook)
     p_migrate = commands.add_parser("migrate", help=migrate_cmd.__doc__)
     p_migrate.add_argument("--seed", action="store_true")
     p_migrate.set_defaults(run=migrate_cmd)

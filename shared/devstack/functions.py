@@ -40,23 +40,23 @@ class LocalGateway:
     """One ASGI app that routes /functions/v1/<name>/… to that function's handler, as Supabase's gateway does."""
 
     def __init__(self, names: list[str] | None = None) -> None:
+        from shared.platform.http import Function
+
         self.handlers = {name: load(name).handler for name in (names or list(discover()))}
+        # A function with no routes: an unknown function's path gets the same 404 problem (request id,
+        # CORS, access log) as an unknown path inside a known function.
+        self.unknown = Function("gateway").handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         from starlette.requests import Request
-        from starlette.responses import JSONResponse
 
         path: str = scope.get("path", "")
         name = path[len(PREFIX) :].split("/", 1)[0] if path.startswith(PREFIX) else ""
-        handler = self.handlers.get(name)
-        if handler is None:
-            body = {"code": "not_found", "status": 404, "title": "Not found", "detail": "No such function."}
-            response = JSONResponse(body, status_code=404, media_type="application/problem+json")
-        else:
-            response = await handler(Request(scope, receive))
+        handler = self.handlers.get(name, self.unknown)
+        response = await handler(Request(scope, receive))
         await response(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -1,11 +1,22 @@
-"""The local stack: embedded Postgres (or DATABASE_URL), migrations, seed, and the environment functions read."""
+"""The local stack: embedded Postgres (or DATABASE_URL), migrations, seed, and the environment functions read.
+
+Each checkout has a stack of its own: its Postgres cluster lives in a folder named after the checkout's
+path (so two clones never share a database, and a stopped serve takes only its own down), and a running
+serve describes itself in `<checkout>/.local/serve.json` (port, issuer, JWT secret) so `scripts/token`
+and `scripts/webhook` talk to that serve and sign what it accepts.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from shared.devstack.postgres import LocalPostgres, default_data_dir
 from shared.platform import migrate
@@ -15,7 +26,14 @@ DEFAULT_PORT = 54321
 LOCAL_SECRET_KEY = "sb_secret_local_development_only"  # noqa: S105 - documented local-only key
 LOCAL_SECRETS_KEY = "bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1rZXktMzItYnk="
 LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173"
+# Webhook signing secrets of the local stack (documented in the README; never used elsewhere).
+LOCAL_AUTH_HOOK_SECRET = "v1,whsec_bG9jYWwtYXV0aC1ob29rLXNlY3JldC1kZXYtb25seQ=="  # noqa: S105
+LOCAL_STRIPE_SECRET = "whsec_local_stripe_endpoint_secret_dev_only"  # noqa: S105
+LOCAL_VIDEO_SECRET = "whsec_bG9jYWwtdmlkZW8td2ViaG9vay1zZWNyZXQtZGV2"  # noqa: S105
+WEBHOOK_SECRET_ENVS = ("SUPABASE_AUTH_HOOK_SECRET", "STRIPE_WEBHOOK_SECRET", "VIDEO_WEBHOOK_SECRET")
 DATABASE = "aigym"
+CHECKOUT = Path(__file__).resolve().parents[2]
+STATE_FILE = CHECKOUT / ".local" / "serve.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +57,35 @@ def local_env(database_url: str, supabase_url: str) -> dict[str, str]:
         "AIGYM_ENV": "local",
         "AIGYM_SECRETS_KEY": LOCAL_SECRETS_KEY,
         "IDENTITY_PROVIDER": "local",
+        "SUPABASE_AUTH_HOOK_SECRET": LOCAL_AUTH_HOOK_SECRET,
+        "STRIPE_WEBHOOK_SECRET": LOCAL_STRIPE_SECRET,
+        "VIDEO_WEBHOOK_SECRET": LOCAL_VIDEO_SECRET,
     }
     return {key: os.environ.get(key) or value for key, value in defaults.items()}
 
 
+def checkout_data_dir(checkout: Path = CHECKOUT) -> Path:
+    """This checkout's own cluster folder (under the temp folder, which the Postgres user can reach)."""
+    digest = hashlib.sha256(str(checkout).encode()).hexdigest()[:12]
+    return default_data_dir(f"serve-{digest}")
+
+
 @contextmanager
 def running_stack(
-    port: int, *, seed: bool = True, environ: MutableMapping[str, str] = os.environ
+    port: int, *, seed: bool = True, reset: bool = False, environ: MutableMapping[str, str] = os.environ
 ) -> Iterator[Stack]:
-    """Start (or reuse) the database, migrate and seed it, export the settings; stop what we started."""
+    """Start (or reuse) this checkout's database, migrate and seed it, export the settings; stop what we started.
+
+    `reset` throws the checkout's cluster away first, so the stack starts from a clean database.
+    """
     server: LocalPostgres | None = None
     started_here = False
     database_url = environ.get("DATABASE_URL", "")
     if not database_url:
-        server = LocalPostgres(default_data_dir("serve"))
+        server = LocalPostgres(checkout_data_dir())
+        if reset:
+            server.stop()
+            shutil.rmtree(checkout_data_dir(), ignore_errors=True)
         started_here = not server.is_running()  # a server another command started keeps running
         server.start()
         database_url = _ensure(server)
@@ -75,3 +108,36 @@ def _ensure(server: LocalPostgres) -> str:
     with psycopg.connect(server.dsn(), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
     return server.dsn(DATABASE) if exists else server.create_database(DATABASE)
+
+
+def write_state(stack: Stack, port: int, jwt_secret: str, path: Path = STATE_FILE) -> None:
+    """Describe the running serve for `scripts/token` and `scripts/webhook` (readable by this user only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "pid": os.getpid(),
+        "port": port,
+        "url": stack.supabase_url,
+        "issuer": f"{stack.supabase_url}/auth/v1",
+        "database_url": stack.database_url,
+        "jwt_secret": jwt_secret,
+        "webhook_secrets": {name: os.environ.get(name, "") for name in WEBHOOK_SECRET_ENVS},
+    }
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(state, indent=2))
+
+
+def read_state(path: Path = STATE_FILE) -> dict[str, Any] | None:
+    """The running serve's description, or None when this checkout serves nothing right now."""
+    try:
+        state: dict[str, Any] = json.loads(path.read_text())
+        os.kill(int(state["pid"]), 0)  # still running?
+    except (OSError, ValueError, KeyError):
+        return None
+    return state
+
+
+def clear_state(path: Path = STATE_FILE) -> None:
+    """Forget the description when serve stops (only if it is ours)."""
+    state = read_state(path)
+    if state is None or state["pid"] == os.getpid():
+        path.unlink(missing_ok=True)

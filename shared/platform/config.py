@@ -37,7 +37,15 @@ class Settings:
     """How many proxies in front of us append to X-Forwarded-For (Cloud Run: 1); 0 trusts only the peer."""
 
 
-DEFAULT_RATE_LIMITS = {"general": (300, 60), "admin": (120, 60), "ai": (30, 60), "bulk": (10, 60)}
+DEFAULT_RATE_LIMITS = {
+    "general": (300, 60),
+    "admin": (120, 60),
+    "ai": (30, 60),
+    "bulk": (10, 60),
+    "join": (10, 60),
+}
+"""Limit class → (requests, window seconds). `bulk` is for imports, `join` for redeeming signup links and
+accepting invitations: separate buckets, so an admin's failed uploads never block their own joining."""
 
 
 def _split(value: str | None) -> tuple[str, ...]:

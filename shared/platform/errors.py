@@ -97,6 +97,12 @@ class UnavailableError(AppError):
         super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
 
 
+class NotConfiguredError(UnavailableError):
+    """A setting this route needs is missing or malformed: the deployment, not the caller, must act."""
+
+    code, title = "not_configured", "Not configured"
+
+
 class ConfigError(Exception):
     """A required setting is missing or malformed; raised at first use, never shown to callers."""
 
@@ -122,6 +128,8 @@ class Problem:
             "detail": self.detail,
             "code": self.code,
             "request_id": self.request_id,
+            # supabase-py and supabase-js show this member as the error's message.
+            "error": self.detail,
         }
         if self.errors:
             body["errors"] = [{"loc": e.loc, "message": e.message, "type": e.type} for e in self.errors]

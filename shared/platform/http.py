@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shared.platform import cors, idempotency
+from shared.platform import activity, cors, idempotency
 from shared.platform import logging as log
 from shared.platform.auth import (
     PRINCIPAL_SQL,
@@ -41,7 +41,7 @@ from shared.platform.auth import (
     verify_jwt,
     verify_service_key,
 )
-from shared.platform.config import Settings, get_settings
+from shared.platform.config import DEFAULT_RATE_LIMITS, Settings, get_settings
 from shared.platform.db import DbMetrics, Role, Statement, Tx, as_login_role, db_metrics, transaction
 from shared.platform.errors import (
     AccountDeactivatedError,
@@ -50,6 +50,7 @@ from shared.platform.errors import (
     ConfigError,
     FieldError,
     MethodNotAllowedError,
+    NotConfiguredError,
     NotFoundError,
     PayloadTooLargeError,
     Problem,
@@ -205,6 +206,8 @@ class Function:
         }
         if (auth == "webhook") != (webhook is not None):
             raise ValueError("webhook routes need auth='webhook' and a Webhook verifier, and only they")
+        if rate_limit is not None and rate_limit not in DEFAULT_RATE_LIMITS:
+            raise ValueError(f"unknown rate limit class {rate_limit!r}")  # it would silently limit nothing
         chosen_tx: Role | None = default_tx[auth] if tx == "default" else tx
         if auth == "public" and rate_limit and chosen_tx is None:
             chosen_tx = "anon"  # counting an anonymous hit needs the database anyway
@@ -329,8 +332,7 @@ class Function:
         except AppError as exc:
             response = _problem_response(problem_from(exc, request_id), exc.headers)
         except ConfigError as exc:
-            log.error("configuration error", error=str(exc))
-            response = _problem_response(internal_problem(request_id))
+            response = not_configured_response(exc, request_id)
         except Exception as exc:
             log.error("unhandled error", error=type(exc).__name__, traceback=traceback.format_exc(limit=20))
             capture_exception(exc, settings)
@@ -356,12 +358,15 @@ class Function:
         limit = ctx.settings.rate_limits.get(route.rate_limit or "", None)
         if route.rate_limit and limit:
             before.append(hit_statement(_rate_key(ctx, token), route.rate_limit, limit[1]))
+        touch = activity.touch_statement(token.user_id) if token is not None else None
+        if touch is not None:
+            before.append(touch)
         claim = None
         if route.idempotent:
             path = ctx.request.url.path
             claim = idempotency.claim_for(ctx.request.headers, _rate_key(ctx, token), route.method, path, raw)
             if claim is not None:
-                before.append(idempotency.claim_statement(claim))
+                before.append(idempotency.claim_statement(claim))  # last of `before`: read below as such
         within: list[Statement] = []
         if token is not None:
             within.append((PRINCIPAL_SQL, (token.user_id,)))
@@ -471,6 +476,23 @@ class Function:
         headers["Server-Timing"] = server_timing(metrics.time_ms, metrics.round_trips, total_ms)
         if settings is not None:
             cors.decorate(response, request, settings)
+
+
+_reported_config_errors: set[str] = set()
+
+
+def not_configured_response(exc: ConfigError, request_id: str) -> Response:
+    """A 503 `not_configured` for a missing or malformed setting, logged once per instance and message.
+
+    The message names the setting (never its value) and goes to the log only: the caller learns that the
+    deployment is incomplete, not how it is configured. Every request would otherwise log the same line.
+    """
+    message = str(exc)
+    if message not in _reported_config_errors:
+        _reported_config_errors.add(message)
+        log.error("configuration error: this route cannot work until it is fixed", error=message)
+    error = NotConfiguredError("This service is not configured on the server yet.", retry_after_s=60)
+    return _problem_response(problem_from(error, request_id), error.headers)
 
 
 async def _release_claim(claim: idempotency.Claim) -> None:

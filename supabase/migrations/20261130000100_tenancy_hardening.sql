@@ -104,23 +104,14 @@ create trigger user_tags_forget_in_invitations after delete on public.user_tags
 -- ---------------------------------------------------------------------------------------------------
 
 -- Account status: staff who may write change it; a staff member's only a super admin; nobody their own.
--- Another user's names, avatar and time zone are theirs: staff change only the status of an account.
 -- (Refusals of authority are insufficient_privilege, a 403 like the functions' own checks.)
-create or replace function app.guard_profile_change() returns trigger
+create or replace function app.guard_profile_status() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   me uuid := auth.uid();
 begin
-  if me is null then
-    return new;  -- service role: the worker and named admin operations
-  end if;
-  if new.id <> me and (new.first_name, new.last_name, new.avatar_url, new.timezone)
-                      is distinct from (old.first_name, old.last_name, old.avatar_url, old.timezone) then
-    raise exception 'only the account''s owner changes its names, avatar and time zone'
-      using errcode = 'insufficient_privilege';
-  end if;
-  if new.status is not distinct from old.status then
-    return new;
+  if me is null or new.status is not distinct from old.status then
+    return new;  -- no status change, or the service role (the worker, named admin operations)
   end if;
   if not app.has_staff_role(array['super_admin', 'manager']) then
     raise exception 'only platform staff may change an account''s status' using errcode = 'insufficient_privilege';
@@ -136,10 +127,11 @@ begin
   return new;
 end
 $$;
-drop trigger profiles_guard_status on public.profiles;
-drop function app.guard_profile_status();
-create trigger profiles_guard_change before update on public.profiles
-  for each row execute function app.guard_profile_change();
+
+-- A membership is one person in one community: only its role changes. Re-pointing the row at another
+-- account would make that person a member without their consent, or move them to another community.
+revoke update on public.memberships from authenticated;
+grant update (role) on public.memberships to authenticated;
 
 -- Who did it: a column naming the acting user (created_by, invited_by, assigned_by, granted_by) names
 -- the caller or nobody, as the audit log's actor does. The service role (the import worker acting for
@@ -170,5 +162,5 @@ create trigger platform_staff_actor before insert or update on public.platform_s
   for each row execute function app.require_actor_is_caller('granted_by');
 
 -- Trigger functions need no EXECUTE grant to fire; nobody calls them.
-revoke all on function app.check_invitation_tags(), app.forget_deleted_tags(), app.guard_profile_change(),
+revoke all on function app.check_invitation_tags(), app.forget_deleted_tags(), app.guard_profile_status(),
   app.require_actor_is_caller() from public, anon, authenticated;

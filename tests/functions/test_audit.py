@@ -9,12 +9,13 @@ import httpx
 import psycopg
 import pytest
 
-from shared.platform.db import as_service
+from shared.platform.db import as_service, as_user, transaction
 from shared.platform.errors import ForbiddenError
 from tests.factories import (
     ACME,
     ACME_ADMIN,
     ACME_LENA,
+    ACME_LIAM,
     GLOBEX,
     GLOBEX_ADMIN,
     GLOBEX_GINA,
@@ -250,8 +251,6 @@ async def test_the_append_only_trigger_refuses_even_the_table_owner(sql: Sql) ->
 
 
 async def test_signed_in_users_cannot_write_audit_rows_directly(sql: Sql) -> None:
-    from shared.platform.db import as_user
-
     with pytest.raises(ForbiddenError):
         async with as_user({"sub": SUPER, "role": "authenticated"}) as tx:
             await tx.execute(
@@ -259,3 +258,86 @@ async def test_signed_in_users_cannot_write_audit_rows_directly(sql: Sql) -> Non
                 (ACME_ADMIN,),
             )
     assert sql("select count(*) as n from audit_log") == [{"n": 0}]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Actors by e-mail
+# ----------------------------------------------------------------------------------------------------
+
+
+async def test_community_admin_sees_a_staff_actor_by_email_without_reading_their_profile(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    changed = await client.patch(
+        f"/members/communities/{ACME}/members/{ACME_LENA}", json={"role": "admin"}, headers=auth(MANAGER)
+    )
+    assert changed.status_code == 200, changed.text
+    removed_member = entry(sql, "tag.created", community=ACME, actor=ACME_LIAM)
+    sql("delete from memberships where community_id = %s and user_id = %s", (ACME, ACME_LIAM))
+    by_service = entry(sql, "import.completed", community=ACME)
+
+    response = await client.get(ACME_AUDIT, headers=auth(ACME_ADMIN))
+
+    assert response.status_code == 200, response.text
+    actors = {item["id"]: (item["actor_id"], item["actor_email"]) for item in response.json()["items"]}
+    staff_entry = next(i for i, (actor, _) in actors.items() if actor == MANAGER)
+    assert actors == {
+        staff_entry: (MANAGER, "manager@aigym.example.com"),
+        removed_member: (ACME_LIAM, "liam@acme.example.com"),
+        by_service: (None, None),
+    }
+    # The e-mail comes with the entry; the staff member's profile stays out of the admin's reach.
+    async with as_user({"sub": ACME_ADMIN, "role": "authenticated"}) as tx:
+        assert await tx.fetch_all("select id from profiles where id = any(%s)", ([MANAGER, ACME_LIAM],)) == []
+
+
+async def test_staff_see_actors_by_email_in_the_platform_wide_trail(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    platform = entry(sql, "staff.granted", actor=SUPER, target_type="user", target_id=ACME_LENA)
+    acme = entry(sql, "tag.created", community=ACME, actor=ACME_ADMIN)
+
+    response = await client.get("/audit", headers=auth(SPECIALIST))
+
+    emails = {item["id"]: item["actor_email"] for item in response.json()["items"]}
+    assert emails == {platform: "super@aigym.example.com", acme: "admin@acme.example.com"}
+
+
+@pytest.mark.parametrize(
+    ("caller", "sees"),
+    [
+        (ACME_ADMIN, {"acme": "manager@aigym.example.com", "globex": None, "platform": None}),
+        (GLOBEX_ADMIN, {"acme": None, "globex": "super@aigym.example.com", "platform": None}),
+        (ACME_LENA, {"acme": None, "globex": None, "platform": None}),
+        (
+            SPECIALIST,
+            {
+                "acme": "manager@aigym.example.com",
+                "globex": "super@aigym.example.com",
+                "platform": "manager@aigym.example.com",
+            },
+        ),
+    ],
+    ids=["admin-of-acme", "admin-of-globex", "learner", "specialist"],
+)
+async def test_actor_email_is_told_only_for_entries_the_caller_may_read(
+    sql: Sql, caller: str, sees: dict[str, str | None]
+) -> None:
+    """Called the way PostgREST would let a signed-in user call it, with any entry id."""
+    ids_ = {
+        "acme": entry(sql, "member.role_changed", community=ACME, actor=MANAGER),
+        "globex": entry(sql, "member.role_changed", community=GLOBEX, actor=SUPER),
+        "platform": entry(sql, "user.deactivated", actor=MANAGER, target_type="user", target_id=ACME_LENA),
+    }
+    async with as_user({"sub": caller, "role": "authenticated"}) as tx:
+        told = {
+            name: await tx.fetch_val("select app.audit_actor_email(%s)", (i,)) for name, i in ids_.items()
+        }
+    assert told == sees
+
+
+async def test_anonymous_callers_cannot_ask_for_an_actors_email(sql: Sql) -> None:
+    acme = entry(sql, "member.role_changed", community=ACME, actor=MANAGER)
+    with pytest.raises(ForbiddenError):
+        async with transaction("anon") as (tx, _):
+            await tx.fetch_val("select app.audit_actor_email(%s)", (acme,))

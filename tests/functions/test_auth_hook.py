@@ -14,10 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.platform import http
 from shared.platform import logging as log
 from shared.platform.config import reset_settings
 from shared.platform.webhooks import sign_standard_webhook
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, SUPER
+from tests.helpers import assert_problem
 
 HOOK_KEY = base64.b64encode(b"auth-hook-test-key-32-bytes-long").decode()
 HOOK_SECRET = f"v1,whsec_{HOOK_KEY}"  # the form the Supabase dashboard shows
@@ -271,25 +273,26 @@ async def test_rotated_secrets_both_verify(
     assert (await call_hook(client, payload_for(ACME_ADMIN), secret=HOOK_SECRET)).status_code == 200
 
 
-async def test_missing_secret_is_a_500_internal_problem(
+async def test_missing_secret_is_a_503_not_configured_problem_logged_once(
     client: httpx.AsyncClient, db: str, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO
 ) -> None:
+    monkeypatch.setattr(http, "_reported_config_errors", set())
     monkeypatch.delenv("SUPABASE_AUTH_HOOK_SECRET", raising=False)
     reset_settings()
-    response = await call_hook(client, payload_for(ACME_ADMIN))
-    assert response.status_code == 500
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "internal"
-    assert "SUPABASE_AUTH_HOOK_SECRET" not in response.text
-    assert "SUPABASE_AUTH_HOOK_SECRET is not set" in log_lines.getvalue()
+    first = await call_hook(client, payload_for(ACME_ADMIN))
+    second = await call_hook(client, payload_for(ACME_ADMIN))
+    for response in (first, second):
+        assert_problem(response, 503, "not_configured")
+        assert response.headers["retry-after"] == "60"
+        assert "SUPABASE_AUTH_HOOK_SECRET" not in response.text
+    assert log_lines.getvalue().count("SUPABASE_AUTH_HOOK_SECRET is not set") == 1
 
 
-async def test_malformed_secret_is_a_500_internal_problem_not_a_401(
+async def test_malformed_secret_is_a_503_not_configured_problem_not_a_401(
     client: httpx.AsyncClient, db: str, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO
 ) -> None:
     monkeypatch.setenv("SUPABASE_AUTH_HOOK_SECRET", "v1,not-a-whsec-secret")
     reset_settings()
     response = await call_hook(client, payload_for(ACME_ADMIN))
-    assert response.status_code == 500
-    assert response.json()["code"] == "internal"
+    assert_problem(response, 503, "not_configured")
     assert "not-a-whsec-secret" not in response.text + log_lines.getvalue()

@@ -111,14 +111,14 @@ async def test_dead_letter_retention_follows_its_setting_and_applied_events_outl
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "a week"])
-async def test_invalid_retention_setting_is_a_500_that_deletes_nothing(
+async def test_invalid_retention_setting_is_a_503_not_configured_that_deletes_nothing(
     client: httpx.AsyncClient, sql: Any, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("DEAD_LETTER_RETENTION_DAYS", value)
     arrange(sql)
     response = await client.post("/maintenance/run", headers=SERVICE)
-    assert response.status_code == 500
-    assert response.json()["code"] == "internal"
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_configured"
     assert remaining(sql) == left(["fresh", "old"])
 
 

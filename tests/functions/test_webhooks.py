@@ -18,6 +18,7 @@ from shared.platform import logging as log
 from shared.platform.config import reset_settings
 from shared.platform.webhooks import sign_standard_webhook, sign_stripe_payload
 from tests.factories import ACME
+from tests.helpers import assert_problem
 
 EVENTS = Path(__file__).parents[1] / "events"
 VIDEO_KEY = base64.b64encode(b"video-provider-test-key-32-bytes").decode()
@@ -178,14 +179,13 @@ async def test_transcript_callback_of_another_type_is_a_422(
     assert queued(sql) == []
 
 
-async def test_video_webhook_without_configured_secret_is_a_500_internal_problem(
+async def test_video_webhook_without_configured_secret_is_a_503_not_configured_problem(
     client: httpx.AsyncClient, db: str, sql: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("VIDEO_WEBHOOK_SECRET", raising=False)
     reset_settings()
     response = await post_video(client, sample("video_transcript_ready.json"))
-    assert response.status_code == 500
-    assert response.json()["code"] == "internal"
+    assert_problem(response, 503, "not_configured")
     assert queued(sql) == []
 
 

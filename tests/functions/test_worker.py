@@ -353,14 +353,14 @@ async def test_worker_routes_refuse_anyone_without_the_secret_key(
     assert len(queue(sql, "q_events_dead")) == 1
 
 
-async def test_invalid_worker_setting_is_a_500_that_reads_nothing(
+async def test_invalid_worker_setting_is_a_503_not_configured_that_reads_nothing(
     client: httpx.AsyncClient, sql: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WORKER_BATCH_SIZE", "lots")
     await enqueue(Event(name="test.untouched"))
     response = await client.post("/worker/run", headers=SERVICE)
-    assert response.status_code == 500
-    assert response.json()["code"] == "internal"
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_configured"
     assert "WORKER_BATCH_SIZE" not in response.text
     assert [m["read_ct"] for m in queue(sql)] == [0]
 

@@ -38,6 +38,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "app.administered_communities()": "policy helper: the communities the caller administers",
         "app.is_managed_user(uuid)": "policy helper: whether the user is in a community the caller administers",
         "app.redeem_signup_link(bytea)": "joins the caller (never anyone else) through a link they hold",
+        "app.audit_actor_email(bigint)": "an entry's actor e-mail, only for an entry the caller may read",
         "app.set_community_provider_key(uuid,text,bytea)": "refuses all but a super admin or the community's admin",
         "app.clear_community_provider_key(uuid)": "refuses all but a super admin or the community's admin",
     },

@@ -8,11 +8,12 @@ from uuid import UUID
 
 from shared.platform.db import Row, Tx
 
+# The actor's e-mail comes from app.audit_actor_email: row level security on profiles hides staff and
+# former members from a community admin, who must still see who acted in their community.
 _SELECT = """
-select a.id, a.occurred_at, a.actor_id, a.actor_type, p.email as actor_email, a.action, a.target_type,
-       a.target_id, a.community_id, a.before, a.after, a.request_id, a.ip, a.user_agent
+select a.id, a.occurred_at, a.actor_id, a.actor_type, app.audit_actor_email(a.id) as actor_email, a.action,
+       a.target_type, a.target_id, a.community_id, a.before, a.after, a.request_id, a.ip, a.user_agent
 from public.audit_log a
-left join public.profiles p on p.id = a.actor_id
 """
 # Each optional filter is a fixed fragment; only the values vary, always as bound parameters.
 _FILTERS = {
@@ -42,7 +43,7 @@ class AuditFilter:
 
 
 async def list_entries(tx: Tx, where: AuditFilter, limit: int) -> list[Row]:
-    """Up to `limit` entries matching `where`, newest first, with the actor's email where visible."""
+    """Up to `limit` entries matching `where`, newest first, with the actor's email."""
     params: dict[str, object] = {"limit": limit}
     clauses = []
     for name, clause in _FILTERS.items():

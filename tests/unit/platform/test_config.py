@@ -10,6 +10,7 @@ from types import MappingProxyType
 import httpx
 import pytest
 
+from shared.platform import http
 from shared.platform import logging as log
 from shared.platform.config import (
     DEFAULT_RATE_LIMITS,
@@ -179,18 +180,20 @@ def test_get_settings_is_cached_until_reset(isolated_settings: pytest.MonkeyPatc
     assert get_settings().db_pool_max == 9
 
 
-async def test_handler_answers_a_config_error_with_a_bare_500_and_logs_what_is_missing(
+async def test_handler_answers_a_config_error_with_a_503_not_configured_and_logs_what_is_missing_once(
     client: httpx.AsyncClient, isolated_settings: pytest.MonkeyPatch
 ) -> None:
     buffer = io.StringIO()
     isolated_settings.setattr(log, "stream", buffer)
+    isolated_settings.setattr(http, "_reported_config_errors", set())
     isolated_settings.delenv("SUPABASE_URL")
     reset_settings()
-    response = await client.get("/health/live")
-    assert response.status_code == 500
-    assert response.json()["code"] == "internal"
-    assert "SUPABASE_URL" not in response.text
+    for _ in range(2):
+        response = await client.get("/health/live")
+        assert response.status_code == 503
+        assert response.json()["code"] == "not_configured"
+        assert "SUPABASE_URL" not in response.text
     lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
-    errors = [line for line in lines if line["message"] == "configuration error"]
+    errors = [line for line in lines if line["message"].startswith("configuration error")]
     assert len(errors) == 1
     assert "missing SUPABASE_URL" in errors[0]["error"]

@@ -1,0 +1,557 @@
+"""The tenancy matrix: for every table and view the API roles can reach, what each kind of caller may do.
+
+Every caller runs, through the transaction the functions open (`shared.platform.db.transaction`: claims
+and role set transaction-locally, as PostgREST does), an unfiltered select, an insert into each community
+(and, where a row names a parent row, one whose parent belongs to the other community), an update and a
+delete, plus a truncate; each attempt in a savepoint that is rolled back. `MATRIX` is the spec of tenancy:
+a relation missing from it fails the suite, and the second test proves the matrix catches a loosened
+policy or a widened grant on every table. The machinery is in tests/tenancy.py.
+
+Outcomes: `denied` (the role holds no privilege), `refused` (a policy, key or trigger said no), `allowed`,
+or exactly which rows were seen or touched. anon holds no privilege on any table. The pgmq schema is not
+reachable by an API role at all (events are enqueued by the code that owns the change), so its queue
+tables are not listed; if that ever changes, they appear here as unlisted relations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from shared.platform.db import Statement
+from tests.factories import (
+    ACME,
+    ACME_ADMIN,
+    ACME_LENA,
+    ACME_LIAM,
+    GLOBEX,
+    GLOBEX_ADMIN,
+    GLOBEX_GINA,
+    MANAGER,
+    SPECIALIST,
+    SUPER,
+)
+from tests.helpers import Sql, owner_sql
+from tests.tenancy import (
+    ADMINS,
+    DENIED,
+    IN_EACH_COMMUNITY,
+    IN_EACH_COMMUNITY_AND_ACROSS,
+    IN_NO_COMMUNITY,
+    MEMBERS,
+    OWN,
+    STAFF,
+    STAFF_WRITERS,
+    SUPER_ADMIN,
+    Caller,
+    Delete,
+    Insert,
+    Mismatch,
+    Table,
+    Target,
+    Update,
+    grant_mutations,
+    policy_mutations,
+    run_matrix,
+    statement,
+    unlisted_relations,
+)
+
+# ---------------------------------------------------------------------------------------------------
+# The callers and the rows they meet: the seed (supabase/seed.sql) plus one row of every kind per
+# community, so that each table holds something of Acme's and something of Globex's.
+# ---------------------------------------------------------------------------------------------------
+
+OUTSIDER = "b0000000-0000-4000-8000-0000000000e1"  # signed in, member of nothing
+ORPHAN = "b0000000-0000-4000-8000-0000000000e2"  # an account without a profile, to try inserting one
+SHORT = {ACME: "acme", GLOBEX: "globex"}
+TAG = {ACME: "d0000000-0000-4000-8000-000000000a01", GLOBEX: "d0000000-0000-4000-8000-000000000b01"}
+SPARE_TAG = {ACME: "d0000000-0000-4000-8000-000000000a02", GLOBEX: "d0000000-0000-4000-8000-000000000b02"}
+LINK = {ACME: "d0000000-0000-4000-8000-000000000a03", GLOBEX: "d0000000-0000-4000-8000-000000000b03"}
+INVITE = {ACME: "d0000000-0000-4000-8000-000000000a04", GLOBEX: "d0000000-0000-4000-8000-000000000b04"}
+JOB = {ACME: "d0000000-0000-4000-8000-000000000a05", GLOBEX: "d0000000-0000-4000-8000-000000000b05"}
+TAG_HOLDER = {ACME: ACME_LENA, GLOBEX: GLOBEX_GINA}
+SPARE_TAG_TAKER = {ACME: ACME_LIAM, GLOBEX: GLOBEX_GINA}  # members who do not hold the spare tag yet
+
+CALLERS = (
+    Caller("lena (learner of acme)", ACME_LENA, member_of=frozenset({ACME})),
+    Caller("acme admin", ACME_ADMIN, member_of=frozenset({ACME}), administers=frozenset({ACME})),
+    Caller("globex admin", GLOBEX_ADMIN, member_of=frozenset({GLOBEX}), administers=frozenset({GLOBEX})),
+    Caller("outsider (signed in, no membership)", OUTSIDER),
+    Caller("anon"),
+    Caller("specialist", SPECIALIST, staff="specialist"),
+    Caller("manager", MANAGER, staff="manager"),
+    Caller("super admin", SUPER, staff="super_admin"),
+)
+
+NAMES = {
+    **SHORT,
+    SUPER: "super",
+    MANAGER: "manager",
+    SPECIALIST: "specialist",
+    ACME_ADMIN: "acme-admin",
+    ACME_LENA: "lena",
+    ACME_LIAM: "liam",
+    GLOBEX_ADMIN: "globex-admin",
+    GLOBEX_GINA: "gina",
+    OUTSIDER: "outsider",
+    ORPHAN: "orphan",
+    **{
+        ids[c]: f"{kind}@{SHORT[c]}"
+        for kind, ids in (
+            ("tag", TAG),
+            ("spare-tag", SPARE_TAG),
+            ("link", LINK),
+            ("invite", INVITE),
+            ("job", JOB),
+        )
+        for c in SHORT
+    },
+}
+"""How mismatches show the ids they name."""
+
+
+def _rows_of(c: str) -> str:
+    """One row of every community-scoped kind in community `c`."""
+    n = SHORT[c]
+    return f"""
+insert into public.user_tags (id, community_id, name) values ('{TAG[c]}', '{c}', 'tag'), ('{SPARE_TAG[c]}', '{c}', 'spare');
+insert into public.user_tag_assignments (tag_id, user_id, community_id) values ('{TAG[c]}', '{TAG_HOLDER[c]}', '{c}');
+insert into public.signup_links (id, community_id, token_hash, expires_at)
+  values ('{LINK[c]}', '{c}', sha256('{n}'::bytea), now() + interval '7 days');
+insert into public.signup_link_tags (link_id, tag_id, community_id) values ('{LINK[c]}', '{TAG[c]}', '{c}');
+insert into public.invitations (id, community_id, email) values ('{INVITE[c]}', '{c}', 'invitee@{n}.example.com');
+insert into public.import_jobs (id, community_id) values ('{JOB[c]}', '{c}');
+insert into public.import_rows (job_id, row_number, community_id, email) values ('{JOB[c]}', 1, '{c}', 'row@{n}.example.com');
+insert into public.audit_log (actor_type, action, target_type, community_id) values ('service', 'matrix.{n}', 'community', '{c}');
+insert into public.community_subscriptions (community_id, customer_id, subscription_id, plan, seats, status,
+                                            provider_event_id, provider_event_created)
+  values ('{c}', 'cus_{n}', 'sub_{n}', 'team', 10, 'active', 'evt_{n}', now());
+insert into app.community_secrets (community_id, provider, ciphertext) values ('{c}', 'openai', decode('00', 'hex'));
+"""
+
+
+DATASET = (
+    f"""
+insert into auth.users (id, email) values ('{OUTSIDER}', 'outsider@example.com'), ('{ORPHAN}', 'orphan@example.com');
+delete from public.profiles where id = '{ORPHAN}';
+insert into public.audit_log (actor_type, action, target_type) values ('service', 'matrix.platform', 'platform');
+insert into app.rate_limits (key, limit_class, window_start, hits) values ('user:lena', 'general', now(), 1);
+insert into app.applied_events (event_id, handler) values (gen_random_uuid(), 'matrix');
+insert into app.event_failures (msg_id, event_name, last_error) values (1, 'matrix', 'boom');
+insert into app.webhook_events (provider, event_id) values ('stripe', 'evt_matrix');
+insert into app.idempotency_keys (owner, key, request_hash, state, locked_until, expires_at)
+  values ('user:lena', 'k1', 'h', 'running', now(), now() + interval '1 day');
+insert into app.video_transcripts (platform, provider_video_id, language, transcript, received_at)
+  values ('youtube', 'v1', 'en', 'hello', now());
+"""
+    + _rows_of(ACME)
+    + _rows_of(GLOBEX)
+)
+
+
+def arrange(owner: Sql) -> None:
+    """Add the matrix's rows (and the outsider) to a fresh copy of the seeded database."""
+    owner(DATASET)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Row builders for new rows that name a parent row (the rest are SQL with the community as parameter).
+# Each is valid but for tenancy: only a policy, a grant or a tenant-keeping key may refuse it.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _room_in(table: str) -> Callable[[Target], Statement]:
+    """Make room for the one row a community may have in `table` (run as the owner before the insert)."""
+    return lambda t: statement(f"delete from {table} where community_id = %s", t.community)
+
+
+def _tag_assignment(t: Target) -> Statement:
+    return statement(
+        "insert into public.user_tag_assignments (tag_id, user_id, community_id) values (%s, %s, %s)",
+        SPARE_TAG[t.parent or ACME],
+        SPARE_TAG_TAKER[t.community or ACME],
+        t.community,
+    )
+
+
+def _link_tag(t: Target) -> Statement:
+    return statement(
+        "insert into public.signup_link_tags (link_id, tag_id, community_id) values (%s, %s, %s)",
+        LINK[t.community or ACME],
+        SPARE_TAG[t.parent or ACME],
+        t.community,
+    )
+
+
+def _import_row(t: Target) -> Statement:
+    return statement(
+        "insert into public.import_rows (job_id, row_number, community_id, email) values (%s, 2, %s, 'x@example.com')",
+        JOB[t.parent or ACME],
+        t.community,
+    )
+
+
+def _closed(
+    name: str,
+    key: str,
+    new_row: str,
+    change: str,
+    *,
+    into: tuple[Target, ...] = IN_NO_COMMUNITY,
+    tenant: str = "'{}'::uuid[]",
+    make_room: Callable[[Target], Statement] | None = None,
+) -> Table:
+    """A relation no API role may touch at all: the worker, webhooks and checked functions write it."""
+    return Table(
+        name,
+        key=key,
+        tenant=tenant,
+        read=DENIED,
+        insert=Insert(new_row, DENIED, into=into, make_room=make_room),
+        update=Update(change, rows=DENIED),
+        delete=Delete(rows=DENIED),
+    )
+
+
+COMMUNITY = "array[community_id]"
+STAFF_IDS = f"('{MANAGER}', '{SPECIALIST}')"
+LEARNER_IDS = f"('{ACME_LENA}', '{GLOBEX_GINA}')"
+
+# ---------------------------------------------------------------------------------------------------
+# The spec. `read`: the rows an unfiltered select returns. `Insert(..., allowed)`: who may add a row to a
+# community (a row naming another community's parent row is refused for everyone). `Update`/`Delete`:
+# the rows an unfiltered statement changes. `DENIED`: no API role holds the privilege at all.
+# Rows marked FINAL describe the final design of issue 7 that another branch brings; they fail until
+# the lead merges it.
+# ---------------------------------------------------------------------------------------------------
+
+MATRIX = (
+    Table(
+        "public.profiles",
+        key="id",
+        tenant="array(select m.community_id from public.memberships m where m.user_id = t.id)",
+        user="id",
+        # Your own, every profile for staff, and the members of a community you administer.
+        read=OWN | STAFF | ADMINS,
+        # Profiles come from a trigger on auth.users.
+        insert=Insert(f"insert into public.profiles (id) values ('{ORPHAN}')", DENIED, into=IN_NO_COMMUNITY),
+        update=(
+            Update("first_name = 'Matrix'", rows=OWN | STAFF_WRITERS, label="update names"),
+            # FINAL: only a super admin changes a staff member's status (the manager is refused).
+            Update(
+                "status = 'deactivated'",
+                where=f"id in {STAFF_IDS}",
+                rows=OWN | STAFF_WRITERS,
+                accepted=SUPER_ADMIN,
+                label="deactivate staff members",
+            ),
+            Update(
+                "status = 'deactivated'",
+                where=f"id in {LEARNER_IDS}",
+                rows=OWN | STAFF_WRITERS,
+                accepted=STAFF_WRITERS,
+                label="deactivate learners",
+            ),
+        ),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.platform_staff",
+        key="user_id",
+        user="user_id",
+        read=OWN | STAFF,
+        insert=Insert(
+            f"insert into public.platform_staff (user_id, role) values ('{OUTSIDER}', 'specialist')",
+            SUPER_ADMIN,
+            into=IN_NO_COMMUNITY,
+        ),
+        # A super admin's own row is guarded by a trigger (nobody changes their own role): leave it out.
+        update=Update(f"granted_by = '{SUPER}'", where="role <> 'super_admin'", rows=SUPER_ADMIN),
+        delete=Delete(where="role <> 'super_admin'", rows=SUPER_ADMIN),
+    ),
+    Table(
+        "public.communities",
+        key="id",
+        tenant="array[id]",
+        read=STAFF | MEMBERS,
+        insert=Insert(
+            "insert into public.communities (name, slug) values ('Matrix', 'matrix')",
+            STAFF_WRITERS,
+            into=IN_NO_COMMUNITY,
+        ),
+        update=(
+            Update("brand_color = '#123456'", rows=STAFF_WRITERS | ADMINS),
+            Update(
+                "status = 'archived'", rows=STAFF_WRITERS | ADMINS, accepted=STAFF_WRITERS, label="archive"
+            ),
+        ),
+        delete=Delete(rows=SUPER_ADMIN),
+    ),
+    Table(
+        "public.memberships",
+        key="community_id || '/' || user_id",
+        tenant=COMMUNITY,
+        user="user_id",
+        read=OWN | STAFF | ADMINS,
+        # FINAL: members join through invitations, signup links and imports (checked functions or the
+        # service role); a community admin no longer inserts memberships.
+        insert=Insert(
+            f"insert into public.memberships (community_id, user_id, role) values (%s, '{OUTSIDER}', 'member')",
+            STAFF_WRITERS,
+        ),
+        update=(
+            # Changing a role is the one update (never a demotion here: the last admin stays, by a trigger).
+            Update("role = 'admin'", rows=STAFF_WRITERS | ADMINS, label="promote everyone"),
+            # FINAL, a LEAK today: whose membership it is and where never change (the role is the only
+            # column granted). Re-pointing Liam's row at another account joins that person without consent
+            # (and opens their profile to the admin).
+            Update(
+                f"user_id = '{OUTSIDER}'",
+                where=f"user_id = '{ACME_LIAM}'",
+                rows=DENIED,
+                label="hand liam's membership to another account",
+            ),
+            Update(
+                f"community_id = '{GLOBEX}'",
+                where=f"user_id = '{ACME_LIAM}'",
+                rows=DENIED,
+                label="move liam into globex",
+            ),
+        ),
+        # The last admin of a community stays (a trigger): remove members only.
+        delete=Delete(where="role = 'member'", rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.community_ai_settings",
+        key="community_id",
+        tenant=COMMUNITY,
+        read=STAFF | MEMBERS,
+        # A trigger makes each community's row.
+        insert=Insert(
+            "insert into public.community_ai_settings (community_id) values (%s)",
+            DENIED,
+            make_room=_room_in("public.community_ai_settings"),
+        ),
+        update=(
+            Update("default_model = 'matrix-model'", rows=STAFF_WRITERS | ADMINS),
+            Update(
+                "monthly_token_quota = 7",
+                rows=STAFF_WRITERS | ADMINS,
+                accepted=STAFF_WRITERS,
+                label="change the token quota",
+            ),
+        ),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.community_subscriptions",
+        key="community_id",
+        tenant=COMMUNITY,
+        read=STAFF | ADMINS,
+        # Written by the worker from verified Stripe events.
+        insert=Insert(
+            "insert into public.community_subscriptions (community_id, customer_id, subscription_id, plan, seats,"
+            " status, provider_event_id, provider_event_created)"
+            " values (%s, 'cus_x', 'sub_x', 'team', 1, 'active', 'evt_x', now())",
+            DENIED,
+            make_room=_room_in("public.community_subscriptions"),
+        ),
+        update=Update("seats = 999", rows=DENIED),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.user_tags",
+        key="id",
+        tenant=COMMUNITY,
+        read=STAFF | MEMBERS,
+        insert=Insert(
+            "insert into public.user_tags (community_id, name) values (%s, 'new')", STAFF_WRITERS | ADMINS
+        ),
+        update=Update("color = '#abcdef'", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.user_tag_assignments",
+        key="tag_id || '/' || user_id",
+        tenant=COMMUNITY,
+        user="user_id",
+        read=OWN | STAFF | ADMINS,
+        insert=Insert(_tag_assignment, STAFF_WRITERS | ADMINS, into=IN_EACH_COMMUNITY_AND_ACROSS),
+        update=Update("assigned_at = '2001-01-01'", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.signup_links",
+        key="id",
+        tenant=COMMUNITY,
+        read=STAFF | ADMINS,
+        insert=Insert(
+            "insert into public.signup_links (community_id, token_hash, expires_at)"
+            " values (%s, sha256('new'::bytea), now() + interval '1 day')",
+            STAFF_WRITERS | ADMINS,
+        ),
+        update=Update("label = 'matrix'", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.signup_link_tags",
+        key="link_id || '/' || tag_id",
+        tenant=COMMUNITY,
+        read=STAFF | ADMINS,
+        insert=Insert(_link_tag, STAFF_WRITERS | ADMINS, into=IN_EACH_COMMUNITY_AND_ACROSS),
+        update=Update("community_id = community_id", rows=STAFF_WRITERS | ADMINS),  # every column is a key
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.invitations",
+        key="id",
+        tenant=COMMUNITY,
+        read=STAFF | ADMINS,
+        insert=Insert(
+            "insert into public.invitations (community_id, email) values (%s, 'new@example.com')",
+            STAFF_WRITERS | ADMINS,
+        ),
+        update=Update("status = 'revoked'", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.import_jobs",
+        key="id",
+        tenant=COMMUNITY,
+        read=STAFF | ADMINS,
+        insert=Insert("insert into public.import_jobs (community_id) values (%s)", STAFF_WRITERS | ADMINS),
+        update=Update("status = 'failed'", rows=DENIED),  # progress is the worker's
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.import_rows",
+        key="job_id || '/' || row_number",
+        tenant=COMMUNITY,
+        read=STAFF | ADMINS,
+        # FINAL: a composite key (job_id, community_id) refuses a row that names another community's job.
+        insert=Insert(_import_row, STAFF_WRITERS | ADMINS, into=IN_EACH_COMMUNITY_AND_ACROSS),
+        update=Update("status = 'failed'", rows=DENIED),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.audit_log",
+        key="id || ':' || action",
+        tenant="array_remove(array[community_id], null)",
+        # Staff read everything; an admin reads their community's entries, never the platform's.
+        read=STAFF | ADMINS,
+        # Written by app.write_audit(), which takes the actor from the claims.
+        insert=Insert(
+            "insert into public.audit_log (actor_type, action, target_type, community_id)"
+            " values ('user', 'forged', 'community', %s)",
+            DENIED,
+        ),
+        update=Update("action = 'rewritten'", rows=DENIED),  # append-only
+        delete=Delete(rows=DENIED),
+    ),
+    _closed(
+        "app.rate_limits",
+        "key || '/' || limit_class",
+        "insert into app.rate_limits (key, limit_class, window_start, hits) values ('ip:x', 'general', now(), 1)",
+        "hits = 999",
+    ),
+    _closed(
+        "app.applied_events",
+        "handler",
+        "insert into app.applied_events (event_id, handler) values (gen_random_uuid(), 'forged')",
+        "applied_at = '2001-01-01'",
+    ),
+    _closed(
+        "app.event_failures",
+        "msg_id::text",
+        "insert into app.event_failures (msg_id, event_name, last_error) values (2, 'forged', 'x')",
+        "failures = 99",
+    ),
+    _closed(
+        "app.webhook_events",
+        "provider || '/' || event_id",
+        "insert into app.webhook_events (provider, event_id) values ('stripe', 'evt_forged')",
+        "received_at = '2001-01-01'",
+    ),
+    _closed(
+        "app.idempotency_keys",
+        "owner || '/' || key",
+        "insert into app.idempotency_keys (owner, key, request_hash, state, locked_until, expires_at)"
+        " values ('user:x', 'k', 'h', 'done', now(), now())",
+        "state = 'done'",
+    ),
+    _closed(
+        "app.video_transcripts",
+        "platform || '/' || provider_video_id",
+        "insert into app.video_transcripts (platform, provider_video_id, language, transcript, received_at)"
+        " values ('vimeo', 'v2', 'en', 'forged', now())",
+        "transcript = 'rewritten'",
+    ),
+    _closed(
+        "app.community_secrets",
+        "community_id",
+        "insert into app.community_secrets (community_id, provider, ciphertext) values (%s, 'openai', decode('01', 'hex'))",
+        "provider = 'gemini'",
+        into=IN_EACH_COMMUNITY,
+        tenant=COMMUNITY,
+        make_room=_room_in("app.community_secrets"),
+    ),
+    _closed(
+        "auth.users",
+        "id",
+        "insert into auth.users (email) values ('forged@example.com')",
+        'raw_app_meta_data = \'{"role": "forged"}\'',
+    ),
+)
+TABLES = {table.name: table for table in MATRIX}
+
+# Expectations that fail on this branch: the final design other branches of issue 7 bring, and one leak
+# no branch fixes yet ("*": every caller but anon). The lead deletes the entries as the fixes merge; an
+# entry that starts to hold fails the test until it is deleted, so this list can only shrink.
+PENDING = {
+    # Only staff writers insert memberships.
+    ("public.memberships", "acme admin", "insert into acme"),
+    ("public.memberships", "globex admin", "insert into globex"),
+}
+
+
+async def test_every_table_and_view_the_api_roles_can_reach_is_in_the_matrix(db: str, sql: Sql) -> None:
+    unlisted = unlisted_relations(sql, MATRIX)
+    assert not unlisted, "\n".join(map(str, unlisted))
+
+
+async def test_every_caller_sees_and_changes_exactly_what_the_matrix_says(db: str, sql: Sql) -> None:
+    arrange(sql)
+    mismatches = await run_matrix(sql, MATRIX, CALLERS, NAMES)
+    unexpected = [m for m in mismatches if not _pending(m)]
+    assert not unexpected, "\n".join(map(str, unexpected))
+    failing = {(m.table, m.caller, m.attempt) for m in mismatches} | {
+        (m.table, "*", m.attempt) for m in mismatches
+    }
+    now_holding = PENDING - failing
+    assert not now_holding, f"these expectations hold now, delete them from PENDING: {sorted(now_holding)}"
+
+
+def _pending(m: Mismatch) -> bool:
+    return (m.table, m.caller, m.attempt) in PENDING or (m.table, "*", m.attempt) in PENDING
+
+
+async def test_each_loosened_policy_and_widened_grant_turns_the_matrix_red(
+    new_database: Callable[[], AbstractAsyncContextManager[str]],
+) -> None:
+    async with new_database() as dsn:
+        owner = owner_sql(dsn)
+        arrange(owner)
+        baseline = set(await run_matrix(owner, MATRIX, CALLERS, NAMES))  # empty once issue 7 is merged
+        mutations = policy_mutations(owner) + grant_mutations(list(TABLES))
+    assert {relation for relation, _ in mutations} == set(TABLES)  # and no policy on an unlisted relation
+    still_green = []
+    for relation, ddl in mutations:
+        async with new_database() as dsn:
+            owner = owner_sql(dsn)
+            arrange(owner)
+            owner(ddl)
+            found = await run_matrix(owner, [TABLES[relation]], CALLERS, NAMES)
+        if not set(found) - baseline:
+            still_green.append(ddl)
+    assert still_green == []
