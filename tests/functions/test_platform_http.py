@@ -292,7 +292,7 @@ async def test_unexpected_exception_is_a_bare_500_and_a_logged_traceback(
     body = assert_problem(response, 500, "internal")
     for leak in ("kaboom", "4242", "RuntimeError", "Traceback", "sample_fn", "storage layer"):
         assert leak not in response.text
-    assert set(body) == {"type", "title", "status", "detail", "code", "request_id"}
+    assert set(body) == {"type", "title", "status", "detail", "code", "request_id", "error"}
 
     errors = [line for line in log_lines() if line["message"] == "unhandled error"]
     assert len(errors) == 1
