@@ -40,10 +40,11 @@ class LocalIdentityProvider:
 
     async def invite(self, email: str, *, data: dict[str, Any], redirect_to: str | None) -> InvitedUser:
         """Insert the auth user (the profile trigger does the rest), or find the existing one."""
-        row = await self.tx.fetch_one(
+        # auth.users is the provider's, not an API role's: written as the platform role.
+        rows = await self.tx.as_platform(
             "select app.local_invite_user(%s, %s::jsonb) as result", (email, _json(data))
         )
-        result = row["result"] if row else None
+        result = rows[0]["result"] if rows else None
         if not result:
             raise UnavailableError("The local identity provider could not invite the user.")
         return InvitedUser(UUID(result["id"]), bool(result["is_new"]))

@@ -2,6 +2,9 @@
 
 The actor is never passed in: `app.write_audit` takes it from the verified claims of the transaction
 (`auth.uid()`), or records a service actor. Request id, address and user agent come from the request.
+No API role may call `app.write_audit` (a user could write into any community's log): the platform
+writes the entry as the platform role in the COMMIT round trip of the action's own transaction
+(`Tx.as_platform_at_commit`), with the caller's claims still set, so the actor is still the caller.
 """
 
 from __future__ import annotations
@@ -55,8 +58,8 @@ async def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append one audit entry inside `tx` (so it commits or rolls back with the action)."""
-    await tx.execute(
+    """Append one audit entry inside `tx` (written with its COMMIT, so it commits or rolls back with the action)."""
+    tx.as_platform_at_commit(
         _WRITE_SQL,
         (
             action,

@@ -35,6 +35,8 @@ _SETUP_SQL = (
     "select set_config('request.jwt.claims', %s, true), set_config('role', %s, true),"
     " set_config('statement_timeout', %s, true)"
 )
+_BECOME_SQL = "select set_config('role', %s, true)"
+PLATFORM_ROLE: Role = "service_role"
 
 
 @dataclass(slots=True)
@@ -105,10 +107,24 @@ async def close_pool() -> None:
 
 
 class Tx:
-    """One open transaction: run SQL with bound parameters, rows come back as dicts."""
+    """One open transaction: run SQL with bound parameters, rows come back as dicts.
 
-    def __init__(self, conn: AsyncConnection[Any]) -> None:
+    Besides the caller's own statements, a transaction carries the platform's bookkeeping for the
+    change (its events, its audit entry, the stored idempotent response). No API role may do that
+    bookkeeping itself: a user who could call `app.enqueue_event` or `app.write_audit` could name any
+    event or write any community's audit log. So it runs as the platform role (`service_role`), still
+    inside the caller's transaction (atomic with the change) and with the caller's claims still set (so
+    `app.write_audit` takes the actor from `auth.uid()`): `as_platform` now, or `as_platform_at_commit`
+    in the COMMIT round trip. Everything else a user's request runs stays under row level security: only
+    fixed, reviewed statements go through these two (events, audit, idempotency, and the onboarding
+    look-ups of accounts that no API role may make).
+    """
+
+    def __init__(self, conn: AsyncConnection[Any], role: Role) -> None:
         self.conn = conn
+        self.role = role
+        self.at_commit: list[Statement] = []
+        """Platform statements that run as the platform role right before COMMIT, in its round trip."""
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Row]:
         """All rows of a query."""
@@ -149,6 +165,52 @@ class Tx:
         _account(started)
         return results
 
+    async def as_platform(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[Row]:
+        """Run one platform-owned statement as the platform role inside this transaction; its rows.
+
+        One round trip: switch to the platform role, the statement, switch back to the caller's role.
+        """
+        if self.role == PLATFORM_ROLE:
+            return await self.fetch_all(sql, params)
+        become = [(_BECOME_SQL, (PLATFORM_ROLE,)), (sql, params), (_BECOME_SQL, (self.role,))]
+        return (await self.pipeline(become))[1]
+
+    def as_platform_at_commit(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> None:
+        """Queue a platform-owned statement for the COMMIT round trip (as the platform role).
+
+        It runs iff the transaction is about to commit, after everything else; if it fails, nothing
+        commits. It costs no round trip of its own.
+        """
+        self.at_commit.append((sql, params))
+
+    async def commit(self) -> None:
+        """Run the queued platform statements and COMMIT in one round trip; roll back if one fails."""
+        if not self.at_commit:
+            started = log.monotonic_ms()
+            await self.conn.execute("commit")
+            _account(started)
+            return
+        queued, self.at_commit = self.at_commit, []
+        # The role need not be switched back: COMMIT ends everything set transaction-locally.
+        become: list[Statement] = [] if self.role == PLATFORM_ROLE else [(_BECOME_SQL, (PLATFORM_ROLE,))]
+        try:
+            await self.pipeline([*become, *queued, ("commit", None)])
+        except BaseException:
+            # A failed statement makes the server skip the rest of the pipeline, COMMIT included.
+            await self.conn.execute("rollback")
+            raise
+
+    async def rollback(self) -> None:
+        """Roll the transaction back; queued platform statements are dropped with it."""
+        self.at_commit = []
+        started = log.monotonic_ms()
+        await self.conn.execute("rollback")
+        _account(started)
+
 
 def claims_for(role: Role, claims: Mapping[str, Any] | None) -> str:
     """The JSON PostgREST would put in `request.jwt.claims` for this role."""
@@ -172,20 +234,18 @@ async def transaction(
     settings = get_settings()
     setup: Statement = (_SETUP_SQL, (claims_for(role, claims), role, str(settings.db_statement_timeout_ms)))
     async with _connection() as conn:
-        tx = Tx(conn)
+        tx = Tx(conn, role)
         # A pipeline has one Sync at its end, so without their own BEGIN/COMMIT the `before` statements
         # would join the implicit transaction that the following BEGIN turns into the request's own one,
         # and a ROLLBACK would undo them too.
         head: list[Statement] = [("begin", None), *before, ("commit", None)] if before else []
         results = await tx.pipeline([*head, ("begin", None), setup, *within])
-        ok = False
         try:
             yield tx, results[1 : 1 + len(before)] + results[len(head) + 2 :]
-            ok = True
-        finally:
-            started = log.monotonic_ms()
-            await conn.execute("commit" if ok else "rollback")
-            _account(started)
+        except BaseException:
+            await tx.rollback()
+            raise
+        await tx.commit()
 
 
 @asynccontextmanager

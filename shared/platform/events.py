@@ -1,7 +1,10 @@
 """Transactional events on pgmq, and the worker loop that delivers them to idempotent handlers.
 
 An event is enqueued with `enqueue(tx, event)` inside the transaction of the change it announces, so it
-exists iff that change committed (a transactional outbox without an extra table). The worker reads a
+exists iff that change committed (a transactional outbox without an extra table). No API role may send
+events (a user who could would name any event, for any community, and the worker would apply it as the
+service role), so the platform sends it as the platform role in the transaction's COMMIT round trip
+(`Tx.as_platform_at_commit`): atomic with the change and without a round trip of its own. The worker reads a
 batch with a visibility timeout; each handler runs in its own service transaction together with a row
 in `app.applied_events`, so a redelivered event is applied at most once per handler. A message is
 archived when every handler has applied it, left to reappear when one fails, and moved to the
@@ -37,10 +40,13 @@ class Event(BaseModel):
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-async def enqueue(tx: Tx, event: Event) -> int:
-    """Enqueue `event` in the caller's transaction; returns the queue message id."""
-    msg_id = await tx.fetch_val("select app.enqueue_event(%s::jsonb)", (event.model_dump_json(),))
-    return int(msg_id)
+_ENQUEUE_SQL = "select app.enqueue_event(%s::jsonb)"
+_SEND_SQL = "select pgmq.send(%s, %s::jsonb) as msg_id"
+
+
+async def enqueue(tx: Tx, event: Event) -> None:
+    """Enqueue `event` in the caller's transaction: it is sent with the COMMIT, and only if it commits."""
+    tx.as_platform_at_commit(_ENQUEUE_SQL, (event.model_dump_json(),))
 
 
 EventHandler = Callable[[Tx, Event], Awaitable[None]]
@@ -197,4 +203,6 @@ async def retry_dead_letter(tx: Tx, msg_id: int) -> tuple[int, Event] | None:
         return None
     body = row["message"]
     event = Event.model_validate(body.get("event") if isinstance(body, dict) else None)
-    return await enqueue(tx, event), event
+    # The worker's own service transaction, and the new message id is part of the answer: sent now.
+    new_id = await tx.fetch_val(_SEND_SQL, (QUEUE, event.model_dump_json()))
+    return int(new_id), event

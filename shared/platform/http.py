@@ -432,9 +432,9 @@ class Function:
                     # Headers a route set through ctx (Location, ETag) are replayed too.
                     replayed = {**ctx.response_headers, **response.headers}
                     params_ = idempotency.finish_params(owned, response.status_code, stored, replayed)
-                    await tx.execute(idempotency.FINISH_SQL, params_)
-                    owned = None
-                return response
+                    tx.as_platform_at_commit(idempotency.FINISH_SQL, params_)
+            owned = None  # committed, together with the stored response
+            return response
         finally:
             if owned is not None:
                 # The request failed after claiming its key: free the key so the client may retry.

@@ -1,8 +1,10 @@
 """Idempotency keys for creating POSTs.
 
 The key is claimed in its own autocommit statement ahead of the request's transaction (sharing its
-round trip); the response is stored by the request's own transaction, so "created" and "response
-stored" commit together. A replay gets the stored response; the same key with another body is a 422;
+round trip); the response is stored by the request's own transaction, in its COMMIT round trip, so
+"created" and "response stored" commit together. Storing it is platform bookkeeping: no API role may
+call `app.finish_idempotent_request` (a user could overwrite another owner's stored response), so it
+runs as the platform role (`Tx.as_platform_at_commit`). A replay gets the stored response; the same key with another body is a 422;
 the same key while the first request still runs is a 409. A claim whose request died is taken over
 once its lock lapses; keys expire after 24 h and the maintenance job purges them.
 """

@@ -49,7 +49,12 @@ async def drain(client: httpx.AsyncClient) -> dict[str, int]:
 async def enqueue(event: Event) -> int:
     """Enqueue `event` in a committed service transaction; its message id."""
     async with as_service() as tx:
-        return await events.enqueue(tx, event)
+        await events.enqueue(tx, event)
+    async with as_service() as tx:
+        msg_id = await tx.fetch_val(
+            "select msg_id from pgmq.q_events where message ->> 'id' = %s", (str(event.id),)
+        )
+    return int(msg_id)
 
 
 def queue(sql: Any, name: str = "q_events") -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.platform import events
-from shared.platform.db import Tx, as_service, as_user
+from shared.platform.db import RuleViolationError, Tx, as_service, as_user
 from shared.platform.errors import ForbiddenError
 from shared.platform.events import Event, Registry
 from tests.factories import ACME_LENA
@@ -37,18 +37,40 @@ async def test_event_is_invisible_to_the_worker_until_its_transaction_commits(db
     assert [e.name for e in seen] == ["test.outbox"]
 
 
-async def test_a_signed_in_user_may_enqueue_within_their_own_transaction(db: str, sql: Any) -> None:
+async def test_a_users_transaction_enqueues_through_the_platform_at_commit(db: str, sql: Any) -> None:
     claims = {"sub": ACME_LENA, "role": "authenticated", "aud": "authenticated"}
     async with as_user(claims) as tx:
-        msg_id = await events.enqueue(tx, Event(name="member.joined", payload={"user_id": ACME_LENA}))
-    rows = sql("select msg_id, message from pgmq.q_events")
-    assert [r["msg_id"] for r in rows] == [msg_id]
-    assert rows[0]["message"]["payload"] == {"user_id": ACME_LENA}
-    # Only through app.enqueue_event: the queue itself is closed to API roles.
-    with pytest.raises(ForbiddenError):
+        await events.enqueue(tx, Event(name="member.joined", payload={"user_id": ACME_LENA}))
+        assert await tx.fetch_val("select current_user") == "authenticated"
+        assert sql("select count(*) as n from pgmq.q_events") == [{"n": 0}], "sent with the COMMIT"
+    rows = sql("select message from pgmq.q_events")
+    assert [r["message"]["payload"] for r in rows] == [{"user_id": ACME_LENA}]
+
+
+async def test_a_signed_in_user_cannot_send_events_themselves(db: str, sql: Any) -> None:
+    claims = {"sub": ACME_LENA, "role": "authenticated", "aud": "authenticated"}
+    forged = Event(
+        name="billing.subscription_changed", payload={"community_id": "c0000000-0000-4000-8000-000000000002"}
+    )
+    for statement in ("select app.enqueue_event(%s::jsonb)", "select pgmq.send('events', %s::jsonb)"):
+        with pytest.raises(ForbiddenError):
+            async with as_user(claims) as tx:
+                await tx.execute(statement, (forged.model_dump_json(),))
+    assert sql("select count(*) as n from pgmq.q_events") == [{"n": 0}]
+
+
+async def test_an_event_is_not_sent_when_its_transaction_fails_at_commit(db: str, sql: Any) -> None:
+    claims = {"sub": ACME_LENA, "role": "authenticated", "aud": "authenticated"}
+    with pytest.raises(RuleViolationError):
         async with as_user(claims) as tx:
-            await tx.execute("select pgmq.send('events', '{}'::jsonb)")
-    assert len(sql("select msg_id from pgmq.q_events")) == 1
+            await events.enqueue(tx, Event(name="test.doomed"))
+            await tx.execute("update public.profiles set first_name = 'Doomed' where id = %s", (ACME_LENA,))
+            # A platform statement queued after it fails in the COMMIT round trip: nothing commits.
+            tx.as_platform_at_commit("do $$ begin raise exception 'doomed: the commit fails'; end $$")
+    assert sql("select count(*) as n from pgmq.q_events") == [{"n": 0}]
+    assert sql("select first_name from profiles where id = %s", (ACME_LENA,)) != [{"first_name": "Doomed"}]
+    async with as_user(claims) as tx:  # the pooled connection is clean again
+        assert await tx.fetch_val("select current_user") == "authenticated"
 
 
 async def test_concurrent_workers_never_deliver_one_message_twice(db: str) -> None:
@@ -81,7 +103,8 @@ async def test_failed_event_stays_invisible_for_its_visibility_timeout(db: str, 
 async def test_message_read_too_often_is_buried_without_calling_handlers(db: str, sql: Any) -> None:
     registry, seen = recorder("test.crashed_worker")
     async with as_service() as tx:
-        msg_id = await events.enqueue(tx, Event(name="test.crashed_worker"))
+        await events.enqueue(tx, Event(name="test.crashed_worker"))
+    [(msg_id,)] = [(r["msg_id"],) for r in sql("select msg_id from pgmq.q_events")]
     # Workers that crashed mid-delivery left the message read five times without recording an error.
     sql("update pgmq.q_events set read_ct = 5 where msg_id = %s", (msg_id,))
     report = await events.run_batch(max_reads=5, handlers=registry)

@@ -512,19 +512,6 @@ PENDING = {
     # Only staff writers insert memberships.
     ("public.memberships", "acme admin", "insert into acme"),
     ("public.memberships", "globex admin", "insert into globex"),
-    # LEAK: re-pointing a membership at another account joins that person without consent; the fix
-    # proposed is `grant update (role)` instead of the table-wide update grant.
-    ("public.memberships", "*", "hand liam's membership to another account"),
-    ("public.memberships", "*", "move liam into globex"),
-    # Only a super admin changes a staff member's status.
-    ("public.profiles", "manager", "deactivate staff members"),
-    # The composite key import_rows (job_id, community_id) -> import_jobs (id, community_id).
-    ("public.import_rows", "acme admin", "insert into acme naming globex's parent row"),
-    ("public.import_rows", "globex admin", "insert into globex naming acme's parent row"),
-    ("public.import_rows", "manager", "insert into acme naming globex's parent row"),
-    ("public.import_rows", "manager", "insert into globex naming acme's parent row"),
-    ("public.import_rows", "super admin", "insert into acme naming globex's parent row"),
-    ("public.import_rows", "super admin", "insert into globex naming acme's parent row"),
 }
 
 

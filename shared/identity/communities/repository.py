@@ -52,7 +52,10 @@ order by c.name, c.id
 limit %(n)s
 """
 
-TEMPLATE_SQL = "select c.id, c.features from public.communities c where c.id = %s and c.is_template"
+TEMPLATE_SQL = (
+    "select c.id, c.features from public.communities c where c.id = %s and c.is_template for key share"
+)
+"""Key-share locked: the template cannot be deleted while a community is being cloned from it."""
 
 CLONE_TAGS_SQL = """
 insert into public.user_tags (community_id, name, color)

@@ -18,7 +18,10 @@ from shared.platform.db import Row, Tx
 # --- communities and tags -----------------------------------------------------------------------------
 
 _COMMUNITY_SQL = "select id, status from public.communities where id = %s"
-_TAGS_OF_SQL = "select id from public.user_tags where community_id = %s and id = any(%s::uuid[])"
+_TAGS_OF_SQL = (
+    "select id from public.user_tags where community_id = %s and id = any(%s::uuid[]) for key share"
+)
+"""Key-share locked: a concurrent deletion of a tag waits until what names it has committed."""
 _TAG_NAMES_SQL = "select id, lower(name) as name from public.user_tags where community_id = %s"
 
 
@@ -161,8 +164,13 @@ delete from public.memberships where community_id = %s and user_id = %s and sour
 
 
 async def account_for_email(tx: Tx, community_id: UUID, email: str) -> Row | None:
-    """The account (user_id, is_member here) whose profile has this email, in any case."""
-    return await tx.fetch_one(_ACCOUNT_SQL, (community_id, email))
+    """The account (user_id, is_member here) whose profile has this email, in any case.
+
+    No API role may call `app.onboarding_account` (it reads profiles beyond the caller's reach), so the
+    platform asks as its own role; the function still checks the caller named by the claims.
+    """
+    rows = await tx.as_platform(_ACCOUNT_SQL, (community_id, email))
+    return rows[0] if rows else None
 
 
 async def add_membership(

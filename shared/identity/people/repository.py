@@ -58,7 +58,10 @@ select a.tag_id from public.user_tag_assignments a
 where a.community_id = %s and a.user_id = %s
 order by a.tag_id
 """
-COMMUNITY_TAG_IDS_SQL = "select t.id from public.user_tags t where t.community_id = %s and t.id = any(%s)"
+COMMUNITY_TAG_IDS_SQL = (
+    "select t.id from public.user_tags t where t.community_id = %s and t.id = any(%s) for key share"
+)
+"""Key-share locked: a concurrent deletion of the tag waits, so an assignment never meets a vanished tag."""
 REMOVE_OTHER_TAGS_SQL = """
 delete from public.user_tag_assignments
 where community_id = %s and user_id = %s and not (tag_id = any(%s))

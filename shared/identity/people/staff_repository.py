@@ -28,7 +28,12 @@ for update
 """Every super admin row and the rows named, locked in one order: two super admins demoting each other
 at once are serialised here instead of deadlocking inside the last-super-admin trigger."""
 PROFILE_EXISTS_SQL = "select exists (select 1 from public.profiles where id = %s) as found"
-GRANT_SQL = "insert into public.platform_staff (user_id, role, granted_by) values (%s, %s, %s)"
+GRANT_SQL = """
+insert into public.platform_staff (user_id, role, granted_by) values (%s, %s, %s)
+on conflict (user_id) do nothing
+returning user_id
+"""
+"""No row back: a concurrent request made the user staff first (the key decides, not a raw violation)."""
 CHANGE_SQL = "update public.platform_staff set role = %s, granted_by = %s where user_id = %s"
 REVOKE_SQL = "delete from public.platform_staff where user_id = %s"
 
@@ -57,9 +62,9 @@ async def profile_exists(tx: Tx, user_id: UUID) -> bool:
     return bool(await tx.fetch_val(PROFILE_EXISTS_SQL, (user_id,)))
 
 
-async def grant(tx: Tx, user_id: UUID, role: str, granted_by: UUID) -> None:
-    """Make the user staff with `role` (the database refuses one's own row: own_staff_role)."""
-    await tx.execute(GRANT_SQL, (user_id, role, granted_by))
+async def grant(tx: Tx, user_id: UUID, role: str, granted_by: UUID) -> bool:
+    """Make the user staff with `role`; False when they became staff meanwhile (own row: own_staff_role)."""
+    return await tx.fetch_one(GRANT_SQL, (user_id, role, granted_by)) is not None
 
 
 async def change(tx: Tx, user_id: UUID, role: str, granted_by: UUID) -> int:

@@ -39,9 +39,12 @@ async def set_role(
     if current is None:
         if not await repository.profile_exists(tx, user_id):
             raise UserNotFoundError("No such user.")
-        await repository.grant(tx, user_id, cmd.role, principal.user_id)
-        await _record(tx, meta, "staff.granted", user_id, None, cmd.role)
-    elif current != cmd.role:
+        if await repository.grant(tx, user_id, cmd.role, principal.user_id):
+            await _record(tx, meta, "staff.granted", user_id, None, cmd.role)
+        else:
+            # Granted by a concurrent request that has committed since: carry on as if it came first.
+            current = await _locked_role(tx, principal, user_id)
+    if current is not None and current != cmd.role:
         await repository.change(tx, user_id, cmd.role, principal.user_id)
         await _record(tx, meta, "staff.changed", user_id, current, cmd.role)
     row = await repository.get_staff(tx, user_id)

@@ -1,0 +1,68 @@
+"""Every function the API roles can execute, in every schema, against a reviewed allow-list.
+
+A function `anon` or `authenticated` can execute is an API: PostgREST lets a user call it with any
+arguments. Each one must answer only about its caller or check the caller inside. A new one makes this
+test fail until it is reviewed and listed here with its reason.
+"""
+
+from __future__ import annotations
+
+from tests.helpers import Sql
+
+EXECUTABLE_SQL = """
+select r.rolname as role, p.oid::regprocedure::text as function
+from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+cross join (values ('anon'), ('authenticated')) as r(rolname)
+where n.nspname not in ('pg_catalog', 'information_schema')
+  and has_schema_privilege(r.rolname, n.oid, 'USAGE')
+  and has_function_privilege(r.rolname, p.oid, 'EXECUTE')
+order by 1, 2
+"""
+
+CLAIM_READERS = {
+    "auth.jwt()": "Supabase's own: the caller's verified claims",
+    "auth.uid()": "Supabase's own: the caller's user id, which every policy compares with",
+    "auth.role()": "Supabase's own: the caller's role claim",
+}
+
+ALLOWED: dict[str, dict[str, str]] = {
+    "anon": CLAIM_READERS,
+    "authenticated": {
+        **CLAIM_READERS,
+        "app.staff_role()": "policy helper: the caller's own staff role",
+        "app.is_staff()": "policy helper: whether the caller is staff",
+        "app.has_staff_role(text[])": "policy helper: whether the caller holds one of these staff roles",
+        "app.is_member_of(uuid)": "policy helper: whether the caller is a member of the community",
+        "app.is_admin_of(uuid)": "policy helper: whether the caller administers the community",
+        "app.administered_communities()": "policy helper: the communities the caller administers",
+        "app.is_managed_user(uuid)": "policy helper: whether the user is in a community the caller administers",
+        "app.redeem_signup_link(bytea)": "joins the caller (never anyone else) through a link they hold",
+        "app.audit_actor_email(bigint)": "an entry's actor e-mail, only for an entry the caller may read",
+        "app.set_community_provider_key(uuid,text,bytea)": "refuses all but a super admin or the community's admin",
+        "app.clear_community_provider_key(uuid)": "refuses all but a super admin or the community's admin",
+    },
+}
+
+
+def test_api_roles_execute_exactly_the_reviewed_functions(sql: Sql) -> None:
+    found: dict[str, set[str]] = {"anon": set(), "authenticated": set()}
+    for row in sql(EXECUTABLE_SQL):
+        found[row["role"]].add(row["function"])
+    for role, allowed in ALLOWED.items():
+        unreviewed = sorted(found[role] - set(allowed))
+        assert not unreviewed, f"{role} can execute functions nobody reviewed: {unreviewed}"
+        gone = sorted(set(allowed) - found[role])
+        assert not gone, f"{role} lost functions the allow-list still names (update the list): {gone}"
+
+
+def test_functions_created_later_are_not_executable_by_default(sql: Sql) -> None:
+    # The migration role's default privileges: a new function is executable by nobody until granted.
+    sql("create function app.test_new_helper() returns int language sql as 'select 1'")
+    sql("create function public.test_new_rpc() returns int language sql as 'select 1'")
+    rows = sql(
+        "select has_function_privilege(r, 'app.test_new_helper()', 'execute') as helper,"
+        " has_function_privilege(r, 'public.test_new_rpc()', 'execute') as rpc"
+        " from unnest(array['anon', 'authenticated']) r"
+    )
+    assert rows == [{"helper": False, "rpc": False}] * 2
