@@ -33,14 +33,10 @@ class IdentityProvider(Protocol):
 
 
 _LOCAL_INVITE_SQL = """
-with existing as (select u.id from auth.users u where lower(u.email) = lower(%(email)s) limit 1),
-     created as (
-       insert into auth.users (email, raw_user_meta_data, invited_at)
-       select lower(%(email)s), %(data)s::jsonb, now() where not exists (select 1 from existing)
-       returning id)
-select id, false as is_new from existing
-union all
-select id, true from created
+insert into auth.users (email, raw_user_meta_data, invited_at)
+select lower(%(email)s), %(data)s::jsonb, now()
+where not exists (select 1 from auth.users u where lower(u.email) = lower(%(email)s))
+returning id
 """
 
 
@@ -51,8 +47,6 @@ class LocalIdentityProvider:
         """Insert the auth user (the profile trigger does the rest); AccountExistsError when there is one."""
         rows = await as_login_role(_LOCAL_INVITE_SQL, {"email": email, "data": json.dumps(data, default=str)})
         if not rows:
-            raise UnavailableError("The local identity provider could not invite the user.")
-        if not rows[0]["is_new"]:
             raise AccountExistsError(email)
         user_id: UUID = rows[0]["id"]
         return user_id

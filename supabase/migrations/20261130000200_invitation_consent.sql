@@ -250,3 +250,40 @@ end
 $$;
 revoke all on function app.decline_invitation(uuid, jsonb) from public;
 grant execute on function app.decline_invitation(uuid, jsonb) to authenticated;
+
+-- ---------------------------------------------------------------------------------------------------
+-- The worker's record of delivery outcomes: one call per provider outcome, so its plan is cached in
+-- the backend (plpgsql, always the generic plan: planning it again for each one-element call cost four
+-- times its execution). Only deliveries still pending change; the import rows they came from are
+-- settled with them. Returns the import jobs touched.
+-- ---------------------------------------------------------------------------------------------------
+
+create or replace function app.record_invitation_deliveries(
+  p_ids uuid[], p_deliveries text[], p_errors text[], p_user_ids uuid[]
+) returns setof uuid
+language plpgsql set search_path = '' as $$
+begin
+  return query
+  with x as (
+    select * from unnest(p_ids, p_deliveries, p_errors, p_user_ids) as x(id, delivery, error, user_id)),
+  inv as (
+    update public.invitations i
+       set delivery = x.delivery, delivery_error = x.error, delivered_at = now(), delivery_claimed_at = null,
+           user_id = case when x.delivery <> 'sent' then i.user_id
+                          else coalesce((select p.id from public.profiles p where p.id = x.user_id),
+                                        (select p.id from public.profiles p where lower(p.email) = lower(i.email)
+                                          order by p.created_at limit 1),
+                                        i.user_id) end
+      from x
+     where i.id = x.id and i.delivery = 'pending'
+    returning i.id, x.delivery, x.error)
+  update public.import_rows r
+     set status = case when inv.delivery = 'sent' then 'succeeded' else 'failed' end,
+         error = case when inv.delivery = 'sent' then null else 'invitation_not_sent:' || inv.error end
+    from inv
+   where r.invitation_id = inv.id and r.status = 'invited'
+  returning r.job_id;
+end
+$$;
+revoke all on function app.record_invitation_deliveries(uuid[], text[], text[], uuid[]) from public;
+grant execute on function app.record_invitation_deliveries(uuid[], text[], text[], uuid[]) to service_role;

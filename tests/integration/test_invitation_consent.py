@@ -165,6 +165,7 @@ async def test_anonymous_callers_cannot_use_the_invitee_functions(db: str, state
         "select app.is_invitee('gina@globex.example.com', null)",
         "select app.invitee_view('00000000-0000-4000-8000-000000000000')",
         "select app.audit_invitee_action('x', 'y', null, null, null, null, '{}')",
+        "select app.record_invitation_deliveries('{}', '{}', '{}', '{}')",
     ],
 )
 async def test_internal_helpers_are_not_executable_by_users(db: str, statement: str) -> None:

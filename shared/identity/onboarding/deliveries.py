@@ -99,10 +99,7 @@ async def _send(provider: IdentityProvider, row: Row) -> Outcome:
 
 async def _record(outcomes: Sequence[Outcome]) -> set[UUID]:
     """Record outcomes in one short transaction of their own; the import jobs they touched."""
-    if not outcomes:
-        return set()
-    async with as_service() as tx:
-        return await worker_repository.record_deliveries(tx, outcomes)
+    return await worker_repository.record_deliveries_alone(outcomes)
 
 
 async def delivery_died(tx: Tx, event: Event, error: str) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from shared.platform.db import Row, Tx
+from shared.platform.db import Row, Tx, service_round_trip
 
 CLAIM_STALE = "10 minutes"
 """A delivery claimed longer ago than this was left by a worker that died; another may take it."""
@@ -179,26 +179,8 @@ returning i.id, i.community_id, i.email, i.first_name, i.last_name, i.redirect_t
             order by p.created_at limit 1) as account_id
 """
 _RECORD_SQL = """
-with x as (
-  select * from unnest(%(ids)s::uuid[], %(deliveries)s::text[], %(errors)s::text[], %(user_ids)s::uuid[])
-    as x(id, delivery, error, user_id)),
-inv as (
-  update public.invitations i
-     set delivery = x.delivery, delivery_error = x.error, delivered_at = now(), delivery_claimed_at = null,
-         user_id = case when x.delivery <> 'sent' then i.user_id
-                        else coalesce((select p.id from public.profiles p where p.id = x.user_id),
-                                      (select p.id from public.profiles p where lower(p.email) = lower(i.email)
-                                        order by p.created_at limit 1),
-                                      i.user_id) end
-    from x
-   where i.id = x.id and i.delivery = 'pending'
-  returning i.id, x.delivery, x.error)
-update public.import_rows r
-   set status = case when inv.delivery = 'sent' then 'succeeded' else 'failed' end,
-       error = case when inv.delivery = 'sent' then null else 'invitation_not_sent:' || inv.error end
-  from inv
- where r.invitation_id = inv.id and r.status = 'invited'
-returning r.job_id
+select job_id from app.record_invitation_deliveries(%(ids)s::uuid[], %(deliveries)s::text[], %(errors)s::text[],
+                                                    %(user_ids)s::uuid[]) as job_id
 """
 _RELEASE_SQL = """
 update public.invitations set delivery_claimed_at = null
@@ -228,11 +210,21 @@ async def record_deliveries(
     """
     if not outcomes:
         return set()
-    ids, deliveries, errors, users = (list(col) for col in zip(*outcomes, strict=True))
-    rows = await tx.fetch_all(
-        _RECORD_SQL, {"ids": ids, "deliveries": deliveries, "errors": errors, "user_ids": users}
-    )
+    rows = await tx.fetch_all(_RECORD_SQL, _record_params(outcomes))
     return {row["job_id"] for row in rows}
+
+
+async def record_deliveries_alone(outcomes: Sequence[tuple[UUID, str, str | None, UUID | None]]) -> set[UUID]:
+    """`record_deliveries` in a service transaction of its own, sent as one round trip."""
+    if not outcomes:
+        return set()
+    [rows] = await service_round_trip([(_RECORD_SQL, _record_params(outcomes))])
+    return {row["job_id"] for row in rows}
+
+
+def _record_params(outcomes: Sequence[tuple[UUID, str, str | None, UUID | None]]) -> dict[str, Any]:
+    ids, deliveries, errors, users = (list(col) for col in zip(*outcomes, strict=True))
+    return {"ids": ids, "deliveries": deliveries, "errors": errors, "user_ids": users}
 
 
 async def release_claims(tx: Tx, invitation_ids: Sequence[UUID]) -> None:
