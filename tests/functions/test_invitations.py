@@ -254,6 +254,42 @@ async def test_accepting_twice_answers_the_same_and_joins_once(client: httpx.Asy
     assert count(sql, "select count(*) as n from pgmq.q_events where message->>'name' = 'member.joined'") == 1
 
 
+async def test_accepting_many_times_at_once_joins_once_and_answers_the_same(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    sent = (await invite(client, email="gina@globex.example.com", role="admin")).json()
+
+    responses = await asyncio.gather(*(accept(client, sent["id"], auth(GLOBEX_GINA)) for _ in range(6)))
+
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.text for r in responses}) == 1
+    assert memberships(sql, GLOBEX_GINA) == [
+        {"role": "admin", "source": "invitation", "invited_by": ACME_ADMIN}
+    ]
+    assert count(sql, "select count(*) as n from pgmq.q_events where message->>'name' = 'member.joined'") == 1
+
+
+async def test_accepting_while_the_admin_revokes_has_one_documented_outcome(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    sent = (await invite(client, email="gina@globex.example.com")).json()
+
+    accepted, revoked = await asyncio.gather(
+        accept(client, sent["id"], auth(GLOBEX_GINA)),
+        client.post(f"{INVITATIONS}/{sent['id']}/revoke", headers=auth(ACME_ADMIN)),
+    )
+
+    (status,) = sql("select status from invitations where id = %s", (sent["id"],))
+    if status["status"] == "accepted":
+        assert accepted.status_code == 200
+        assert_problem(revoked, 409, "invitation_accepted")
+        assert len(memberships(sql, GLOBEX_GINA)) == 1
+    else:
+        assert revoked.status_code == 200 and status["status"] == "revoked"
+        assert_problem(accepted, 409, "invitation_revoked")
+        assert memberships(sql, GLOBEX_GINA) == []
+
+
 async def test_a_new_user_accepts_the_invitation_sent_to_their_address(
     client: httpx.AsyncClient, sql: Sql
 ) -> None:

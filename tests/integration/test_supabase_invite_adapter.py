@@ -283,6 +283,8 @@ async def test_import_deliveries_run_outside_transactions_once_per_address_even_
     ]
 
 
-async def test_provider_for_picks_the_local_adapter_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_identity_provider_is_the_local_adapter_when_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("IDENTITY_PROVIDER", "local")
     assert isinstance(identity_provider(), LocalIdentityProvider)
