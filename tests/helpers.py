@@ -60,3 +60,24 @@ def assign(sql: Sql, tag_id: str, user_id: str, community: str = ACME) -> None:
         "insert into user_tag_assignments (tag_id, user_id, community_id) values (%s, %s, %s)",
         (tag_id, user_id, community),
     )
+
+
+async def drain_events() -> None:
+    """Run the worker loop until the queue is empty (failed deliveries come back at once)."""
+    import shared.identity.onboarding.handlers  # noqa: F401  (subscribes them, as the worker does)
+    from shared.platform.events import run_batch
+
+    for _ in range(200):
+        if (await run_batch(batch_size=20, visibility_s=0)).read == 0:
+            return
+    raise AssertionError("the queue did not drain")
+
+
+def send_again(sql: Sql, event_name: str) -> int:
+    """Enqueue each archived event of this name once more, as a new event (a duplicate delivery); how many."""
+    rows = sql(
+        "select pgmq.send('events', message || jsonb_build_object('id', gen_random_uuid())) as id"
+        " from pgmq.a_events where message->>'name' = %s",
+        (event_name,),
+    )
+    return len(rows)

@@ -1,4 +1,4 @@
-"""`invitations`: invite an email address into a community with a role and tags; list; revoke."""
+"""`invitations`: admins invite an email address into a community, list and revoke; invitees accept or decline."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from shared.identity.onboarding.schemas import (
     InvitationPage,
     InvitationQuery,
     InvitationView,
+    MyInvitationPage,
+    MyInvitationView,
 )
 from shared.platform.audit import meta_of
 from shared.platform.guards import community
 from shared.platform.http import Context, Function
+from shared.platform.pagination import PageQuery
 
 fn = Function("invitations", body_limit=16 * 1024, description="Invite people into a community.")
 
@@ -28,15 +31,14 @@ fn = Function("invitations", body_limit=16 * 1024, description="Invite people in
     allow=community(require_writer),
 )
 async def create_invitation(ctx: Context, community_id: UUID, body: CreateInvitation) -> InvitationView:
-    """Invite an address: an existing account becomes a member now, a new one gets the provider's invite."""
+    """Invite an address: a pending invitation, the same answer whether or not it has an account.
+
+    Nobody joins until the invitee accepts. 409 `already_member` when a member here has the address,
+    `invitation_pending` when it has a pending invitation here.
+    """
     require_writer(ctx.user, community_id)
     return await invitations.invite(
-        body,
-        community_id,
-        tx=ctx.db,
-        principal=ctx.user,
-        meta=meta_of(ctx),
-        allowed_origins=ctx.settings.cors_origins,
+        body, community_id, tx=ctx.db, meta=meta_of(ctx), allowed_origins=ctx.settings.cors_origins
     )
 
 
@@ -55,9 +57,34 @@ async def list_invitations(ctx: Context, community_id: UUID, query: InvitationQu
     allow=community(require_writer),
 )
 async def revoke_invitation(ctx: Context, community_id: UUID, invitation_id: UUID) -> InvitationView:
-    """Revoke a sent invitation and the membership it created."""
+    """Revoke a pending invitation."""
     require_writer(ctx.user, community_id)
     return await invitations.revoke(community_id, invitation_id, tx=ctx.db, meta=meta_of(ctx))
+
+
+@fn.get("/mine", query=PageQuery)
+async def my_invitations(ctx: Context, query: PageQuery) -> MyInvitationPage:
+    """The caller's pending invitations, newest first."""
+    return await invitations.my_invitations(ctx.db, query)
+
+
+@fn.post("/{invitation_id:uuid}/accept")
+async def accept_invitation(ctx: Context, invitation_id: UUID) -> MyInvitationView:
+    """Accept an invitation addressed to the caller: join with the invited role and tags; again: the same.
+
+    404 when no such invitation is addressed to the caller; 409 `invitation_revoked`, `invitation_declined`
+    or `community_archived`.
+    """
+    return await invitations.accept(ctx.db, invitation_id, meta_of(ctx))
+
+
+@fn.post("/{invitation_id:uuid}/decline")
+async def decline_invitation(ctx: Context, invitation_id: UUID) -> MyInvitationView:
+    """Decline an invitation addressed to the caller; again: the same.
+
+    404 when no such invitation is addressed to the caller; 409 `invitation_accepted` or `invitation_revoked`.
+    """
+    return await invitations.decline(ctx.db, invitation_id, meta_of(ctx))
 
 
 handler = fn.handler

@@ -1,78 +1,87 @@
-"""The identity provider port: invite an email address, find a user by email.
+"""The identity provider port: invite an email address, which creates the provider's user for it.
 
-Two adapters: Supabase Auth's admin API (supabase-py, imported lazily, for deployments) and a local
-one that writes `auth.users` of the embedded stack directly. Neither ever generates, returns or stores
-a password: an invited user sets their own through the provider's invite link.
+Two adapters: Supabase Auth's admin API (supabase-py, imported and its client created on first use, then
+kept for the instance) for deployments, and a local one that writes `auth.users` of the embedded stack
+with plain SQL as the login role. The worker calls them between its own short transactions, never
+inside one. Like Supabase's invite API, both refuse an address that already has an account
+(`AccountExistsError`): that person is shown the invitation in the app instead. Neither ever generates,
+returns or stores a password: an invited user sets their own through the provider's invite link.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
-from shared.platform.db import Tx
+from shared.platform.db import as_login_role
 from shared.platform.errors import ConfigError, UnavailableError
 
 
-@dataclass(frozen=True, slots=True)
-class InvitedUser:
-    """The provider's user for an invited email; `is_new` when the provider created it now."""
-
-    user_id: UUID
-    is_new: bool
+class AccountExistsError(Exception):
+    """The provider already has an account for this address, so it sent nothing."""
 
 
 class IdentityProvider(Protocol):
     """What the identity context needs from the identity provider."""
 
-    async def invite(self, email: str, *, data: dict[str, Any], redirect_to: str | None) -> InvitedUser:
-        """Create (or find) the user for `email` and send them an invitation."""
+    async def invite(self, email: str, *, data: dict[str, Any], redirect_to: str | None) -> UUID:
+        """Create the user for `email`, send them an invitation, return their id."""
         ...
+
+
+_LOCAL_INVITE_SQL = """
+insert into auth.users (email, raw_user_meta_data, invited_at)
+select lower(%(email)s), %(data)s::jsonb, now()
+where not exists (select 1 from auth.users u where lower(u.email) = lower(%(email)s))
+returning id
+"""
 
 
 class LocalIdentityProvider:
     """The embedded stack's provider: creates the auth user row itself; no email leaves the machine."""
 
-    def __init__(self, tx: Tx) -> None:
-        self.tx = tx
-
-    async def invite(self, email: str, *, data: dict[str, Any], redirect_to: str | None) -> InvitedUser:
-        """Insert the auth user (the profile trigger does the rest), or find the existing one."""
-        # auth.users is the provider's, not an API role's: written as the platform role.
-        rows = await self.tx.as_platform(
-            "select app.local_invite_user(%s, %s::jsonb) as result", (email, _json(data))
-        )
-        result = rows[0]["result"] if rows else None
-        if not result:
-            raise UnavailableError("The local identity provider could not invite the user.")
-        return InvitedUser(UUID(result["id"]), bool(result["is_new"]))
+    async def invite(self, email: str, *, data: dict[str, Any], redirect_to: str | None) -> UUID:
+        """Insert the auth user (the profile trigger does the rest); AccountExistsError when there is one."""
+        rows = await as_login_role(_LOCAL_INVITE_SQL, {"email": email, "data": json.dumps(data, default=str)})
+        if not rows:
+            raise AccountExistsError(email)
+        user_id: UUID = rows[0]["id"]
+        return user_id
 
 
 class SupabaseIdentityProvider:
-    """Supabase Auth's admin API (`POST /auth/v1/invite`) through supabase-py, loaded on first use."""
+    """Supabase Auth's admin API (`POST /auth/v1/invite`) through one supabase-py client per instance."""
 
     def __init__(self, url: str, secret_key: str) -> None:
         self.url, self.secret_key = url, secret_key
+        self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def invite(self, email: str, *, data: dict[str, Any], redirect_to: str | None) -> InvitedUser:
-        """Ask Supabase Auth to invite `email`; an existing account is found, not duplicated."""
-        from supabase import acreate_client  # heavy: imported only when an invitation is sent
+    async def _auth_admin(self) -> Any:
+        # The client's HTTP pool belongs to the event loop it was made on; a new loop (tests) gets a new one.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            from supabase import acreate_client  # heavy: imported only when an invitation is delivered
 
-        client = await acreate_client(self.url, self.secret_key)
+            self._client, self._loop = await acreate_client(self.url, self.secret_key), loop
+        return self._client.auth.admin
+
+    async def invite(self, email: str, *, data: dict[str, Any], redirect_to: str | None) -> UUID:
+        """Ask Supabase Auth to invite `email`; AccountExistsError when it has the address already."""
+        admin = await self._auth_admin()
         options: dict[str, Any] = {"data": data}
         if redirect_to:
             options["redirect_to"] = redirect_to
         try:
-            response = await client.auth.admin.invite_user_by_email(email, options)  # type: ignore[arg-type]
-        except Exception as exc:  # the SDK raises its own error types; all mean "not now"
+            response = await admin.invite_user_by_email(email, options)
+        except Exception as exc:  # the SDK raises its own error types; all but "exists" mean "not now"
             if _is_existing_user(exc):
-                existing = await _find_existing(client, email)
-                if existing is not None:
-                    return InvitedUser(existing, False)
+                raise AccountExistsError(email) from exc
             raise UnavailableError("The identity provider did not accept the invitation.") from exc
-        return InvitedUser(UUID(str(response.user.id)), True)
+        return UUID(str(response.user.id))
 
 
 def _is_existing_user(exc: Exception) -> bool:
@@ -80,32 +89,22 @@ def _is_existing_user(exc: Exception) -> bool:
     return "email_exists" in text or "already been registered" in text or "already registered" in text
 
 
-async def _find_existing(client: Any, email: str) -> UUID | None:
-    # The admin API has no lookup by email; our own profiles table (a mirror of auth.users) is asked
-    # first by the service, so this is only the fallback for a user created outside our functions.
-    page = await client.auth.admin.list_users(page=1, per_page=1000)
-    for user in page:
-        if (getattr(user, "email", "") or "").lower() == email.lower():
-            return UUID(str(user.id))
-    return None
+_providers: dict[tuple[str, ...], IdentityProvider] = {}
 
 
-def _json(value: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(value, default=str)
-
-
-def provider_for(tx: Tx) -> IdentityProvider:
-    """The configured provider: IDENTITY_PROVIDER=local on the embedded stack, supabase elsewhere."""
+def identity_provider() -> IdentityProvider:
+    """The configured provider, one per instance: IDENTITY_PROVIDER=local on the embedded stack, else supabase."""
     kind = os.environ.get("IDENTITY_PROVIDER", "supabase")
     if kind == "local":
-        return LocalIdentityProvider(tx)
+        return _providers.setdefault(("local",), LocalIdentityProvider())
     if kind == "supabase":
         from shared.platform.config import get_settings
 
         settings = get_settings()
         if not settings.secret_keys:
             raise ConfigError("SUPABASE_SECRET_KEY is required to send invitations")
-        return SupabaseIdentityProvider(settings.supabase_url, settings.secret_keys[0])
+        key = ("supabase", settings.supabase_url, settings.secret_keys[0])
+        if key not in _providers:
+            _providers[key] = SupabaseIdentityProvider(settings.supabase_url, settings.secret_keys[0])
+        return _providers[key]
     raise ConfigError("IDENTITY_PROVIDER must be 'local' or 'supabase'")

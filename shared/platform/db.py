@@ -262,6 +262,26 @@ async def as_service() -> AsyncIterator[Tx]:
         yield tx
 
 
+async def service_round_trip(statements: Sequence[Statement]) -> list[list[Row]]:
+    """A whole service transaction (BEGIN, role set-up, `statements`, COMMIT) sent as one round trip.
+
+    For the worker's many small, independent writes (one per provider outcome), where a transaction of
+    three round trips would triple their cost. Each statement's rows; nothing commits if one fails.
+    """
+    settings = get_settings()
+    setup: Statement = (
+        _SETUP_SQL,
+        (claims_for("service_role", None), "service_role", str(settings.db_statement_timeout_ms)),
+    )
+    async with _connection() as conn:
+        try:
+            results = await Tx(conn).pipeline([("begin", None), setup, *statements, ("commit", None)])
+        except Exception:
+            await conn.execute("rollback")  # the failed statement left the transaction open and aborted
+            raise
+    return results[2:-1]
+
+
 class RuleViolationError(ConflictError):
     """A rule the database enforces for every caller (e.g. the last admin stays), by its stable code."""
 

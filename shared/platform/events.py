@@ -9,6 +9,12 @@ batch with a visibility timeout; each handler runs in its own service transactio
 in `app.applied_events`, so a redelivered event is applied at most once per handler. A message is
 archived when every handler has applied it, left to reappear when one fails, and moved to the
 dead-letter queue `events_dead`, with its last error, once it has been read `max_reads` times.
+
+Two kinds of handler: most run inside the worker's transaction (`subscribe`); a handler that calls a
+provider runs outside any transaction (`subscribe_outside_transaction`), opens its own short ones and is
+idempotent itself (its applied-events record is written once it returned). Either may declare
+`on_dead`: called, in a transaction of its own, when the event is dead-lettered before that handler
+applied it, so work the event stood for (an import job, a delivery) can be marked failed with the reason.
 """
 
 from __future__ import annotations
@@ -50,28 +56,65 @@ async def enqueue(tx: Tx, event: Event) -> None:
 
 
 EventHandler = Callable[[Tx, Event], Awaitable[None]]
+"""Runs in the worker's transaction, together with its applied-events record."""
+OutsideHandler = Callable[[Event], Awaitable[None]]
+"""Runs outside any transaction (it calls a provider); opens its own short ones."""
+DeadLetterHook = Callable[[Tx, Event, str], Awaitable[None]]
+"""Called with the last error when the event is dead-lettered before its handler applied it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One handler of an event: its stable key, how it runs, what to do when the event dies."""
+
+    key: str
+    handler: EventHandler | None = None
+    outside: OutsideHandler | None = None
+    on_dead: DeadLetterHook | None = None
+
+    @property
+    def function(self) -> Callable[..., Awaitable[None]]:
+        """The handler itself, whichever kind it is."""
+        found = self.handler or self.outside
+        assert found is not None
+        return found
 
 
 @dataclass(slots=True)
 class Registry:
-    """Event name → handlers, each with a stable name that keys its applied-events record."""
+    """Event name → subscriptions, each with a stable name that keys its applied-events record."""
 
-    handlers: dict[str, list[tuple[str, EventHandler]]] = field(default_factory=dict)
+    handlers: dict[str, list[Subscription]] = field(default_factory=dict)
 
     def subscribe(
-        self, event_name: str, *, name: str | None = None
+        self, event_name: str, *, name: str | None = None, on_dead: DeadLetterHook | None = None
     ) -> Callable[[EventHandler], EventHandler]:
-        """Register a handler for `event_name`; its name defaults to module.function."""
+        """Register a handler run in the worker's transaction; its name defaults to module.function."""
 
         def register(handler: EventHandler) -> EventHandler:
             key = name or f"{handler.__module__}.{handler.__qualname__}"
-            self.handlers.setdefault(event_name, []).append((key, handler))
+            self._add(event_name, Subscription(key, handler=handler, on_dead=on_dead))
             return handler
 
         return register
 
-    def for_event(self, event_name: str) -> list[tuple[str, EventHandler]]:
-        """The handlers of an event (none is fine: the event is archived)."""
+    def subscribe_outside_transaction(
+        self, event_name: str, *, name: str | None = None, on_dead: DeadLetterHook | None = None
+    ) -> Callable[[OutsideHandler], OutsideHandler]:
+        """Register a handler run outside any transaction (provider calls); it must be idempotent itself."""
+
+        def register(handler: OutsideHandler) -> OutsideHandler:
+            key = name or f"{handler.__module__}.{handler.__qualname__}"
+            self._add(event_name, Subscription(key, outside=handler, on_dead=on_dead))
+            return handler
+
+        return register
+
+    def _add(self, event_name: str, subscription: Subscription) -> None:
+        self.handlers.setdefault(event_name, []).append(subscription)
+
+    def for_event(self, event_name: str) -> list[Subscription]:
+        """The subscriptions of an event (none is fine: the event is archived)."""
         return list(self.handlers.get(event_name, []))
 
 
@@ -98,6 +141,7 @@ _ARCHIVE_SQL = "select pgmq.archive(%s, %s::bigint)"
 _APPLY_SQL = (
     "insert into app.applied_events (event_id, handler) values (%s, %s) on conflict do nothing returning 1"
 )
+_IS_APPLIED_SQL = "select 1 from app.applied_events where event_id = %s and handler = %s"
 _FAILURE_SQL = """
 insert into app.event_failures (msg_id, event_name, last_error) values (%s, %s, %s)
 on conflict (msg_id) do update
@@ -127,14 +171,13 @@ async def _deliver(message: dict[str, Any], handlers: Registry, max_reads: int) 
         event = Event.model_validate(message["message"])
     except ValueError as exc:
         return await _bury(msg_id, message["message"], f"malformed event: {exc}")
+    subscriptions = handlers.for_event(event.name)
     if read_ct > max_reads:
-        return await _bury(msg_id, message["message"], None)
-    for key, handler in handlers.for_event(event.name):
+        return await _bury(msg_id, message["message"], None, event, subscriptions)
+    for subscription in subscriptions:
+        key = subscription.key
         try:
-            async with as_service() as tx:
-                if await tx.fetch_one(_APPLY_SQL, (event.id, key)) is None:
-                    continue  # applied on an earlier delivery
-                await handler(tx, event)
+            await _apply(subscription, event)
         except Exception as exc:
             error = f"{key}: {type(exc).__name__}: {exc}"
             log.warning(
@@ -148,7 +191,7 @@ async def _deliver(message: dict[str, Any], handlers: Registry, max_reads: int) 
             async with as_service() as tx:
                 await tx.execute(_FAILURE_SQL, (msg_id, event.name, error[:2000]))
             if read_ct >= max_reads:
-                return await _bury(msg_id, message["message"], None)
+                return await _bury(msg_id, message["message"], None, event, subscriptions)
             return "retried"
     async with as_service() as tx:
         await tx.execute(_ARCHIVE_SQL, (QUEUE, msg_id))
@@ -156,13 +199,65 @@ async def _deliver(message: dict[str, Any], handlers: Registry, max_reads: int) 
     return "archived"
 
 
-async def _bury(msg_id: int, body: Any, error: str | None) -> str:
-    """Move a message to the dead-letter queue with its last error, in one transaction."""
+async def _apply(subscription: Subscription, event: Event) -> None:
+    """Run one handler unless it applied this event before, and record that it did."""
+    if subscription.handler is not None:
+        async with as_service() as tx:
+            if await tx.fetch_one(_APPLY_SQL, (event.id, subscription.key)) is not None:
+                await subscription.handler(tx, event)
+        return
+    outside = subscription.outside
+    assert outside is not None
+    if await _is_applied(event, subscription.key):
+        return
+    await outside(event)  # no transaction is open here: the handler opens its own short ones
     async with as_service() as tx:
-        if error is None:
+        await tx.execute(_APPLY_SQL, (event.id, subscription.key))
+
+
+async def _is_applied(event: Event, key: str) -> bool:
+    async with as_service() as tx:
+        return await tx.fetch_one(_IS_APPLIED_SQL, (event.id, key)) is not None
+
+
+async def _run_dead_letter_hooks(event: Event, subscriptions: list[Subscription], error: str) -> None:
+    """Tell the handlers that had not applied the event that it died; a failing hook is logged, not fatal."""
+    for subscription in subscriptions:
+        if subscription.on_dead is None or await _is_applied(event, subscription.key):
+            continue
+        try:
+            async with as_service() as tx:
+                await subscription.on_dead(tx, event, error)
+        except Exception as exc:
+            log.error(
+                "dead-letter hook failed",
+                event=event.name,
+                event_id=str(event.id),
+                handler=subscription.key,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+
+
+async def _bury(
+    msg_id: int,
+    body: Any,
+    error: str | None,
+    event: Event | None = None,
+    subscriptions: list[Subscription] | None = None,
+) -> str:
+    """Run the dead-letter hooks, then move the message to the dead-letter queue with its last error.
+
+    Hooks run first: a crash between the two leaves the message to be buried (and the idempotent hooks
+    run) again, where the other order could lose the hooks for good.
+    """
+    if error is None:
+        async with as_service() as tx:
             error = await tx.fetch_val(
                 "select last_error from app.event_failures where msg_id = %s", (msg_id,)
             )
+    if event is not None and subscriptions:
+        await _run_dead_letter_hooks(event, subscriptions, error or "exceeded max reads")
+    async with as_service() as tx:
         dead = {
             "event": body,
             "error": error or "exceeded max reads",

@@ -416,23 +416,3 @@ create policy community_ai_settings_member_read on public.community_ai_settings 
 
 create policy audit_log_read on public.audit_log for select to authenticated
   using ((select app.is_staff()) or community_id = any ((select app.administered_communities())::uuid[]));
-
--- The local identity provider (embedded stack only; on Supabase invitations go through Auth's admin
--- API). Creates the auth user for an email, or finds the existing one; never sets a password.
-create or replace function app.local_invite_user(p_email text, p_data jsonb) returns jsonb
-language plpgsql security definer set search_path = '' as $$
-declare
-  found_id uuid;
-begin
-  select u.id into found_id from auth.users u where lower(u.email) = lower(p_email) limit 1;
-  if found_id is not null then
-    return jsonb_build_object('id', found_id, 'is_new', false);
-  end if;
-  insert into auth.users (email, raw_user_meta_data, invited_at)
-    values (lower(p_email), coalesce(p_data, '{}'::jsonb), now())
-  returning id into found_id;
-  return jsonb_build_object('id', found_id, 'is_new', true);
-end
-$$;
-revoke all on function app.local_invite_user(text, jsonb) from public;
-grant execute on function app.local_invite_user(text, jsonb) to authenticated, service_role;

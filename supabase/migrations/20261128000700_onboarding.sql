@@ -25,10 +25,10 @@ $$;
 revoke all on function app.onboarding_account(uuid, text) from public;
 grant execute on function app.onboarding_account(uuid, text) to authenticated, service_role;
 
--- The local stack's auth.users (supabase/bootstrap) has no index on the address, so app.local_invite_user,
--- called once per invited row of a bulk import, scanned the whole table: imports slowed down as they
--- grew. On Supabase, auth.users belongs to Supabase Auth (it keeps its own indexes, and local_invite_user
--- is not used there), so the index is only created where this migration's role owns the table.
+-- The local stack's auth.users (supabase/bootstrap) has no index on the address, so the local identity
+-- provider, asked once per invited row of a bulk import, scanned the whole table: imports slowed down as
+-- they grew. On Supabase, auth.users belongs to Supabase Auth (it keeps its own indexes, and the local
+-- provider is not used there), so the index is only created where this migration's role owns the table.
 do $$
 begin
   if exists (select 1 from pg_catalog.pg_class c

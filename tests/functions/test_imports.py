@@ -7,11 +7,12 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.identity.onboarding import handlers, imports
+from shared.identity.onboarding import deliveries, handlers, imports, worker_repository
 from shared.identity.provider import LocalIdentityProvider
+from shared.platform.errors import UnavailableError
 from shared.platform.events import run_batch
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX_ADMIN, GLOBEX_GINA, SPECIALIST, auth
-from tests.helpers import assert_problem, count
+from tests.helpers import assert_problem, count, drain_events, send_again
 
 assert handlers  # imported for its subscriptions, as the worker function does
 
@@ -43,12 +44,7 @@ def make_tag(sql: Sql, name: str) -> str:
     )
 
 
-async def drain() -> None:
-    """Run the worker loop until the queue is empty (failed deliveries come back at once)."""
-    for _ in range(100):
-        if (await run_batch(batch_size=20, visibility_s=0)).read == 0:
-            return
-    raise AssertionError("the queue did not drain")
+drain = drain_events
 
 
 async def upload(
@@ -70,7 +66,7 @@ def tags(sql: Sql) -> dict[str, str]:
     return {"Sales": make_tag(sql, "Sales"), "Ops": make_tag(sql, "Ops")}
 
 
-async def test_mixed_csv_imports_valid_rows_and_reports_the_rest(
+async def test_mixed_csv_invites_valid_rows_and_reports_the_rest(
     client: httpx.AsyncClient, sql: Sql, tags: dict[str, str]
 ) -> None:
     members_before = count(sql, "select count(*) as n from memberships where community_id = %s", (ACME,))
@@ -86,7 +82,7 @@ async def test_mixed_csv_imports_valid_rows_and_reports_the_rest(
         4,
         4,
     )
-    assert accepted["filename"] == "Q3 staff.csv"
+    assert accepted["filename"] == "Q3 staff.csv" and accepted["failure_reason"] is None
     audit = sql("select action, after from audit_log where target_id = %s", (accepted["id"],))
     assert audit == [
         {
@@ -106,20 +102,9 @@ async def test_mixed_csv_imports_valid_rows_and_reports_the_rest(
         4,
     )
     assert done["started_at"] is not None and done["finished_at"] is not None
-    members = sql(
-        "select p.email, m.source from memberships m join profiles p on p.id = m.user_id"
-        " where m.community_id = %s and p.email in ('nia@example.com', 'gina@globex.example.com',"
-        " 'lena@acme.example.com') order by p.email",
-        (ACME,),
-    )
-    assert members == [
-        {"email": "gina@globex.example.com", "source": "import"},
-        {"email": "lena@acme.example.com", "source": "admin"},
-        {"email": "nia@example.com", "source": "import"},
-    ]
+    # Nobody joined: the new address and the existing account are invited, the member stays as they were.
     assert (
-        count(sql, "select count(*) as n from memberships where community_id = %s", (ACME,))
-        == members_before + 2
+        count(sql, "select count(*) as n from memberships where community_id = %s", (ACME,)) == members_before
     )
     assert count(sql, "select count(*) as n from auth.users") == users_before + 1
     nia = sql("select id::text, encrypted_password from auth.users where email = 'nia@example.com'")[0]
@@ -128,27 +113,56 @@ async def test_mixed_csv_imports_valid_rows_and_reports_the_rest(
         "select p.email, t.name from user_tag_assignments a join profiles p on p.id = a.user_id"
         " join user_tags t on t.id = a.tag_id order by p.email"
     )
-    assert held == [
-        {"email": "gina@globex.example.com", "name": "Sales"},
-        {"email": "lena@acme.example.com", "name": "Ops"},
-        {"email": "nia@example.com", "name": "Sales"},
+    assert held == [{"email": "lena@acme.example.com", "name": "Ops"}]
+    invitations = sql(
+        "select id::text, email, status, source, delivery, user_id::text, tag_ids::text[] from invitations"
+        " order by email"
+    )
+    assert [{k: v for k, v in i.items() if k != "id"} for i in invitations] == [
+        {
+            "email": "gina@globex.example.com",
+            "status": "sent",
+            "source": "import",
+            "delivery": "sent",
+            "user_id": GLOBEX_GINA,
+            "tag_ids": [tags["Sales"]],
+        },
+        {
+            "email": "nia@example.com",
+            "status": "sent",
+            "source": "import",
+            "delivery": "sent",
+            "user_id": nia["id"],
+            "tag_ids": [tags["Sales"]],
+        },
     ]
-    invitations = sql("select email, status, user_id::text, tag_ids::text[] from invitations")
-    assert invitations == [
-        {"email": "nia@example.com", "status": "sent", "user_id": nia["id"], "tag_ids": [tags["Sales"]]}
-    ]
+    created = sql(
+        "select target_id, actor_type, after->>'import_job_id' as job from audit_log"
+        " where action = 'invitation.created' order by target_id"
+    )
+    assert created == sorted(
+        ({"target_id": i["id"], "actor_type": "service", "job": accepted["id"]} for i in invitations),
+        key=lambda e: e["target_id"],
+    )
+    (completed,) = sql(
+        "select actor_type, after from audit_log where action = 'import.completed' and target_id = %s",
+        (accepted["id"],),
+    )
+    summary = {"total": 7, "processed": 7, "succeeded": 3, "failed": 4, "invited": 2}
+    assert completed == {
+        "actor_type": "service",
+        "after": {"created_by": ACME_ADMIN, "status": "completed", "failure_reason": None, **summary},
+    }
     announced = sql(
         "select message->>'name' as name, message->'payload' as payload from pgmq.a_events"
-        " where message->>'name' in ('members.imported', 'import.completed') order by msg_id"
+        " where message->>'name' like 'import.%%' or message->>'name' like 'member%%' order by msg_id"
     )
-    assert [a["name"] for a in announced] == ["members.imported", "import.completed"]
-    assert announced[0]["payload"]["user_ids"] == sorted([nia["id"], GLOBEX_GINA])
+    assert [a["name"] for a in announced] == ["import.requested", "import.completed"]
     assert announced[1]["payload"] == {
         "job_id": accepted["id"],
         "community_id": ACME,
-        "total": 7,
-        "succeeded": 3,
-        "failed": 4,
+        "status": "completed",
+        **summary,
     }
 
     report = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
@@ -156,6 +170,28 @@ async def test_mixed_csv_imports_valid_rows_and_reports_the_rest(
     assert report.headers["content-type"] == "text/csv; charset=utf-8"
     assert report.headers["content-disposition"] == 'attachment; filename="Q3_staff-errors.csv"'
     assert report.text == MIXED_ERRORS
+
+
+async def test_an_imported_invitee_joins_on_acceptance_with_the_rows_tags(
+    client: httpx.AsyncClient, sql: Sql, tags: dict[str, str]
+) -> None:
+    await upload(client, MIXED)
+    await drain()
+    (invitation,) = sql("select id::text from invitations where email = 'gina@globex.example.com'")
+
+    response = await client.post(f"/invitations/{invitation['id']}/accept", headers=auth(GLOBEX_GINA))
+
+    assert response.status_code == 200, response.text
+    joined = sql(
+        "select role, source, invited_by::text from memberships where user_id = %s and community_id = %s",
+        (GLOBEX_GINA, ACME),
+    )
+    assert joined == [{"role": "member", "source": "import", "invited_by": ACME_ADMIN}]
+    assert sql("select tag_id::text from user_tag_assignments where user_id = %s", (GLOBEX_GINA,)) == [
+        {"tag_id": tags["Sales"]}
+    ]
+    audit = sql("select after from audit_log where action = 'member.joined_via_invitation'")
+    assert [a["after"]["source"] for a in audit] == ["import"]
 
 
 async def test_running_the_same_csv_again_adds_nobody_twice(
@@ -181,6 +217,10 @@ async def test_running_the_same_csv_again_adds_nobody_twice(
         count(sql, "select count(*) as n from user_tag_assignments"),
         count(sql, "select count(*) as n from invitations"),
     ] == snapshot
+    invited = sql(
+        "select after->>'invited' as n from audit_log where action = 'import.completed' order by id"
+    )
+    assert [i["n"] for i in invited] == ["2", "0"]
 
 
 async def test_progress_is_visible_between_chunks(
@@ -190,17 +230,16 @@ async def test_progress_is_visible_between_chunks(
     text = "firstName,lastName,email,tags\n" + "".join(f"P,{i},p{i}@example.com,\n" for i in range(5))
     accepted = (await upload(client, text)).json()
 
-    report = await run_batch(batch_size=1)
+    assert (await run_batch(batch_size=1)).archived == 1  # the first chunk: two rows invited
 
-    assert report.archived == 1
     midway = await job(client, accepted["id"])
-    assert (midway["status"], midway["processed"], midway["succeeded"], midway["total"]) == (
-        "running",
-        2,
-        2,
-        5,
-    )
-    assert count(sql, "select count(*) as n from import_rows where status = 'pending'") == 3
+    assert (midway["status"], midway["processed"], midway["total"]) == ("running", 0, 5)
+    rows = sql("select status, count(*)::int as n from import_rows group by status order by status")
+    assert rows == [{"status": "invited", "n": 2}, {"status": "pending", "n": 3}]
+
+    assert (await run_batch(batch_size=1)).archived == 1  # their delivery
+    delivered = await job(client, accepted["id"])
+    assert (delivered["status"], delivered["processed"], delivered["succeeded"]) == ("running", 2, 2)
 
     await drain()
 
@@ -208,37 +247,148 @@ async def test_progress_is_visible_between_chunks(
     assert (done["status"], done["processed"], done["succeeded"]) == ("completed", 5, 5)
 
 
-async def test_a_failed_chunk_is_redone_without_losing_or_doubling_rows(
+def no_transaction_open_and_job_unlocked(sql: Sql, job_id: str) -> None:
+    """What every provider call must find: no transaction open on this database, the job row free."""
+    busy = sql(
+        "select count(*) as n from pg_stat_activity"
+        " where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null"
+    )
+    assert busy == [{"n": 0}]
+    assert sql("select id::text from import_jobs where id = %s for update nowait", (job_id,)) == [
+        {"id": job_id}
+    ]
+
+
+async def test_a_failed_chunk_is_redone_and_each_address_is_sent_exactly_once(
     client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK_SIZE", 2)
-    real_invite = LocalIdentityProvider.invite
-    calls = {"n": 0}
+    real_invite, real_settle = LocalIdentityProvider.invite, worker_repository.settle_rows
+    sent: list[str] = []
+    settles = {"n": 0}
+    job_id = {"id": ""}
 
-    async def flaky_invite(self: LocalIdentityProvider, email: str, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 4:  # the second chunk's second row: the first row of that chunk was invited
-            raise RuntimeError("provider hiccup")
+    async def watched_invite(self: LocalIdentityProvider, email: str, **kwargs: Any) -> Any:
+        no_transaction_open_and_job_unlocked(sql, job_id["id"])
+        sent.append(email)
         return await real_invite(self, email, **kwargs)
 
-    monkeypatch.setattr(LocalIdentityProvider, "invite", flaky_invite)
+    async def flaky_settle(*args: Any, **kwargs: Any) -> None:
+        settles["n"] += 1
+        await real_settle(*args, **kwargs)
+        if settles["n"] == 2:  # the second chunk, after its invitations were inserted: it rolls back
+            raise RuntimeError("worker died mid-chunk")
+
+    monkeypatch.setattr(LocalIdentityProvider, "invite", watched_invite)
+    monkeypatch.setattr(worker_repository, "settle_rows", flaky_settle)
     text = "firstName,lastName,email,tags\n" + "".join(f"P,{i},p{i}@example.com,\n" for i in range(5))
     accepted = (await upload(client, text)).json()
+    job_id["id"] = accepted["id"]
 
     await drain()
 
+    assert settles["n"] == 4, "the failed chunk ran again"
+    assert sorted(sent) == [f"p{i}@example.com" for i in range(5)]
     done = await job(client, accepted["id"])
     assert (done["status"], done["processed"], done["succeeded"], done["failed"]) == ("completed", 5, 5, 0)
     assert count(sql, "select count(*) as n from auth.users where email like 'p_@example.com'") == 5
+    assert count(sql, "select count(*) as n from invitations where delivery = 'sent'") == 5
     assert (
         count(
             sql,
             "select count(*) as n from memberships m join profiles p on p.id = m.user_id"
             " where p.email like 'p_@example.com'",
         )
-        == 5
+        == 0
     )
-    assert count(sql, "select count(*) as n from invitations") == 5
+
+
+async def test_a_provider_failure_is_recorded_on_the_row_and_not_sent_again(
+    client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_invite = LocalIdentityProvider.invite
+    sent: list[str] = []
+
+    async def refusing_invite(self: LocalIdentityProvider, email: str, **kwargs: Any) -> Any:
+        sent.append(email)
+        if email == "p1@example.com":
+            raise UnavailableError("smtp relay 10.0.0.7 refused")
+        return await real_invite(self, email, **kwargs)
+
+    monkeypatch.setattr(LocalIdentityProvider, "invite", refusing_invite)
+    text = "firstName,lastName,email,tags\n" + "".join(f"P,{i},p{i}@example.com,\n" for i in range(3))
+    accepted = (await upload(client, text)).json()
+
+    await drain()
+
+    done = await job(client, accepted["id"])
+    assert (done["status"], done["processed"], done["succeeded"], done["failed"]) == ("completed", 3, 2, 1)
+    failed = sql("select delivery, delivery_error, user_id from invitations where email = 'p1@example.com'")
+    assert failed == [{"delivery": "failed", "delivery_error": "provider_unavailable", "user_id": None}]
+    report = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
+    assert report.text == (
+        "firstName,lastName,email,tags,error\r\nP,1,p1@example.com,,invitation_not_sent:provider_unavailable\r\n"
+    )
+    assert "smtp" not in report.text
+
+    # The delivery event arriving again (at-least-once) sends nothing: the failure is final.
+    assert send_again(sql, "invitations.delivery_requested") == 1
+    await drain()
+    assert sorted(sent) == ["p0@example.com", "p1@example.com", "p2@example.com"]
+
+
+async def test_a_dead_lettered_chunk_fails_the_job_with_the_reason(
+    client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_chunk(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("connection to 10.0.0.9 lost")
+
+    monkeypatch.setattr(imports, "process_chunk", broken_chunk)
+    text = "firstName,lastName,email,tags\nA,B,a@example.com,\nC,D,nope,\n"
+    accepted = (await upload(client, text)).json()
+
+    await drain()
+
+    done = await job(client, accepted["id"])
+    assert (done["status"], done["processed"], done["succeeded"], done["failed"]) == ("failed", 2, 0, 2)
+    assert done["failure_reason"] == (
+        "The worker gave up on this import after repeated failures (onboarding.import_first_chunk: RuntimeError)."
+    )
+    assert done["finished_at"] is not None
+    report = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
+    assert (
+        report.text
+        == "firstName,lastName,email,tags,error\r\nA,B,a@example.com,,import_failed\r\nC,D,nope,,invalid_email\r\n"
+    )
+    (failed,) = sql("select actor_type, after from audit_log where action = 'import.failed'")
+    assert failed["actor_type"] == "service"
+    assert (failed["after"]["created_by"], failed["after"]["failed"]) == (ACME_ADMIN, 2)
+    assert count(sql, "select count(*) as n from pgmq.q_events_dead") == 1
+    assert count(sql, "select count(*) as n from pgmq.a_events where message->>'name' = 'import.failed'") == 1
+    assert count(sql, "select count(*) as n from invitations") == 0
+
+
+async def test_a_dead_lettered_delivery_fails_its_invitations_and_the_job_still_ends(
+    client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_delivery(event: Any) -> None:
+        raise RuntimeError("worker out of memory")
+
+    monkeypatch.setattr(deliveries, "deliver", broken_delivery)
+    text = "firstName,lastName,email,tags\nA,B,a@example.com,\n"
+    accepted = (await upload(client, text)).json()
+
+    await drain()
+
+    done = await job(client, accepted["id"])
+    assert (done["status"], done["processed"], done["failed"]) == ("completed", 1, 1)
+    assert sql("select delivery, delivery_error from invitations") == [
+        {"delivery": "failed", "delivery_error": "worker_gave_up"}
+    ]
+    assert sql("select status, error from import_rows") == [
+        {"status": "failed", "error": "invitation_not_sent:worker_gave_up"}
+    ]
+    assert count(sql, "select count(*) as n from auth.users where email = 'a@example.com'") == 0
 
 
 async def test_tag_deleted_after_upload_fails_its_rows_in_the_worker(
@@ -335,6 +485,9 @@ async def test_file_whose_rows_all_fail_validation_is_completed_without_the_work
     assert (
         count(sql, "select count(*) as n from pgmq.q_events where message->>'name' = 'import.requested'") == 0
     )
+    (completed,) = sql("select actor_id::text, after from audit_log where action = 'import.completed'")
+    assert completed["actor_id"] == ACME_ADMIN
+    assert (completed["after"]["created_by"], completed["after"]["failed"]) == (ACME_ADMIN, 1)
 
 
 async def test_unknown_job_is_not_found(client: httpx.AsyncClient, db: str) -> None:

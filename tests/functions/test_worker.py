@@ -231,6 +231,79 @@ async def test_poison_event_is_dead_lettered_after_max_reads_and_retry_puts_it_b
     assert len(attempts) == 4
 
 
+async def test_handler_outside_a_transaction_runs_with_none_open_and_is_applied_once(
+    client: httpx.AsyncClient, sql: Any, registry: events.Registry
+) -> None:
+    open_transactions: list[int] = []
+
+    @registry.subscribe_outside_transaction("test.outside", name="tests.outside")
+    async def call_provider(event: Event) -> None:
+        # What a provider call would see: no transaction of this database open anywhere but the probe's.
+        found = sql(
+            "select count(*) as n from pg_stat_activity"
+            " where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null"
+        )
+        open_transactions.append(found[0]["n"])
+
+    event = Event(name="test.outside")
+    await enqueue(event)
+    assert counts(await drain(client)) == (1, 1, 0, 0)
+    await enqueue(event)  # delivered again (at least once): not applied again
+    assert counts(await drain(client)) == (1, 1, 0, 0)
+
+    assert open_transactions == [0]
+    applied = sql("select event_id::text, handler from app.applied_events")
+    assert applied == [{"event_id": str(event.id), "handler": "tests.outside"}]
+
+
+async def test_dead_lettered_event_runs_the_hooks_of_handlers_that_had_not_applied_it(
+    client: httpx.AsyncClient, sql: Any, registry: events.Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKER_MAX_READS", "2")
+    monkeypatch.setenv("WORKER_VISIBILITY_SECONDS", "0")
+    told: list[tuple[str, str, str]] = []
+
+    async def on_dead(tx: Tx, event: Event, error: str) -> None:
+        told.append((event.payload["job"], error, await tx.fetch_val("select current_user")))
+
+    async def applied_once(tx: Tx, event: Event, error: str) -> None:
+        told.append(("must not run", error, ""))
+
+    @registry.subscribe("test.doomed", name="tests.fine", on_dead=applied_once)
+    async def fine(tx: Tx, event: Event) -> None:
+        pass
+
+    @registry.subscribe("test.doomed", name="tests.doomed", on_dead=on_dead)
+    async def doomed(tx: Tx, event: Event) -> None:
+        raise RuntimeError("cannot")
+
+    await enqueue(Event(name="test.doomed", payload={"job": "j1"}))
+    assert counts(await drain(client)) == (1, 0, 1, 0)
+    assert told == [], "a retried event is not dead yet"
+    assert counts(await drain(client)) == (1, 0, 0, 1)
+
+    assert told == [("j1", "tests.doomed: RuntimeError: cannot", "service_role")]
+    assert len(queue(sql, "q_events_dead")) == 1
+
+
+async def test_failing_dead_letter_hook_still_buries_the_event(
+    client: httpx.AsyncClient, sql: Any, registry: events.Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKER_MAX_READS", "1")
+
+    async def broken_hook(tx: Tx, event: Event, error: str) -> None:
+        raise RuntimeError("hook broke")
+
+    @registry.subscribe("test.doomed_twice", name="tests.doomed_twice", on_dead=broken_hook)
+    async def doomed(tx: Tx, event: Event) -> None:
+        raise RuntimeError("cannot")
+
+    await enqueue(Event(name="test.doomed_twice"))
+    assert counts(await drain(client)) == (1, 0, 0, 1)
+    assert queue(sql) == []
+    assert len(queue(sql, "q_events_dead")) == 1
+
+
 async def test_malformed_message_goes_straight_to_dead_letters_and_cannot_be_retried(
     client: httpx.AsyncClient, sql: Any, registry: events.Registry
 ) -> None:
@@ -369,5 +442,5 @@ def test_every_handler_module_of_the_worker_subscribes_handlers(gateway: Any) ->
     from shared.devstack.functions import load
 
     worker = load("worker")
-    subscribed = {handler.__module__ for hs in events.registry.handlers.values() for _, handler in hs}
+    subscribed = {s.function.__module__ for subs in events.registry.handlers.values() for s in subs}
     assert set(worker.HANDLER_MODULES) <= subscribed

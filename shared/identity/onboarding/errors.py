@@ -14,7 +14,7 @@ class SignupLinkNotFoundError(NotFoundError):
 
 
 class InvitationNotFoundError(NotFoundError):
-    """The community has no invitation with this id."""
+    """No invitation with this id that the caller may see (its community's, or their own as invitee)."""
 
 
 class ImportJobNotFoundError(NotFoundError):
@@ -47,3 +47,15 @@ class AlreadyMemberError(ConflictError):
 
 class InvitationAcceptedError(ConflictError):
     code, title = "invitation_accepted", "Invitation already accepted"
+
+
+class InvitationRevokedError(ConflictError):
+    code, title = "invitation_revoked", "Invitation revoked"
+
+
+class InvitationDeclinedError(ConflictError):
+    code, title = "invitation_declined", "Invitation declined"
+
+
+class InvitationPendingError(ConflictError):
+    code, title = "invitation_pending", "Invitation pending"

@@ -1,31 +1,30 @@
-"""Bulk imports: a CSV becomes a job of rows that the worker turns into memberships, chunk by chunk.
+"""Bulk imports: a CSV becomes a job of rows that the worker turns into pending invitations, chunk by chunk.
 
+An import is many invitations: nobody becomes a member until they accept (see `invitations`).
 Upload (the caller's transaction): the file is parsed and every row validated on its own; the job and
 all its rows are stored in one transaction, invalid rows already `failed`; `import.requested` is
-enqueued with them. Worker: each delivery locks the job, takes the next CHUNK_SIZE pending rows, turns
-them into memberships with a handful of set-based statements, records each row's outcome and the job's
-counters, and enqueues `import.chunk_requested` for the next chunk, all in one transaction. So progress
-is visible between chunks, a crash loses at most the chunk in flight (it is redone), and rows already
-settled are never touched again: re-running adds nobody twice.
-
-Each chunk announces its new members with one `members.imported` event (user ids of the chunk) rather
-than one `member.joined` per person, and the last chunk `import.completed`.
+enqueued with them. Worker, per chunk, in one transaction with the job row locked: the next CHUNK_SIZE
+pending rows become pending invitations (a handful of set-based statements), each row `invited`, or
+`succeeded` when its address is a member already (it gets the row's tags) or has a pending invitation
+here; then the next chunk is queued. No provider is asked inside it: inserting the invitations queues
+their deliveries (`deliveries`), which are made after the commit and settle each row `succeeded`, or
+`failed` with the reason. Rows settled are never touched again, so re-running a chunk invites nobody
+twice. The job is `completed` when every row is settled, `failed` (with the reason) when the worker
+gave up on one of its chunks; each ends with an audit entry and `import.completed`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from shared.identity.onboarding import csv_rows, errors, repository
+from shared.identity.onboarding import csv_rows, errors, repository, worker_repository
 from shared.identity.onboarding.links import require_community
 from shared.identity.onboarding.schemas import ImportJobPage, ImportJobView
-from shared.identity.provider import provider_for
 from shared.platform import audit
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
-from shared.platform.db import Tx
+from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.events import Event, enqueue
 from shared.platform.pagination import PageQuery, decode_cursor, page_of, time_and_id
@@ -36,7 +35,7 @@ DEFAULT_FILENAME = "import.csv"
 REQUESTED = "import.requested"
 CHUNK_REQUESTED = "import.chunk_requested"
 COMPLETED = "import.completed"
-MEMBERS_IMPORTED = "members.imported"
+FAILED = "import.failed"
 
 
 def parse_upload(data: bytes) -> list[csv_rows.ParsedRow]:
@@ -87,7 +86,9 @@ async def create_import(
         community_id=community_id,
         after={"filename": view.filename, "total": view.total, "failed_validation": failed},
     )
-    if view.status != "completed":
+    if view.status == "completed":  # every row failed validation: nothing for the worker to do
+        await _announce_end(tx, {**job, "invited": 0}, COMPLETED)
+    else:
         payload = {"job_id": str(job_id), "community_id": str(community_id)}
         await enqueue(tx, Event(name=REQUESTED, payload=payload))
     return view
@@ -124,85 +125,125 @@ async def error_report(tx: Tx, community_id: UUID, job_id: UUID) -> tuple[str, s
 # --- the worker's side --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class ChunkOutcome:
-    """What one chunk did."""
-
-    rows: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    is_done: bool = False
+RowOutcome = tuple[str, str | None, UUID | None]
+"""A row's new status, error and invitation."""
 
 
-async def process_chunk(tx: Tx, job_id: UUID, *, chunk_size: int) -> ChunkOutcome:
-    """Import the next `chunk_size` pending rows of a job in `tx` (the service role's), then queue the rest."""
-    job = await repository.lock_job(tx, job_id)
+async def process_chunk(tx: Tx, job_id: UUID, *, chunk_size: int) -> None:
+    """Turn the next `chunk_size` pending rows of a job into invitations in `tx` (the service role's)."""
+    job = await worker_repository.lock_job(tx, job_id)
     if job is None or job["status"] in ("completed", "failed"):
-        return ChunkOutcome(is_done=True)
-    community_id: UUID = job["community_id"]
-    created_by: UUID | None = job["created_by"]
-    await repository.start_job(tx, job_id)
-    pending = await repository.pending_rows(tx, job_id, chunk_size)
-    tags_by_name = await repository.tag_ids_by_name(tx, community_id)
+        return
+    await worker_repository.start_job(tx, job_id)
+    pending = await worker_repository.pending_rows(tx, job_id, chunk_size)
+    tags_by_name = await repository.tag_ids_by_name(tx, job["community_id"])
+    outcomes, wanted = _read_rows(pending, tags_by_name)
+    outcomes |= await _invite(tx, job, wanted)
+    await worker_repository.settle_rows(tx, job_id, [(n, *o) for n, o in sorted(outcomes.items())])
+    if await worker_repository.has_pending(tx, job_id):
+        await enqueue(tx, Event(name=CHUNK_REQUESTED, payload={"job_id": str(job_id)}))
+    await settle_job(tx, job_id)
 
-    outcomes: dict[int, tuple[str, str | None]] = {}
-    wanted: dict[int, tuple[str, list[UUID]]] = {}  # row number -> (email, tag ids)
+
+def _read_rows(
+    pending: list[Row], tags_by_name: dict[str, UUID]
+) -> tuple[dict[int, RowOutcome], dict[str, dict[str, Any]]]:
+    """Rows whose tags were deleted since the upload fail; the others are wanted, by e-mail address."""
+    failed: dict[int, RowOutcome] = {}
+    wanted: dict[str, dict[str, Any]] = {}  # addresses are unique within a file (checked at upload)
     for row in pending:
         names = csv_rows.split_tags(row["tags"])
-        unknown = csv_rows.unknown_tag_errors(names, set(tags_by_name))  # a tag deleted since upload
+        unknown = csv_rows.unknown_tag_errors(names, set(tags_by_name))
         if unknown:
-            outcomes[row["row_number"]] = ("failed", "; ".join(unknown))
-        else:
-            email = csv_rows.normalize_email(row["email"])
-            wanted[row["row_number"]] = (email, [tags_by_name[n.lower()] for n in names])
-
-    emails = sorted({email for email, _ in wanted.values()})
-    user_ids = await repository.accounts_by_email(tx, emails)
-    invited: list[dict[str, Any]] = []
-    names_by_email = {csv_rows.normalize_email(r["email"]): r for r in pending}
-    provider = provider_for(tx)
-    for email in emails:
-        if email in user_ids:
+            failed[row["row_number"]] = ("failed", "; ".join(unknown), None)
             continue
-        source = names_by_email[email]
-        data = {"first_name": source["first_name"], "last_name": source["last_name"]}
-        result = await provider.invite(email, data=data, redirect_to=None)
-        user_ids[email] = result.user_id
-        if result.is_new:
-            invited.append({"email": email, "user_id": str(result.user_id)})
-
-    joined = await repository.add_import_memberships(
-        tx, community_id, sorted({user_ids[e] for e, _ in wanted.values()}), invited_by=created_by
-    )
-    pairs = [(user_ids[email], tag) for email, tag_ids in wanted.values() for tag in tag_ids]
-    await repository.assign_tags(tx, community_id, pairs, assigned_by=created_by)
-    tag_ids_of = {email: tag_ids for email, tag_ids in wanted.values()}
-    for invitation in invited:
-        invitation["tag_ids"] = [str(t) for t in tag_ids_of[invitation["email"]]]
-    await repository.insert_sent_invitations(tx, community_id, invited, invited_by=created_by)
-    for number in wanted:
-        outcomes[number] = ("succeeded", None)
-    await repository.settle_rows(tx, job_id, [(n, s, e) for n, (s, e) in sorted(outcomes.items())])
-
-    succeeded = sum(1 for status, _ in outcomes.values() if status == "succeeded")
-    is_done = not await repository.has_pending(tx, job_id)
-    progress = await repository.count_progress(
-        tx, job_id, succeeded=succeeded, failed=len(outcomes) - succeeded, is_done=is_done
-    )
-    if joined:
-        # One event per chunk, not per member: delivering thousands of single events would cost the worker
-        # more than the import itself. Consumers of joins subscribe to `member.joined` and to this.
-        payload = {
-            "community_id": str(community_id),
-            "import_job_id": str(job_id),
-            "source": "import",
-            "user_ids": sorted(str(u) for u in joined),
+        wanted[csv_rows.normalize_email(row["email"])] = {
+            "row_number": row["row_number"],
+            "first_name": row["first_name"],
+            "last_name": row["last_name"],
+            "tag_ids": [tags_by_name[n.lower()] for n in names],
         }
-        await enqueue(tx, Event(name=MEMBERS_IMPORTED, payload=payload))
-    if is_done:
-        summary = {k: progress[k] for k in ("total", "succeeded", "failed")}
-        payload = {"job_id": str(job_id), "community_id": str(community_id), **summary}
-        await enqueue(tx, Event(name=COMPLETED, payload=payload))
-    else:
-        await enqueue(tx, Event(name=CHUNK_REQUESTED, payload={"job_id": str(job_id)}))
-    return ChunkOutcome(len(outcomes), succeeded, len(outcomes) - succeeded, is_done)
+    return failed, wanted
+
+
+async def _invite(tx: Tx, job: Row, wanted: dict[str, dict[str, Any]]) -> dict[int, RowOutcome]:
+    """Invite the wanted addresses that are not members yet; each row's outcome."""
+    community_id: UUID = job["community_id"]
+    created_by: UUID | None = job["created_by"]
+    members = await worker_repository.members_by_email(tx, community_id, sorted(wanted))
+    # A member already: the admin may tag their members without asking them, so the row's tags apply.
+    pairs = [(user_id, tag) for email, user_id in members.items() for tag in wanted[email]["tag_ids"]]
+    await repository.assign_tags(tx, community_id, pairs, assigned_by=created_by)
+    to_invite = [{"email": email, **w} for email, w in wanted.items() if email not in members]
+    created = await worker_repository.insert_invitations(tx, community_id, to_invite, invited_by=created_by)
+    entries = [
+        (str(created[i["email"]]), _audited_invitation(i, job["id"]))
+        for i in to_invite
+        if i["email"] in created
+    ]
+    await worker_repository.audit_many(tx, "invitation.created", "invitation", community_id, entries)
+    outcomes: dict[int, RowOutcome] = {}
+    for email, w in wanted.items():
+        # No new invitation: a member already, or a pending invitation here already; nothing to send.
+        invitation_id = created.get(email)
+        outcomes[w["row_number"]] = ("invited" if invitation_id else "succeeded", None, invitation_id)
+    return outcomes
+
+
+def _audited_invitation(invitation: dict[str, Any], job_id: UUID) -> dict[str, Any]:
+    return {
+        "email": invitation["email"],
+        "role": "member",
+        "tag_ids": [str(t) for t in invitation["tag_ids"]],
+        "status": "sent",
+        "source": "import",
+        "import_job_id": str(job_id),
+    }
+
+
+async def settle_job(tx: Tx, job_id: UUID) -> None:
+    """Count the job's rows again; when that completes it, write its audit entry and `import.completed`."""
+    counted = await worker_repository.recount_job(tx, job_id)
+    if counted is None:
+        return
+    before, job = counted
+    if before in ("queued", "running") and job["status"] == "completed":
+        await _announce_end(tx, job, COMPLETED)
+
+
+async def chunk_died(tx: Tx, event: Event, error: str) -> None:
+    """The worker gave up on a chunk: the job fails with the reason, its rows still to do with it."""
+    job_id = UUID(str(event.payload["job_id"]))
+    reason = f"The worker gave up on this import after repeated failures ({_summary(error)})."
+    if not await worker_repository.fail_job(tx, job_id, reason, row_error="import_failed"):
+        return
+    counted = await worker_repository.recount_job(tx, job_id)
+    if counted is not None:
+        await _announce_end(tx, counted[1], FAILED)
+
+
+async def _announce_end(tx: Tx, job: Row, action: str) -> None:
+    """The audit entry of a finished job (who started it, how it went) and the event of the same name."""
+    summary = {k: job[k] for k in ("total", "processed", "succeeded", "failed", "invited")}
+    after = {
+        "created_by": None if job["created_by"] is None else str(job["created_by"]),
+        "status": job["status"],
+        "failure_reason": job["failure_reason"],
+        **summary,
+    }
+    await audit.record(
+        tx,
+        RequestMeta(),
+        action,
+        target_type="import_job",
+        target_id=job["id"],
+        community_id=job["community_id"],
+        after=after,
+    )
+    payload = {"job_id": str(job["id"]), "community_id": str(job["community_id"]), "status": job["status"]}
+    await enqueue(tx, Event(name=action, payload={**payload, **summary}))
+
+
+def _summary(error: str) -> str:
+    """`handler: ExceptionType` of a dead letter's error, without its message (which may quote a provider)."""
+    return ": ".join(error.split(": ")[:2])

@@ -1,15 +1,19 @@
-"""Invitations: an admin invites an email address into the community with a role and tags.
+"""Invitations: an admin invites an email address into the community with a role and tags; the invitee consents.
 
 Decisions:
-- An address that already has an account (our profiles, any case) becomes a membership at once, the
-  invitation is recorded as `accepted`, and the provider is not asked (nobody gets a needless email).
-- Otherwise the identity provider invites the address and returns the new user's id; the membership is
-  created for that id right away (source `invitation`), so the person lands in the community the moment
-  they accept. The invitation stays `sent`.
-- Revoking a `sent` invitation removes the membership it created; the provider's user stays (it owns
-  no data and may be invited again). An `accepted` invitation is a membership now: remove the member
-  instead (409 `invitation_accepted`).
-- Every database check runs before the provider is asked, so a refused invitation sends no email.
+- Creating an invitation never creates a membership, and its answer is the same for an address with an
+  account anywhere on the platform and one without: a pending (`sent`) invitation, delivery `pending`,
+  no provider asked in the request. So the answer tells an admin nothing about other communities' people,
+  and they cannot read the invitee's profile (profiles are visible to admins of communities one belongs to).
+- The worker delivers it afterwards, outside any transaction (`deliveries`): a new address gets the
+  identity provider's invite e-mail; an existing account gets nothing by e-mail and finds the invitation
+  in the app (`GET /invitations/mine`).
+- The invitee accepts (`app.accept_invitation`: checks the caller, then in one transaction the membership
+  with the invited role and tags, the invitation `accepted`, audit, `member.joined`) or declines. An admin
+  role is only ever given on acceptance.
+- An address that belongs to a member here is a 409 `already_member` (the admin sees their members
+  anyway); one with a pending invitation here is a 409 `invitation_pending`.
+- Revoking a pending invitation just closes it; an accepted one is a membership now (remove the member).
 - No password is generated, returned or stored, by us or by either provider adapter.
 """
 
@@ -27,15 +31,14 @@ from shared.identity.onboarding.schemas import (
     InvitationPage,
     InvitationQuery,
     InvitationView,
+    MyInvitationPage,
+    MyInvitationView,
 )
-from shared.identity.provider import provider_for
 from shared.platform import audit
 from shared.platform.audit import RequestMeta
-from shared.platform.auth import Principal
 from shared.platform.db import Tx
-from shared.platform.errors import FieldError, ValidationFailedError
-from shared.platform.events import Event, enqueue
-from shared.platform.pagination import decode_cursor, page_of, time_and_id
+from shared.platform.errors import AppError, FieldError, ValidationFailedError
+from shared.platform.pagination import PageQuery, decode_cursor, page_of, time_and_id
 
 
 def _origin(url: str) -> str | None:
@@ -66,41 +69,27 @@ async def invite(
     community_id: UUID,
     *,
     tx: Tx,
-    principal: Principal,
     meta: RequestMeta,
     allowed_origins: Sequence[str],
 ) -> InvitationView:
-    """Invite `cmd.email`: an existing account joins now, a new address is invited through the provider."""
+    """Record a pending invitation from the caller; the worker delivers it after the commit."""
     await require_community(tx, community_id)
     tag_ids = await require_own_tags(tx, community_id, cmd.tag_ids)
     redirect_to = check_redirect(cmd.redirect_to, allowed_origins)
-    account = await repository.account_for_email(tx, community_id, cmd.email)
-    if account is not None and account["is_member"]:
+    if await repository.is_member_email(tx, community_id, cmd.email):
         raise errors.AlreadyMemberError("This address already belongs to a member of the community.")
-    if account is not None:
-        user_id, status = account["user_id"], "accepted"
-    else:
-        data = {"first_name": cmd.first_name, "last_name": cmd.last_name, "invited_to": str(community_id)}
-        invited = await provider_for(tx).invite(cmd.email, data=data, redirect_to=redirect_to)
-        user_id, status = invited.user_id, "sent" if invited.is_new else "accepted"
-    is_added = await repository.add_membership(
-        tx, community_id, user_id, role=cmd.role, source="invitation", invited_by=principal.user_id
-    )
-    if not is_added:  # joined between our look-up and now
-        raise errors.AlreadyMemberError("This address already belongs to a member of the community.")
-    await repository.assign_tags(
-        tx, community_id, [(user_id, t) for t in tag_ids], assigned_by=principal.user_id
-    )
     row = await repository.insert_invitation(
         tx,
         community_id=community_id,
         email=cmd.email,
         role=cmd.role,
         tag_ids=tag_ids,
-        user_id=user_id,
-        status=status,
-        invited_by=principal.user_id,
+        first_name=cmd.first_name,
+        last_name=cmd.last_name,
+        redirect_to=redirect_to,
     )
+    if row is None:
+        raise errors.InvitationPendingError("This address has a pending invitation to the community.")
     view = InvitationView.model_validate(row)
     await audit.record(
         tx,
@@ -110,18 +99,6 @@ async def invite(
         target_id=view.id,
         community_id=community_id,
         after=_audited(view),
-    )
-    await enqueue(
-        tx,
-        Event(
-            name="member.joined",
-            payload={
-                "community_id": str(community_id),
-                "user_id": str(user_id),
-                "source": "invitation",
-                "invitation_id": str(view.id),
-            },
-        ),
     )
     return view
 
@@ -141,19 +118,17 @@ async def list_invitations(tx: Tx, community_id: UUID, query: InvitationQuery) -
 
 
 async def revoke(community_id: UUID, invitation_id: UUID, *, tx: Tx, meta: RequestMeta) -> InvitationView:
-    """Revoke a sent invitation and the membership it created; revoking twice changes nothing."""
+    """Revoke a pending invitation; revoking twice (or a declined one) changes nothing."""
     row = await repository.invitation_for_update(tx, community_id, invitation_id)
     if row is None:
         raise errors.InvitationNotFoundError("No such invitation in this community.")
     before = InvitationView.model_validate(row)
-    if before.status == "revoked":
+    if before.status in ("revoked", "declined"):
         return before
     if before.status == "accepted":
         raise errors.InvitationAcceptedError(
             "This invitation was accepted; remove the member instead of revoking it."
         )
-    if before.user_id is not None:
-        await repository.remove_invited_membership(tx, community_id, before.user_id)
     after = InvitationView.model_validate(
         await repository.set_invitation_status(tx, invitation_id, "revoked")
     )
@@ -170,5 +145,46 @@ async def revoke(community_id: UUID, invitation_id: UUID, *, tx: Tx, meta: Reque
     return after
 
 
+# --- the invitee's side -------------------------------------------------------------------------------
+
+
+async def my_invitations(tx: Tx, query: PageQuery) -> MyInvitationPage:
+    """The caller's pending invitations (by their account's e-mail or id), newest first."""
+    rows = await repository.my_invitations(tx, after=decode_cursor(query.cursor, 2), limit=query.limit + 1)
+    page, cursor = page_of(rows, query.limit, key=time_and_id("invited_at", "id"))
+    return MyInvitationPage(items=[MyInvitationView.model_validate(r) for r in page], next_cursor=cursor)
+
+
+_REFUSALS: dict[str, tuple[type[AppError], str]] = {
+    "not_found": (errors.InvitationNotFoundError, "You have no invitation with this id."),
+    "revoked": (errors.InvitationRevokedError, "This invitation was revoked."),
+    "declined": (errors.InvitationDeclinedError, "This invitation was declined."),
+    "accepted": (errors.InvitationAcceptedError, "This invitation was accepted."),
+    "community_archived": (errors.CommunityArchivedError, "This community is archived."),
+}
+
+
+async def accept(tx: Tx, invitation_id: UUID, meta: RequestMeta) -> MyInvitationView:
+    """Accept as the invitee: the membership with the invited role and tags; accepting again answers the same."""
+    return _answered(await repository.accept(tx, invitation_id, _meta(meta)), "accepted")
+
+
+async def decline(tx: Tx, invitation_id: UUID, meta: RequestMeta) -> MyInvitationView:
+    """Decline as the invitee: nobody joins; declining again answers the same."""
+    return _answered(await repository.decline(tx, invitation_id, _meta(meta)), "declined")
+
+
+def _answered(result: dict[str, Any], wanted: str) -> MyInvitationView:
+    outcome = str(result.get("outcome"))
+    if outcome != wanted:
+        error, detail = _REFUSALS.get(outcome, _REFUSALS["not_found"])
+        raise error(detail)
+    return MyInvitationView.model_validate(result["invitation"])
+
+
+def _meta(meta: RequestMeta) -> dict[str, Any]:
+    return {"request_id": meta.request_id, "ip": meta.ip, "user_agent": meta.user_agent}
+
+
 def _audited(view: InvitationView) -> dict[str, Any]:
-    return view.model_dump(mode="json", include={"email", "role", "tag_ids", "user_id", "status"})
+    return view.model_dump(mode="json", include={"email", "role", "tag_ids", "user_id", "status", "source"})

@@ -1,8 +1,8 @@
 """Hand-written SQL for signup links, invitations and imports, always with bound parameters.
 
-Request paths run these as the caller, under row level security; the import worker runs them as the
-service role. Statements over many rows are set-based (arrays unnested in one statement), never one
-statement per row.
+Request paths run these as the caller, under row level security (the worker's own statements are in
+`worker_repository`). Statements over many rows are set-based (arrays unnested in one statement), never
+one statement per row.
 """
 
 from __future__ import annotations
@@ -144,41 +144,18 @@ async def redeem(tx: Tx, token_hash: bytes) -> dict[str, Any]:
     return result
 
 
-# --- memberships and accounts -------------------------------------------------------------------------
+# --- members and tags ---------------------------------------------------------------------------------
 
-_ACCOUNT_SQL = "select user_id, is_member from app.onboarding_account(%s, %s)"
-_INSERT_MEMBERSHIP_SQL = """
-insert into public.memberships (community_id, user_id, role, source, invited_by)
-values (%s, %s, %s, %s, %s)
-on conflict (community_id, user_id) do nothing
-returning user_id
-"""
 _ASSIGN_TAGS_SQL = """
 insert into public.user_tag_assignments (tag_id, user_id, community_id, assigned_by)
 select x.tag_id, x.user_id, %s, %s from unnest(%s::uuid[], %s::uuid[]) as x(user_id, tag_id)
 on conflict (tag_id, user_id) do nothing
 """
-_DELETE_INVITED_MEMBERSHIP_SQL = """
-delete from public.memberships where community_id = %s and user_id = %s and source = 'invitation'
+_IS_MEMBER_EMAIL_SQL = """
+select exists (
+  select 1 from public.memberships m join public.profiles p on p.id = m.user_id
+  where m.community_id = %s and lower(p.email) = lower(%s))
 """
-
-
-async def account_for_email(tx: Tx, community_id: UUID, email: str) -> Row | None:
-    """The account (user_id, is_member here) whose profile has this email, in any case.
-
-    No API role may call `app.onboarding_account` (it reads profiles beyond the caller's reach), so the
-    platform asks as its own role; the function still checks the caller named by the claims.
-    """
-    rows = await tx.as_platform(_ACCOUNT_SQL, (community_id, email))
-    return rows[0] if rows else None
-
-
-async def add_membership(
-    tx: Tx, community_id: UUID, user_id: UUID, *, role: str, source: str, invited_by: UUID | None
-) -> bool:
-    """Make the user a member; False when they were one already (nothing changes then)."""
-    row = await tx.fetch_one(_INSERT_MEMBERSHIP_SQL, (community_id, user_id, role, source, invited_by))
-    return row is not None
 
 
 async def assign_tags(
@@ -190,29 +167,32 @@ async def assign_tags(
         await tx.execute(_ASSIGN_TAGS_SQL, (community_id, assigned_by, users, tags))
 
 
-async def remove_invited_membership(tx: Tx, community_id: UUID, user_id: UUID) -> None:
-    """Remove the membership an invitation created (a membership of another source stays)."""
-    await tx.execute(_DELETE_INVITED_MEMBERSHIP_SQL, (community_id, user_id))
+async def is_member_email(tx: Tx, community_id: UUID, email: str) -> bool:
+    """Whether a member of the community has this address (what its admins see anyway; nobody else)."""
+    return bool(await tx.fetch_val(_IS_MEMBER_EMAIL_SQL, (community_id, email)))
 
 
 # --- invitations --------------------------------------------------------------------------------------
 
-_INVITATION_COLUMNS = (
-    "id, community_id, email, role, tag_ids, user_id, status, invited_by, created_at, updated_at"
+INVITATION_COLUMNS = (
+    "id, community_id, email, role, tag_ids, first_name, last_name, source, user_id, status, delivery,"
+    " delivery_error, delivered_at, invited_by, created_at, updated_at"
 )
 _INSERT_INVITATION_SQL = f"""
-insert into public.invitations (community_id, email, role, tag_ids, user_id, status, invited_by)
-values (%(community_id)s, %(email)s, %(role)s, %(tag_ids)s::uuid[], %(user_id)s, %(status)s, %(invited_by)s)
-returning {_INVITATION_COLUMNS}
+insert into public.invitations (community_id, email, role, tag_ids, first_name, last_name, redirect_to)
+values (%(community_id)s, %(email)s, %(role)s, %(tag_ids)s::uuid[], %(first_name)s, %(last_name)s,
+        %(redirect_to)s)
+on conflict (community_id, lower(email)) where status = 'sent' do nothing
+returning {INVITATION_COLUMNS}
 """
 _INVITATION_FOR_UPDATE_SQL = (
-    f"select {_INVITATION_COLUMNS} from public.invitations where id = %s and community_id = %s for update"
+    f"select {INVITATION_COLUMNS} from public.invitations where id = %s and community_id = %s for update"
 )
 _SET_INVITATION_STATUS_SQL = (
-    f"update public.invitations set status = %s where id = %s returning {_INVITATION_COLUMNS}"
+    f"update public.invitations set status = %s where id = %s returning {INVITATION_COLUMNS}"
 )
 _LIST_INVITATIONS_SQL = f"""
-select {_INVITATION_COLUMNS}
+select {INVITATION_COLUMNS}
 from public.invitations
 where community_id = %(community_id)s
   and (%(status)s::text is null or status = %(status)s::text)
@@ -220,6 +200,9 @@ where community_id = %(community_id)s
 order by created_at desc, id desc
 limit %(n)s
 """
+_MY_INVITATIONS_SQL = "select * from app.my_invitations(%s, %s, %s)"
+_ACCEPT_SQL = "select app.accept_invitation(%s, %s::jsonb) as result"
+_DECLINE_SQL = "select app.decline_invitation(%s, %s::jsonb) as result"
 
 
 async def insert_invitation(
@@ -229,25 +212,23 @@ async def insert_invitation(
     email: str,
     role: str,
     tag_ids: Sequence[UUID],
-    user_id: UUID | None,
-    status: str,
-    invited_by: UUID,
-) -> Row:
-    """Record an invitation."""
-    row = await tx.fetch_one(
+    first_name: str,
+    last_name: str,
+    redirect_to: str | None,
+) -> Row | None:
+    """Record a pending invitation from the caller; None when the address has a pending one here already."""
+    return await tx.fetch_one(
         _INSERT_INVITATION_SQL,
         {
             "community_id": community_id,
             "email": email,
             "role": role,
             "tag_ids": list(tag_ids),
-            "user_id": user_id,
-            "status": status,
-            "invited_by": invited_by,
+            "first_name": first_name,
+            "last_name": last_name,
+            "redirect_to": redirect_to,
         },
     )
-    assert row is not None
-    return row
 
 
 async def invitation_for_update(tx: Tx, community_id: UUID, invitation_id: UUID) -> Row | None:
@@ -278,18 +259,37 @@ async def list_invitations(
     )
 
 
+async def my_invitations(tx: Tx, *, after: list[Any] | None, limit: int) -> list[Row]:
+    """Up to `limit` of the caller's pending invitations, newest first, after the cursor's key."""
+    return await tx.fetch_all(
+        _MY_INVITATIONS_SQL, (after[0] if after else None, after[1] if after else None, limit)
+    )
+
+
+async def accept(tx: Tx, invitation_id: UUID, meta: dict[str, Any]) -> dict[str, Any]:
+    """Accept as the caller (checked in the database): the outcome object."""
+    result: dict[str, Any] = await tx.fetch_val(_ACCEPT_SQL, (invitation_id, json.dumps(meta)))
+    return result
+
+
+async def decline(tx: Tx, invitation_id: UUID, meta: dict[str, Any]) -> dict[str, Any]:
+    """Decline as the caller (checked in the database): the outcome object."""
+    result: dict[str, Any] = await tx.fetch_val(_DECLINE_SQL, (invitation_id, json.dumps(meta)))
+    return result
+
+
 # --- imports: upload ----------------------------------------------------------------------------------
 
-_JOB_COLUMNS = (
-    "id, community_id, filename, status, total, processed, succeeded, failed, created_by, created_at,"
-    " started_at, finished_at"
+JOB_COLUMNS = (
+    "id, community_id, filename, status, total, processed, succeeded, failed, failure_reason, created_by,"
+    " created_at, started_at, finished_at"
 )
 _INSERT_JOB_SQL = f"""
 insert into public.import_jobs (community_id, created_by, filename, status, total, processed, failed,
                                 finished_at)
 values (%(community_id)s, %(created_by)s, %(filename)s, %(status)s, %(total)s, %(failed)s, %(failed)s,
         case when %(status)s = 'completed' then now() end)
-returning {_JOB_COLUMNS}
+returning {JOB_COLUMNS}
 """
 _INSERT_ROWS_SQL = """
 insert into public.import_rows (job_id, row_number, community_id, first_name, last_name, email, tags,
@@ -299,9 +299,9 @@ select %(job_id)s, r.n, %(community_id)s, r.first_name, r.last_name, r.email, r.
 from unnest(%(n)s::int[], %(first_name)s::text[], %(last_name)s::text[], %(email)s::text[], %(tags)s::text[],
             %(error)s::text[]) as r(n, first_name, last_name, email, tags, error)
 """
-_JOB_SQL = f"select {_JOB_COLUMNS} from public.import_jobs where id = %s and community_id = %s"
+_JOB_SQL = f"select {JOB_COLUMNS} from public.import_jobs where id = %s and community_id = %s"
 _LIST_JOBS_SQL = f"""
-select {_JOB_COLUMNS}
+select {JOB_COLUMNS}
 from public.import_jobs
 where community_id = %(community_id)s
   and (%(after_ts)s::timestamptz is null or (created_at, id) < (%(after_ts)s::timestamptz, %(after_id)s::uuid))
@@ -374,116 +374,3 @@ async def list_jobs(tx: Tx, community_id: UUID, *, after: list[Any] | None, limi
 async def failed_rows(tx: Tx, job_id: UUID) -> list[Row]:
     """The failed rows of a job, in file order, with their error."""
     return await tx.fetch_all(_FAILED_ROWS_SQL, (job_id,))
-
-
-# --- imports: the worker's chunks (service role) ------------------------------------------------------
-
-_LOCK_JOB_SQL = (
-    "select id, community_id, created_by, status, total from public.import_jobs where id = %s for update"
-)
-_START_JOB_SQL = """
-update public.import_jobs set status = 'running', started_at = coalesce(started_at, now())
-where id = %s and status = 'queued'
-"""
-_PENDING_ROWS_SQL = """
-select row_number, first_name, last_name, email, tags
-from public.import_rows
-where job_id = %s and status = 'pending'
-order by row_number
-limit %s
-"""
-_ACCOUNTS_SQL = """
-select distinct on (lower(p.email)) lower(p.email) as email, p.id as user_id
-from public.profiles p
-where lower(p.email) = any(%s::text[])
-order by lower(p.email), p.created_at
-"""
-_ADD_MEMBERSHIPS_SQL = """
-insert into public.memberships (community_id, user_id, role, source, invited_by)
-select %s, u, 'member', 'import', %s from unnest(%s::uuid[]) u
-on conflict (community_id, user_id) do nothing
-returning user_id
-"""
-_INSERT_INVITATIONS_SQL = """
-insert into public.invitations (community_id, email, role, tag_ids, user_id, status, invited_by)
-select %s, x.email, 'member', x.tag_ids, x.user_id, 'sent', %s
-from jsonb_to_recordset(%s::jsonb) as x(email text, user_id uuid, tag_ids uuid[])
-"""
-_SETTLE_ROWS_SQL = """
-update public.import_rows r set status = x.status, error = x.error
-from unnest(%s::int[], %s::text[], %s::text[]) as x(n, status, error)
-where r.job_id = %s and r.row_number = x.n
-"""
-_COUNT_PROGRESS_SQL = f"""
-update public.import_jobs
-set processed = processed + %s, succeeded = succeeded + %s, failed = failed + %s,
-    status = case when %s then 'completed' else status end,
-    finished_at = case when %s then now() else finished_at end
-where id = %s
-returning {_JOB_COLUMNS}
-"""
-_HAS_PENDING_SQL = "select exists (select 1 from public.import_rows where job_id = %s and status = 'pending')"
-
-
-async def lock_job(tx: Tx, job_id: UUID) -> Row | None:
-    """The job, locked so that two deliveries never work on the same job at once."""
-    return await tx.fetch_one(_LOCK_JOB_SQL, (job_id,))
-
-
-async def start_job(tx: Tx, job_id: UUID) -> None:
-    """Mark a queued job running."""
-    await tx.execute(_START_JOB_SQL, (job_id,))
-
-
-async def pending_rows(tx: Tx, job_id: UUID, limit: int) -> list[Row]:
-    """The next `limit` rows still to do, in file order."""
-    return await tx.fetch_all(_PENDING_ROWS_SQL, (job_id, limit))
-
-
-async def accounts_by_email(tx: Tx, emails: Sequence[str]) -> dict[str, UUID]:
-    """Existing accounts among these (lower-cased) emails."""
-    if not emails:
-        return {}
-    rows = await tx.fetch_all(_ACCOUNTS_SQL, (list(emails),))
-    return {row["email"]: row["user_id"] for row in rows}
-
-
-async def add_import_memberships(
-    tx: Tx, community_id: UUID, user_ids: Sequence[UUID], *, invited_by: UUID | None
-) -> set[UUID]:
-    """Make these users members (source import); return those who were not members before."""
-    if not user_ids:
-        return set()
-    rows = await tx.fetch_all(_ADD_MEMBERSHIPS_SQL, (community_id, invited_by, list(user_ids)))
-    return {row["user_id"] for row in rows}
-
-
-async def insert_sent_invitations(
-    tx: Tx, community_id: UUID, invitations: Sequence[dict[str, Any]], *, invited_by: UUID | None
-) -> None:
-    """Record the invitations the provider sent: each {email, user_id, tag_ids}."""
-    if invitations:
-        await tx.execute(
-            _INSERT_INVITATIONS_SQL, (community_id, invited_by, json.dumps(invitations, default=str))
-        )
-
-
-async def settle_rows(tx: Tx, job_id: UUID, outcomes: Sequence[tuple[int, str, str | None]]) -> None:
-    """Record each row's outcome: (row_number, 'succeeded' or 'failed', error)."""
-    if outcomes:
-        numbers, statuses, errors = (list(col) for col in zip(*outcomes, strict=True))
-        await tx.execute(_SETTLE_ROWS_SQL, (numbers, statuses, errors, job_id))
-
-
-async def count_progress(tx: Tx, job_id: UUID, *, succeeded: int, failed: int, is_done: bool) -> Row:
-    """Add a chunk's outcome to the job's counters; complete it when nothing is left."""
-    row = await tx.fetch_one(
-        _COUNT_PROGRESS_SQL, (succeeded + failed, succeeded, failed, is_done, is_done, job_id)
-    )
-    assert row is not None
-    return row
-
-
-async def has_pending(tx: Tx, job_id: UUID) -> bool:
-    """Whether any row of the job is still to do."""
-    return bool(await tx.fetch_val(_HAS_PENDING_SQL, (job_id,)))

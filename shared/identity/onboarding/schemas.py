@@ -17,7 +17,7 @@ DEFAULT_LINK_DAYS = 30
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 TagIds = Annotated[list[UUID], Field(max_length=50, description="Tags of this community to apply on join.")]
 LinkStatus = Literal["active", "expired", "revoked", "exhausted"]
-InvitationStatus = Literal["sent", "accepted", "revoked"]
+InvitationStatus = Literal["sent", "accepted", "declined", "revoked"]
 
 
 def _email(value: str) -> str:
@@ -133,15 +133,25 @@ class CreateInvitation(Body):
 
 
 class InvitationView(View):
-    """An invitation: `accepted` when the address had an account (it is a member now), else `sent`."""
+    """An invitation as admins see it: `sent` (pending) until its invitee accepts or declines it.
+
+    The answer to the invite request is the same whether or not the address has an account anywhere;
+    `delivery` says whether the invitee was told yet (by e-mail, or in the app for an existing account).
+    """
 
     id: UUID
     community_id: UUID
     email: str
     role: str
     tag_ids: list[UUID]
-    user_id: UUID | None
+    first_name: str
+    last_name: str
+    source: Literal["invitation", "import"]
+    user_id: UUID | None = Field(description="The invitee's account, once the invitation was delivered.")
     status: InvitationStatus
+    delivery: Literal["pending", "sent", "failed"]
+    delivery_error: str | None = Field(description="Why the delivery failed, as a stable code.")
+    delivered_at: datetime | None
     invited_by: UUID | None
     created_at: datetime
     updated_at: datetime
@@ -157,6 +167,24 @@ class InvitationPage(View):
     """Invitations and the cursor of the next page (null on the last)."""
 
     items: list[InvitationView]
+    next_cursor: str | None
+
+
+class MyInvitationView(View):
+    """An invitation as its invitee sees it."""
+
+    id: UUID
+    community_id: UUID
+    community_name: str
+    role: Literal["admin", "member"]
+    status: InvitationStatus
+    invited_at: datetime
+
+
+class MyInvitationPage(View):
+    """The caller's pending invitations and the cursor of the next page (null on the last)."""
+
+    items: list[MyInvitationView]
     next_cursor: str | None
 
 
@@ -177,7 +205,10 @@ class UploadQuery(Query):
 
 
 class ImportJobView(View):
-    """An import job and its progress: processed = succeeded + failed, out of total."""
+    """An import job and its progress: processed = succeeded + failed, out of total.
+
+    A row is processed once its invitation was delivered (or it failed); `completed` when all are.
+    """
 
     id: UUID
     community_id: UUID
@@ -187,6 +218,7 @@ class ImportJobView(View):
     processed: int
     succeeded: int
     failed: int
+    failure_reason: str | None = Field(description="Why the worker gave up on a `failed` job.")
     created_by: UUID | None
     created_at: datetime
     started_at: datetime | None
