@@ -275,7 +275,7 @@ async def service_round_trip(statements: Sequence[Statement]) -> list[list[Row]]
     )
     async with _connection() as conn:
         try:
-            results = await Tx(conn).pipeline([("begin", None), setup, *statements, ("commit", None)])
+            results = await Tx(conn, "service_role").pipeline([("begin", None), setup, *statements, ("commit", None)])
         except Exception:
             await conn.execute("rollback")  # the failed statement left the transaction open and aborted
             raise

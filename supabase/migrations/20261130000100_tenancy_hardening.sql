@@ -134,14 +134,15 @@ revoke update on public.memberships from authenticated;
 grant update (role) on public.memberships to authenticated;
 
 -- Who did it: a column naming the acting user (created_by, invited_by, assigned_by, granted_by) names
--- the caller or nobody, as the audit log's actor does. The service role (the import worker acting for
--- the job's creator) may name someone else.
+-- the caller or nobody, as the audit log's actor does, when an API role writes the row itself. The
+-- service role (the import worker acting for the job's creator) and our checked SECURITY DEFINER
+-- functions (accepting an invitation records who invited) run as other roles and may name someone else.
 create or replace function app.require_actor_is_caller() returns trigger
 language plpgsql set search_path = '' as $$
 declare
   named text := to_jsonb(new) ->> tg_argv[0];
 begin
-  if named is null or auth.uid() is null or named::uuid = auth.uid()
+  if named is null or current_user not in ('anon', 'authenticated') or named::uuid = auth.uid()
      or (tg_op = 'UPDATE' and named is not distinct from to_jsonb(old) ->> tg_argv[0]) then
     return new;
   end if;

@@ -128,8 +128,11 @@ create trigger invitations_request_delivery after insert on public.invitations
 -- Never null (a null would read as "not refused" in the callers' `if not …`).
 create or replace function app.is_invitee(p_email text, p_user uuid) returns boolean
 language sql stable security definer set search_path = '' as $$
+  -- By account when the invitation names one (the provider created it, or it was accepted); by the
+  -- caller's auth e-mail only when it names none: an address that moved to another account is not enough.
   select coalesce(p_user = auth.uid(), false)
-      or coalesce(lower(p_email) = (select lower(u.email) from auth.users u where u.id = auth.uid()), false)
+      or (p_user is null
+          and coalesce(lower(p_email) = (select lower(u.email) from auth.users u where u.id = auth.uid()), false))
 $$;
 revoke all on function app.is_invitee(text, uuid) from public;
 
@@ -148,8 +151,7 @@ language sql stable security definer set search_path = '' as $$
   select i.id, i.community_id, c.name, i.role, i.status, i.created_at
     from public.invitations i join public.communities c on c.id = i.community_id
    where i.status = 'sent' and c.status = 'active'
-     and (i.user_id = auth.uid()
-          or lower(i.email) = (select lower(u.email) from auth.users u where u.id = auth.uid()))
+     and app.is_invitee(i.email, i.user_id)
      and (p_after_ts is null or (i.created_at, i.id) < (p_after_ts, p_after_id))
    order by i.created_at desc, i.id desc
    limit least(greatest(coalesce(p_limit, 50), 1), 101)

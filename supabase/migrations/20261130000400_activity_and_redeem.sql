@@ -7,7 +7,7 @@
 -- user: the second insert waits for the first and then does nothing, so that request answers
 -- already_member instead of surfacing a key violation. A use is counted only when this redemption
 -- created the membership. A pending invitation of the caller to the same community is accepted in
--- the same transaction (matched by user id, or by the caller's auth e-mail when it names no account).
+-- the same transaction, through app.accept_invitation (its invitee rule: app.is_invitee).
 -- ---------------------------------------------------------------------------------------------------
 
 create or replace function app.redeem_signup_link(p_token_hash bytea) returns jsonb
@@ -52,11 +52,11 @@ begin
     on conflict do nothing;
     update public.signup_links set use_count = use_count + 1 where id = link.id;
   end if;
-  update public.invitations i set status = 'accepted', user_id = me
-   where i.community_id = link.community_id and i.status = 'sent'
-     and (i.user_id = me
-          or (i.user_id is null
-              and lower(i.email) = (select lower(u.email) from auth.users u where u.id = me)));
+  -- The caller's pending invitation to this community is accepted exactly as the accept route does it,
+  -- so its role and tags apply (an invited admin joining through a member link is still made admin).
+  perform app.accept_invitation(i.id)
+     from public.invitations i
+    where i.community_id = link.community_id and i.status = 'sent' and app.is_invitee(i.email, i.user_id);
   if is_joined then
     return jsonb_build_object('outcome', 'joined', 'community_id', link.community_id, 'link_id', link.id);
   end if;

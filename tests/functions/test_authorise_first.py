@@ -26,6 +26,9 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("me", "GET", "/"),
     ("me", "PATCH", "/"),
     ("community-signup", "POST", "/redeem"),
+    ("invitations", "GET", "/mine"),
+    ("invitations", "POST", "/{invitation_id:uuid}/accept"),
+    ("invitations", "POST", "/{invitation_id:uuid}/decline"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 

@@ -12,7 +12,7 @@ import pytest
 from shared.platform.config import reset_settings
 from tests.factories import ACME, ACME_ADMIN, GLOBEX, GLOBEX_ADMIN, auth
 from tests.functions.test_signup_links import create_link, link_row, make_user, queued_events, redeem
-from tests.helpers import Sql, count
+from tests.helpers import Sql, count, make_tag
 
 
 @pytest.fixture
@@ -107,12 +107,10 @@ async def test_redeeming_accepts_the_callers_pending_invitations_to_that_communi
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
     newcomer = make_user(sql, "invited@example.com")
-    someone_else = make_user(sql, "someone@example.com")
     link = await create_link(client)
     by_email = invite(sql, ACME, "Invited@Example.COM")
     by_id = invite(sql, ACME, "old-address@example.com", user_id=newcomer)
     revoked = invite(sql, ACME, "invited@example.com", status="revoked")
-    for_another_account = invite(sql, ACME, "invited@example.com", user_id=someone_else)
     other_community = invite(sql, GLOBEX, "invited@example.com")
     stranger = invite(sql, ACME, "stranger@example.com")
 
@@ -123,12 +121,46 @@ async def test_redeeming_accepts_the_callers_pending_invitations_to_that_communi
         by_email: "accepted",
         by_id: "accepted",
         revoked: "revoked",
-        for_another_account: "sent",
         other_community: "sent",
         stranger: "sent",
     }
     accepted_by = sql("select user_id::text from invitations where id = %s", (by_email,))
     assert accepted_by == [{"user_id": newcomer}]
+
+
+async def test_an_invitation_naming_another_account_is_not_accepted_by_address_alone(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    newcomer = make_user(sql, "invited@example.com")
+    someone_else = make_user(sql, "someone@example.com")
+    link = await create_link(client)
+    for_another_account = invite(sql, ACME, "invited@example.com", user_id=someone_else)
+
+    assert (await redeem(client, newcomer, link["token"])).status_code == 201
+
+    assert statuses(sql) == {for_another_account: "sent"}
+
+
+async def test_an_invited_admin_joining_through_a_member_link_is_made_admin_with_the_invited_tags(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    newcomer = make_user(sql, "boss@example.com")
+    tag = make_tag(sql, ACME, "Leads")
+    link = await create_link(client)
+    invitation = sql(
+        "insert into invitations (community_id, email, role, tag_ids) values (%s, 'boss@example.com', 'admin', %s)"
+        " returning id::text",
+        (ACME, [tag]),
+    )[0]["id"]
+
+    assert (await redeem(client, newcomer, link["token"])).status_code == 201
+
+    assert statuses(sql) == {invitation: "accepted"}
+    assert sql("select role from memberships where community_id = %s and user_id = %s", (ACME, newcomer)) == [
+        {"role": "admin"}
+    ]
+    held = sql("select tag_id::text from user_tag_assignments where user_id = %s", (newcomer,))
+    assert held == [{"tag_id": tag}]
 
 
 async def test_a_member_redeeming_again_accepts_a_pending_invitation_and_a_refused_link_accepts_none(

@@ -72,13 +72,6 @@ async def test_a_user_cannot_overwrite_a_stored_idempotent_response(sql: Sql) ->
     assert (row["response_status"], bytes(row["response_body"])) == (201, b'{"id":1}')
 
 
-async def test_a_user_cannot_look_up_accounts_behind_addresses(sql: Sql) -> None:
-    with pytest.raises(ForbiddenError):
-        await run_as(
-            ACME_ADMIN, "select * from app.onboarding_account(%s, 'gina@globex.example.com')", (ACME,)
-        )
-
-
 # --- keys: a child stays in its parent's community -------------------------------------------------------
 
 
@@ -103,15 +96,15 @@ async def test_an_invitation_cannot_carry_another_communitys_tag(sql: Sql) -> No
     with pytest.raises(RuleViolationError) as refused:
         await run_as(
             ACME_ADMIN,
-            "insert into invitations (community_id, email, tag_ids, invited_by) values (%s, 'n@x.example', %s, %s)",
-            (ACME, [acme_tag, globex_tag], ACME_ADMIN),
+            "insert into invitations (community_id, email, tag_ids) values (%s, 'n@x.example', %s)",
+            (ACME, [acme_tag, globex_tag]),
         )
     assert refused.value.code == "tag_not_in_community"
     sql(
         "insert into invitations (community_id, email, tag_ids) values (%s, 'n@x.example', %s)",
         (ACME, [acme_tag]),
     )
-    with pytest.raises(RuleViolationError):
+    with pytest.raises(ForbiddenError):  # an admin may not rewrite an invitation's tags at all
         await run_as(ACME_ADMIN, "update invitations set tag_ids = tag_ids || %s::uuid", (globex_tag,))
     assert sql("select tag_ids::text[] from invitations") == [{"tag_ids": [acme_tag]}]
 

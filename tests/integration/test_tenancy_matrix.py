@@ -46,7 +46,6 @@ from tests.tenancy import (
     Caller,
     Delete,
     Insert,
-    Mismatch,
     Table,
     Target,
     Update,
@@ -505,16 +504,6 @@ MATRIX = (
 )
 TABLES = {table.name: table for table in MATRIX}
 
-# Expectations that fail on this branch: the final design other branches of issue 7 bring, and one leak
-# no branch fixes yet ("*": every caller but anon). The lead deletes the entries as the fixes merge; an
-# entry that starts to hold fails the test until it is deleted, so this list can only shrink.
-PENDING = {
-    # Only staff writers insert memberships.
-    ("public.memberships", "acme admin", "insert into acme"),
-    ("public.memberships", "globex admin", "insert into globex"),
-}
-
-
 async def test_every_table_and_view_the_api_roles_can_reach_is_in_the_matrix(db: str, sql: Sql) -> None:
     unlisted = unlisted_relations(sql, MATRIX)
     assert not unlisted, "\n".join(map(str, unlisted))
@@ -523,17 +512,7 @@ async def test_every_table_and_view_the_api_roles_can_reach_is_in_the_matrix(db:
 async def test_every_caller_sees_and_changes_exactly_what_the_matrix_says(db: str, sql: Sql) -> None:
     arrange(sql)
     mismatches = await run_matrix(sql, MATRIX, CALLERS, NAMES)
-    unexpected = [m for m in mismatches if not _pending(m)]
-    assert not unexpected, "\n".join(map(str, unexpected))
-    failing = {(m.table, m.caller, m.attempt) for m in mismatches} | {
-        (m.table, "*", m.attempt) for m in mismatches
-    }
-    now_holding = PENDING - failing
-    assert not now_holding, f"these expectations hold now, delete them from PENDING: {sorted(now_holding)}"
-
-
-def _pending(m: Mismatch) -> bool:
-    return (m.table, m.caller, m.attempt) in PENDING or (m.table, "*", m.attempt) in PENDING
+    assert not mismatches, "\n".join(map(str, mismatches))
 
 
 async def test_each_loosened_policy_and_widened_grant_turns_the_matrix_red(
@@ -542,7 +521,7 @@ async def test_each_loosened_policy_and_widened_grant_turns_the_matrix_red(
     async with new_database() as dsn:
         owner = owner_sql(dsn)
         arrange(owner)
-        baseline = set(await run_matrix(owner, MATRIX, CALLERS, NAMES))  # empty once issue 7 is merged
+        assert await run_matrix(owner, MATRIX, CALLERS, NAMES) == []  # so any mismatch below is the mutation's
         mutations = policy_mutations(owner) + grant_mutations(list(TABLES))
     assert {relation for relation, _ in mutations} == set(TABLES)  # and no policy on an unlisted relation
     still_green = []
@@ -552,6 +531,6 @@ async def test_each_loosened_policy_and_widened_grant_turns_the_matrix_red(
             arrange(owner)
             owner(ddl)
             found = await run_matrix(owner, [TABLES[relation]], CALLERS, NAMES)
-        if not set(found) - baseline:
+        if not found:
             still_green.append(ddl)
     assert still_green == []
