@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.devstack.postgres import LocalPostgres, default_data_dir
+from scripts.local.postgres import LocalPostgres, default_data_dir
 from shared.platform import migrate
 from shared.platform.config import LOCAL_JWT_SECRET
 

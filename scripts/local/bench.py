@@ -455,7 +455,7 @@ def run_load(
             raise BenchError(f"wrk failed:\n{result.stderr}")
         return parse_wrk(result.stdout)
     env = {**os.environ, "PYTHONPATH": str(ROOT), HEADERS_ENV: json.dumps(dict(headers))}
-    argv = [sys.executable, "-m", "shared.devstack.bench", "loadgen", url]
+    argv = [sys.executable, "-m", "scripts.local.bench", "loadgen", url]
     argv += ["--duration", str(duration_s), "--concurrency", str(concurrency)]
     result = subprocess.run(
         argv, capture_output=True, text=True, env=env, timeout=duration_s + 60, check=False
@@ -570,7 +570,7 @@ def loadgen_main(argv: list[str]) -> int:
 
 def probe_candidates(name: str, user_tokens: list[str], secret_key: str) -> list[tuple[str, dict[str, str]]]:
     """Requests that may show function `name` serving: its parameterless GET routes, public ones first."""
-    from shared.devstack.functions import load
+    from scripts.local.functions import load
 
     module = load(name)
     fn = getattr(module, "fn", None) or getattr(module.handler, "__self__", None)
@@ -605,9 +605,9 @@ def choose_probe(target: Target, env: Mapping[str, str], log_dir: Path) -> None:
 
 def build_targets(names: list[str], work: Path, env: Mapping[str, str]) -> list[Target]:
     """The hello-world and one bundle per function, in `work` (probes are chosen later, see choose_probe)."""
-    from shared.devstack.bundle import build
-    from shared.devstack.functions import FUNCTIONS_DIR
-    from shared.devstack.tokens import local_token
+    from scripts.local.bundle import build
+    from scripts.local.functions import FUNCTIONS_DIR
+    from scripts.local.tokens import local_token
 
     hello_dir = work / HELLO
     hello_dir.mkdir()
@@ -876,8 +876,8 @@ def render(report: Report) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build the targets, start the local stack, measure, print and save."""
-    from shared.devstack.functions import discover
-    from shared.devstack.stack import DEFAULT_PORT, running_stack
+    from scripts.local.functions import discover
+    from scripts.local.stack import DEFAULT_PORT, running_stack
 
     names = list(discover())
     if args.functions:
