@@ -190,7 +190,8 @@ def _run_loadgen(load: Load) -> LoadResult:
 def run_load(load: Load) -> LoadResult:
     """Drive the load from a separate process (wrk or loadgen.py) and read what it measured."""
     result = _run_wrk(load) if load.settings.tool == "wrk" else _run_loadgen(load)
-    result.method, result.path = load.method, urlsplit(load.url).path
+    parts = urlsplit(load.url)
+    result.method, result.path = load.method, parts.path + (f"?{parts.query}" if parts.query else "")
     return result
 
 
