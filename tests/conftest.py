@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.devstack.stack import LOCAL_SECRET_KEY, local_env
+from scripts.local.stack import LOCAL_SECRET_KEY, local_env
 from shared.platform import migrate
 from shared.platform.config import reset_settings
 from tests import factories
@@ -62,7 +62,7 @@ def pg_server() -> Iterator[AdminServer]:
     if EXTERNAL_DSN:
         yield AdminServer(EXTERNAL_DSN)
         return
-    from shared.devstack.postgres import LocalPostgres, default_data_dir
+    from scripts.local.postgres import LocalPostgres, default_data_dir
 
     data_dir = default_data_dir(f"tests-{os.getpid()}")
     server = LocalPostgres(data_dir)
@@ -134,7 +134,7 @@ def new_database(pg_server: AdminServer, template_db: str) -> Callable[[], Abstr
 @pytest.fixture(scope="session")
 def gateway() -> Any:
     """Every function behind one ASGI app, exactly as `serve` mounts them."""
-    from shared.devstack.functions import LocalGateway
+    from scripts.local.functions import LocalGateway
 
     return LocalGateway()
 

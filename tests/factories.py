@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.devstack.tokens import local_token
+from scripts.local.tokens import local_token
 
 SUPABASE_URL = "http://127.0.0.1:54321"
 ISSUER = f"{SUPABASE_URL}/auth/v1"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devstack.functions import discover
+from scripts.local.functions import discover
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = discover()

@@ -15,7 +15,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from shared.devstack.functions import discover, load
+from scripts.local.functions import discover, load
 from shared.platform.auth import Membership, Principal
 from shared.platform.errors import AppError
 from shared.platform.http import Function, Route

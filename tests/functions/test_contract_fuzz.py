@@ -24,7 +24,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from shared.devstack.contract import CONTRACT_PATH
+from scripts.local.contract import CONTRACT_PATH
 from tests.factories import ACME, SUPER, auth
 
 schemathesis = pytest.importorskip("schemathesis")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.devstack.tokens import local_token
+from scripts.local.tokens import local_token
 from shared.platform.db import as_user
 from tests.factories import (
     ACME,

@@ -7,7 +7,7 @@ import os
 import httpx
 import pytest
 
-from shared.devstack.webhooks import SAMPLES, delivery
+from scripts.local.webhooks import SAMPLES, delivery
 from tests.helpers import Sql
 
 

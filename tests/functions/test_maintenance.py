@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.devstack.stack import LOCAL_SECRET_KEY
+from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import maintenance
 from tests.factories import ACME_LENA, auth
 

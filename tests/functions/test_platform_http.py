@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.devstack.stack import LOCAL_SECRET_KEY
+from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import logging as log
 from shared.platform.config import reset_settings
 from shared.platform.db import close_pool

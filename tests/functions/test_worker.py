@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.devstack.stack import LOCAL_SECRET_KEY
+from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import events
 from shared.platform.db import Tx, as_service
 from shared.platform.events import Event
@@ -439,7 +439,7 @@ async def test_invalid_worker_setting_is_a_503_not_configured_that_reads_nothing
 
 
 def test_every_handler_module_of_the_worker_subscribes_handlers(gateway: Any) -> None:
-    from shared.devstack.functions import load
+    from scripts.local.functions import load
 
     worker = load("worker")
     subscribed = {s.function.__module__ for subs in events.registry.handlers.values() for s in subs}

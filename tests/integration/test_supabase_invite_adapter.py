@@ -18,7 +18,7 @@ import httpx
 import pytest
 import respx
 
-from shared.devstack.stack import LOCAL_SECRET_KEY
+from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.identity.onboarding import imports, worker_repository
 from shared.identity.provider import (
     AccountExistsError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shared.devstack.contract import CONTRACT_PATH, render
+from scripts.local.contract import CONTRACT_PATH, render
 
 
 def test_committed_contract_matches_the_code() -> None:

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from croniter import croniter
 
-from shared.devstack import schedules_cli
-from shared.devstack.functions import load
-from shared.devstack.scheduler import (
+from scripts.local import schedules_cli
+from scripts.local.functions import load
+from scripts.local.scheduler import (
     Message,
     Receive,
     ScheduledApp,
@@ -26,7 +26,7 @@ from shared.devstack.scheduler import (
     next_fire,
     with_scheduler,
 )
-from shared.devstack.stack import LOCAL_SECRET_KEY
+from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import events, migrate
 from shared.platform import logging as log
 from shared.platform.db import Tx, as_service

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from shared.devstack.functions import discover, load
+from scripts.local.functions import discover, load
 from shared.platform.schedules import Schedule, render_pg_cron_sql
 
 SCHEDULES_SQL = Path(__file__).resolve().parents[2] / "supabase" / "schedules.sql"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import shared
-from shared.devstack.functions import discover, load
+from scripts.local.functions import discover, load
 from shared.platform.openapi import build_document
 
 CONTRACT_PATH = Path(shared.__file__).resolve().parent / "contract" / "openapi.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shared.devstack.stack import Stack, checkout_data_dir, clear_state, read_state, write_state
+from scripts.local.stack import Stack, checkout_data_dir, clear_state, read_state, write_state
 
 
 def test_two_checkouts_get_two_cluster_folders() -> None:

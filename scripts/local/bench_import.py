@@ -66,7 +66,7 @@ def _prepare_database() -> tuple[str, Any]:
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from shared.devstack.postgres import LocalPostgres, default_data_dir
+    from scripts.local.postgres import LocalPostgres, default_data_dir
     from shared.platform import migrate
 
     server = None
@@ -109,9 +109,9 @@ def _count_sent(dsn: str) -> int:
 async def _run(rows: int, dsn: str) -> ImportBench:
     import httpx
 
-    from shared.devstack.functions import LocalGateway
-    from shared.devstack.stack import LOCAL_SECRET_KEY
-    from shared.devstack.tokens import local_token
+    from scripts.local.functions import LocalGateway
+    from scripts.local.stack import LOCAL_SECRET_KEY
+    from scripts.local.tokens import local_token
     from shared.platform.db import close_pool
 
     data = generate_csv(rows)
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args(argv)
 
-    from shared.devstack.stack import local_env
+    from scripts.local.stack import local_env
     from shared.platform.config import reset_settings
 
     dsn, server = _prepare_database()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.devstack.stack import CHECKOUT
+from scripts.local.stack import CHECKOUT
 
 EVENTS_DIR = CHECKOUT / "tests" / "events"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from shared.devstack.postgres import (
+from scripts.local.postgres import (
     PG_SYSTEM_USER,
     LocalPostgres,
     PostgresStartError,

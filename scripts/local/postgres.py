@@ -7,7 +7,7 @@ connection from the local machine is trusted without a password.
 
 Typical use::
 
-    from shared.devstack.postgres import LocalPostgres, default_data_dir
+    from scripts.local.postgres import LocalPostgres, default_data_dir
 
     with LocalPostgres(default_data_dir("tests")) as pg:
         dsn = pg.create_database("case_1", template="template0")
@@ -696,7 +696,7 @@ class LocalPostgres:
         text = conf.read_text()
         if _INCLUDE_LINE not in text.splitlines():
             with conf.open("a") as handle:
-                handle.write(f"\n# Added by shared/devstack/postgres.py\n{_INCLUDE_LINE}\n")
+                handle.write(f"\n# Added by scripts/local/postgres.py\n{_INCLUDE_LINE}\n")
 
     def _previous_port(self) -> int | None:
         try:
@@ -723,7 +723,7 @@ class LocalPostgres:
         }
         path = self.data_dir / _SETTINGS_FILE
         body = "".join(f"{key} = {value}\n" for key, value in settings.items())
-        path.write_text(f"# Written by shared/devstack/postgres.py on every start; edits are lost.\n{body}")
+        path.write_text(f"# Written by scripts/local/postgres.py on every start; edits are lost.\n{body}")
         self._chown_to_runner(path)
 
     def _start_server(self) -> None:

@@ -9,7 +9,7 @@ import socket
 import sys
 from typing import Any
 
-from shared.devstack.stack import DEFAULT_PORT, clear_state, read_state, running_stack, write_state
+from scripts.local.stack import DEFAULT_PORT, clear_state, read_state, running_stack, write_state
 
 DEMO_USERS_SQL = """
 select p.id, p.email, coalesce(s.role,
@@ -31,7 +31,7 @@ def _demo_users(database_url: str) -> list[dict[str, Any]]:
 
 
 def _print_tokens(database_url: str, issuer: str, secret: str, ttl_s: int) -> None:
-    from shared.devstack.tokens import local_token
+    from scripts.local.tokens import local_token
 
     for user in _demo_users(database_url):
         token = local_token(user["id"], user["email"], issuer=issuer, secret=secret, ttl_s=ttl_s)
@@ -61,8 +61,8 @@ def serve(args: argparse.Namespace) -> int:
     """Serve every function under /functions/v1/<name> on this checkout's stack until Ctrl-C."""
     import uvicorn
 
-    from shared.devstack.functions import LocalGateway, discover
-    from shared.devstack.scheduler import with_scheduler
+    from scripts.local.functions import LocalGateway, discover
+    from scripts.local.scheduler import with_scheduler
     from shared.platform.config import get_settings
 
     explicit = os.environ.get("PORT") or args.port
@@ -113,7 +113,7 @@ def _create_local_user(database_url: str, email: str) -> None:
 
 def token(args: argparse.Namespace) -> int:
     """Print a token for a user of the running serve (`--new` creates the user first, as sign-up would)."""
-    from shared.devstack.tokens import local_token
+    from scripts.local.tokens import local_token
 
     state = read_state()
     if state is None:
@@ -132,7 +132,7 @@ def token(args: argparse.Namespace) -> int:
 
 def webhook(args: argparse.Namespace) -> int:
     """Send a correctly signed sample delivery of a provider's event to the running serve."""
-    from shared.devstack.webhooks import send_sample
+    from scripts.local.webhooks import send_sample
 
     state = read_state()
     if state is None:
@@ -162,7 +162,7 @@ def migrate_cmd(args: argparse.Namespace) -> int:
 
 def openapi_cmd(args: argparse.Namespace) -> int:
     """Regenerate shared/contract/openapi.json from the functions' routes and models."""
-    from shared.devstack.contract import CONTRACT_PATH, render
+    from scripts.local.contract import CONTRACT_PATH, render
 
     CONTRACT_PATH.write_text(render())
     print(f"wrote {CONTRACT_PATH}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.devstack.postgres import LocalPostgres, default_data_dir
+from scripts.local.postgres import LocalPostgres, default_data_dir
 from shared.platform import migrate
 from shared.platform.config import LOCAL_JWT_SECRET
 
@@ -72,11 +72,18 @@ def checkout_data_dir(checkout: Path = CHECKOUT) -> Path:
 
 @contextmanager
 def running_stack(
-    port: int, *, seed: bool = True, reset: bool = False, environ: MutableMapping[str, str] = os.environ
+    port: int,
+    *,
+    seed: bool = True,
+    reset: bool = False,
+    database: str = DATABASE,
+    fresh: bool = False,
+    environ: MutableMapping[str, str] = os.environ,
 ) -> Iterator[Stack]:
     """Start (or reuse) this checkout's database, migrate and seed it, export the settings; stop what we started.
 
-    `reset` throws the checkout's cluster away first, so the stack starts from a clean database.
+    `reset` throws the checkout's cluster away first, so the stack starts from a clean database; `fresh`
+    recreates only `database` (the bench's own, say), leaving serve's data alone.
     """
     server: LocalPostgres | None = None
     started_here = False
@@ -88,7 +95,7 @@ def running_stack(
             shutil.rmtree(checkout_data_dir(), ignore_errors=True)
         started_here = not server.is_running()  # a server another command started keeps running
         server.start()
-        database_url = _ensure(server)
+        database_url = _ensure(server, database, fresh=fresh)
     try:
         migrate.apply(database_url, seed=seed)
         supabase_url = f"http://127.0.0.1:{port}"
@@ -102,12 +109,14 @@ def running_stack(
             server.stop()
 
 
-def _ensure(server: LocalPostgres) -> str:
+def _ensure(server: LocalPostgres, database: str, *, fresh: bool) -> str:
     import psycopg
 
+    if fresh:
+        server.drop_database(database)
     with psycopg.connect(server.dsn(), autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
-    return server.dsn(DATABASE) if exists else server.create_database(DATABASE)
+        exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+    return server.dsn(database) if exists else server.create_database(database)
 
 
 def write_state(stack: Stack, port: int, jwt_secret: str, path: Path = STATE_FILE) -> None:

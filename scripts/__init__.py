@@ -1,0 +1,1 @@
+"""Commands for working on the backend; the Python behind them lives in `scripts.local` (never deployed)."""

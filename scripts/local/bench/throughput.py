@@ -1,0 +1,256 @@
+"""Warm throughput: each load scenario against its own server, with the CPU it costs per request.
+
+A scenario is one request driven by `--concurrency` keep-alive connections for `--duration` seconds after
+a one-second warm-up: wrk when installed (a generated Lua script sends bodies), else loadgen.py in its own
+process. Around the measured load the bench reads the CPU time of the server's process group and of the
+Postgres cluster (cpu.py), and divides each by the requests served; one more request reads the route's
+database round trips from its Server-Timing header. A write scenario's body holds `{n}`, replaced by a
+value no other request of the run uses (the tags it creates must have distinct names).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scripts.local.bench import cpu
+from scripts.local.bench.servers import BenchError, Target, served
+
+ROOT = Path(__file__).resolve().parents[3]
+LOADGEN_ENV = "AIGYM_BENCH_LOADGEN"
+"""How run_load hands headers and body to loadgen.py (JSON)."""
+_WRK_DURATION = re.compile(r"^([\d.]+)(us|ms|s|m)$")
+_SERVER_TIMING_DB = re.compile(r'db;dur=([\d.]+);desc="(\d+) round trips"')
+_WRK_SCRIPT = """\
+wrk.method = {method}
+local template = {template}
+local prefix = {prefix}
+local threads = 0
+local counter = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function request()
+  if template == nil then
+    return wrk.format()
+  end
+  counter = counter + 1
+  local body = template:gsub("{{n}}", prefix .. (tid or 0) .. "-" .. counter)
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One request to drive under load: which target serves it, and whether it is sent as the bench user."""
+
+    name: str
+    target: str
+    method: str
+    path: str
+    as_user: bool = False
+    body: str | None = None
+    """JSON text; `{n}` becomes a value unique within the run."""
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """Warm throughput and latency of one scenario, and what each request cost."""
+
+    tool: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+    method: str = "GET"
+    path: str = "/"
+    server_timing: str | None = None
+    db_round_trips: int | None = None
+    db_ms: float | None = None
+    server_cpu_us_per_request: float | None = None
+    """CPU time of the server's processes during the run, divided by the requests served."""
+    postgres_cpu_us_per_request: float | None = None
+    """CPU time of the Postgres cluster's processes during the run, divided by the requests served."""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSettings:
+    """How hard and how long every scenario is driven, and by what."""
+
+    duration_s: float
+    concurrency: int
+    tool: str
+    """"wrk" or "python" (loadgen.py)."""
+    threads: int
+    """wrk's threads."""
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One scenario's requests as sent: where, with which headers and body, and the settings."""
+
+    url: str
+    method: str
+    headers: Mapping[str, str]
+    body: str | None
+    settings: LoadSettings
+
+
+def _duration_ms(text: str) -> float:
+    match = _WRK_DURATION.match(text.strip())
+    if match is None:
+        raise BenchError(f"cannot read wrk duration {text!r}")
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(output: str) -> LoadResult:
+    """Read wrk --latency output."""
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    done = re.search(r"^\s+(\d+) requests in ([\d.]+)(ms|s|m),", output, re.M)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    if not (done and rps and "50" in percentiles and "99" in percentiles):
+        raise BenchError(f"cannot read wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return LoadResult(
+        tool="wrk",
+        requests=int(done.group(1)),
+        seconds=_duration_ms(done.group(2) + done.group(3)) / 1000,
+        rps=float(rps.group(1)),
+        p50_ms=_duration_ms(percentiles["50"]),
+        p99_ms=_duration_ms(percentiles["99"]),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        errors=sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+    )
+
+
+def _lua_string(text: str) -> str:
+    level = "=" * (max((len(m) for m in re.findall(r"\](=*)\]", text)), default=-1) + 1)
+    return f"[{level}[{text}]{level}]"
+
+
+def wrk_script(method: str, body: str | None, prefix: str) -> str:
+    """The Lua script that makes wrk send `method` with `body`, `{n}` replaced per request."""
+    template = "nil" if body is None else _lua_string(body)
+    return _WRK_SCRIPT.format(method=_lua_string(method), template=template, prefix=_lua_string(prefix))
+
+
+def _run_wrk(load: Load) -> LoadResult:
+    settings = load.settings
+    argv = ["wrk", f"-t{settings.threads}", f"-c{settings.concurrency}", f"-d{max(1, round(settings.duration_s))}s"]
+    argv.append("--latency")
+    for name, value in load.headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="aigym-bench-") as script:
+        script.write(wrk_script(load.method, load.body, f"{uuid.uuid4().hex[:8]}-"))
+        script.flush()
+        result = subprocess.run(
+            [*argv, "-s", script.name, load.url],
+            capture_output=True,
+            text=True,
+            timeout=settings.duration_s + 60,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise BenchError(f"wrk failed:\n{result.stderr}")
+    return parse_wrk(result.stdout)
+
+
+def _run_loadgen(load: Load) -> LoadResult:
+    spec = {"method": load.method, "headers": dict(load.headers), "body": load.body}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), LOADGEN_ENV: json.dumps(spec)}
+    argv = [sys.executable, "-m", "scripts.local.bench.loadgen", load.url]
+    argv += ["--duration", str(load.settings.duration_s), "--concurrency", str(load.settings.concurrency)]
+    result = subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=load.settings.duration_s + 60, check=False
+    )
+    if result.returncode != 0:
+        raise BenchError(f"load generator failed:\n{result.stderr[-2000:]}")
+    return LoadResult(**json.loads(result.stdout))
+
+
+def run_load(load: Load) -> LoadResult:
+    """Drive the load from a separate process (wrk or loadgen.py) and read what it measured."""
+    result = _run_wrk(load) if load.settings.tool == "wrk" else _run_loadgen(load)
+    parts = urlsplit(load.url)
+    result.method, result.path = load.method, parts.path + (f"?{parts.query}" if parts.query else "")
+    return result
+
+
+def read_server_timing(load: Load) -> tuple[str | None, int | None, float | None]:
+    """The Server-Timing header of one more request, and the database round trips and time it names."""
+    import httpx
+
+    body = None if load.body is None else load.body.replace("{n}", f"timing-{uuid.uuid4().hex[:8]}")
+    response = httpx.request(load.method, load.url, headers=dict(load.headers), content=body, timeout=10)
+    value = response.headers.get("server-timing")
+    match = _SERVER_TIMING_DB.search(value or "")
+    if match is None:
+        return value, None, None
+    return value, int(match.group(2)), float(match.group(1))
+
+
+def per_request_us(before: float | None, after: float | None, requests: int) -> float | None:
+    """CPU microseconds per request between two readings, or None when either is missing."""
+    if before is None or after is None or not requests:
+        return None
+    return round((after - before) / requests * 1e6, 1)
+
+
+def measure_load(
+    scenarios: list[Scenario],
+    targets: list[Target],
+    env: Mapping[str, str],
+    settings: LoadSettings,
+    log_dir: Path,
+    *,
+    user_token: str,
+    postmaster: int | None,
+) -> dict[str, LoadResult]:
+    """Each scenario whose target is among `targets`, on a server of its own: its load and CPU per request."""
+    by_name = {t.name: t for t in targets}
+    results: dict[str, LoadResult] = {}
+    for scenario in scenarios:
+        target = by_name.get(scenario.target)
+        if target is None:
+            continue
+        headers = {"Authorization": f"Bearer {user_token}"} if scenario.as_user else {}
+        if scenario.body is not None:
+            headers["Content-Type"] = "application/json"
+        with served(target, env, log_dir) as server:
+            url = f"http://127.0.0.1:{server.port}{scenario.path}"
+            load = Load(url, scenario.method, headers, scenario.body, settings)
+            run_load(replace(load, settings=replace(settings, duration_s=1.0)))  # warm-up: pool, caches, plans
+            server_before, pg_before = cpu.group_cpu_s(server.pgid), _cluster(postmaster)
+            result = run_load(load)
+            server_after, pg_after = cpu.group_cpu_s(server.pgid), _cluster(postmaster)
+            result.server_timing, result.db_round_trips, result.db_ms = read_server_timing(load)
+        result.server_cpu_us_per_request = per_request_us(server_before, server_after, result.requests)
+        if scenario.target != "hello":
+            result.postgres_cpu_us_per_request = per_request_us(pg_before, pg_after, result.requests)
+        if result.non_2xx or result.errors:
+            result.notes.append(f"{result.non_2xx} non-2xx answers and {result.errors} socket errors")
+        results[scenario.name] = result
+    return results
+
+
+def _cluster(postmaster: int | None) -> float | None:
+    return None if postmaster is None else cpu.cluster_cpu_s(postmaster)

@@ -1,1 +1,0 @@
-"""Local development stack: embedded Postgres, serving, seeding. Never imported by deployed functions."""
