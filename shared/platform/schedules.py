@@ -4,7 +4,7 @@
 
 From the same declarations: `render_pg_cron_sql()` writes the pg_cron + pg_net jobs that call the
 function URLs on Supabase with the secret key kept in Supabase Vault, and the local `serve` runs them
-in-process (shared/devstack/scheduler.py).
+in-process (scripts/local/scheduler.py).
 """
 
 from __future__ import annotations
