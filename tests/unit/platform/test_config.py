@@ -10,8 +10,8 @@ from types import MappingProxyType
 import httpx
 import pytest
 
-from shared.platform import http
 from shared.platform import logging as log
+from shared.platform import responses
 from shared.platform.config import (
     DEFAULT_RATE_LIMITS,
     LOCAL_JWT_SECRET,
@@ -185,7 +185,7 @@ async def test_handler_answers_a_config_error_with_a_503_not_configured_and_logs
 ) -> None:
     buffer = io.StringIO()
     isolated_settings.setattr(log, "stream", buffer)
-    isolated_settings.setattr(http, "_reported_config_errors", set())
+    isolated_settings.setattr(responses, "_reported_config_errors", set())
     isolated_settings.delenv("SUPABASE_URL")
     reset_settings()
     for _ in range(2):

@@ -31,6 +31,7 @@ from shared.platform import events, migrate
 from shared.platform import logging as log
 from shared.platform.db import Tx, as_service
 from shared.platform.events import Event
+from shared.platform.routing import resolve
 from shared.platform.schedules import VAULT_KEY_SECRET, VAULT_URL_SECRET, Schedule, render_pg_cron_sql
 
 DECLARED = schedules_cli.declared()
@@ -59,7 +60,7 @@ def test_every_cron_expression_is_valid(schedule: Schedule) -> None:
 def test_every_schedule_calls_a_service_route_of_its_own_function(schedule: Schedule) -> None:
     fn = load(schedule.function).fn
     assert schedule in fn.schedules
-    route, params = fn.resolve(schedule.method, schedule.path)
+    route, params = resolve(fn.routes, schedule.method, schedule.path)
     assert route.auth == "service"
     assert params == {}
 
