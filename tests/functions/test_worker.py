@@ -404,10 +404,17 @@ async def test_dead_letters_refuse_bad_limit_and_cursor(
     assert response.json()["code"] == "validation_failed"
 
 
-async def test_retry_of_unknown_dead_letter_is_404(client: httpx.AsyncClient, db: str) -> None:
-    response = await client.post("/worker/dead-letters/999999/retry", headers=SERVICE)
+@pytest.mark.parametrize(
+    "msg_id", ["999999", "9" * 25, "9" * 5000], ids=["unknown", "beyond-bigint", "5000-digits"]
+)
+async def test_retry_of_unknown_dead_letter_is_404(
+    client: httpx.AsyncClient, db: str, sql: Any, msg_id: str
+) -> None:
+    dead = sql("select pgmq.send('events_dead', %s::jsonb) as id", (json.dumps({"event": {}}),))[0]["id"]
+    response = await client.post(f"/worker/dead-letters/{msg_id}/retry", headers=SERVICE)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    assert [m["msg_id"] for m in queue(sql, "q_events_dead")] == [dead]
 
 
 @pytest.mark.parametrize(
