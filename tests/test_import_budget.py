@@ -70,7 +70,9 @@ def test_importing_a_function_needs_nothing_of_the_local_stack(name: str) -> Non
 
 def test_no_platform_module_imports_a_local_only_package() -> None:
     platform = ROOT / "shared" / "platform"
-    modules = sorted(f"shared.platform.{path.stem}" for path in platform.glob("*.py") if path.stem != "__init__")
+    modules = sorted(
+        f"shared.platform.{path.stem}" for path in platform.glob("*.py") if path.stem != "__init__"
+    )
     probe = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

@@ -96,7 +96,9 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def _int(env: Mapping[str, str], name: str, default: int, problems: list[str], minimum: int | None = None) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, problems: list[str], minimum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default

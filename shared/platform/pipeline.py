@@ -69,12 +69,10 @@ async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: 
 
     opening = _opening(route, ctx, token, raw, kwargs, may_claim=held is None)
     claims = token.claims if token is not None else None
+    begin = transaction(route.tx, claims, before=opening.before, within=opening.within)
     owned: idempotency.Claim | None = None  # a key this request claimed and has not yet settled
     try:
-        async with transaction(route.tx, claims, before=opening.before, within=opening.within) as (
-            tx,
-            opened,
-        ):
+        async with begin as (tx, opened):
             claim_row = opened.first(IDEMPOTENCY) if opening.claim is not None else None
             if claim_row is not None and claim_row["claimed"]:
                 owned = opening.claim

@@ -35,7 +35,9 @@ class Webhook:
     def __post_init__(self) -> None:
         if WEBHOOK_SECRETS.get(self.secret_env) != self.scheme:
             # Settings check each secret's shape for its scheme: an unlisted variable would never be read.
-            raise ValueError(f"{self.secret_env} is not a {self.scheme} webhook secret in config.WEBHOOK_SECRETS")
+            raise ValueError(
+                f"{self.secret_env} is not a {self.scheme} webhook secret in config.WEBHOOK_SECRETS"
+            )
 
     def verify(self, raw: bytes, headers: Mapping[str, str], settings: Settings) -> str:
         """Check the signature; return the provider's event id."""

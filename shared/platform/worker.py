@@ -114,7 +114,9 @@ def _before(cursor: str | None) -> int | None:
     if key is None:
         return None
     if isinstance(key[0], bool) or not isinstance(key[0], int):
-        raise ValidationFailedError([FieldError("query.cursor", "Not a cursor from this list.", "cursor_invalid")])
+        raise ValidationFailedError(
+            [FieldError("query.cursor", "Not a cursor from this list.", "cursor_invalid")]
+        )
     return key[0]
 
 

@@ -223,7 +223,11 @@ def test_settings_only_some_routes_need_may_be_absent() -> None:
     assert settings.identity_provider == "supabase"
     assert settings.secrets_key is None
     assert settings.webhook_secrets == dict.fromkeys(WEBHOOK_SECRETS, ())
-    assert (settings.worker_batch_size, settings.worker_visibility_s, settings.worker_max_reads) == (50, 60, 5)
+    assert (settings.worker_batch_size, settings.worker_visibility_s, settings.worker_max_reads) == (
+        50,
+        60,
+        5,
+    )
     assert settings.dead_letter_retention_days == 30
 
 
@@ -280,7 +284,12 @@ def test_require_answers_a_setting_that_is_not_set_with_a_config_error_naming_it
 
 
 def test_the_repr_of_settings_shows_no_secret() -> None:
-    env = {**BASE, **VALID_OPTIONAL, "SUPABASE_JWT_SECRET": LOCAL_JWT_SECRET, "SUPABASE_SECRET_KEY": "sb_secret_x"}
+    env = {
+        **BASE,
+        **VALID_OPTIONAL,
+        "SUPABASE_JWT_SECRET": LOCAL_JWT_SECRET,
+        "SUPABASE_SECRET_KEY": "sb_secret_x",
+    }
     env["DATABASE_URL"] = "postgresql://app:db-password@db.example.com/app"
     shown = repr(load_settings(env))
     for secret in ("db-password", LOCAL_JWT_SECRET, "sb_secret_x", "whsec_", "A" * 43):
