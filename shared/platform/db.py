@@ -217,11 +217,14 @@ def claims_for(role: Role, claims: Mapping[str, Any] | None) -> str:
     return json.dumps({**(claims or {}), "role": role}, separators=(",", ":"), default=str)
 
 
-@dataclass(frozen=True, slots=True)
 class Opened:
     """The rows of the statements sent with a transaction's opening round trip, by the names they were given."""
 
-    rows: Mapping[str, list[Row]]
+    # A plain class: a dataclass costs ~0.7 ms of every cold start to create.
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Mapping[str, list[Row]]) -> None:
+        self.rows = rows
 
     def first(self, name: str) -> Row | None:
         """The first row statement `name` returned, or None; a name that was not sent is a KeyError."""

@@ -7,7 +7,6 @@ webhook event's record. Their rows are read back by those names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import Response
@@ -42,15 +41,18 @@ _WEBHOOK_SEEN_SQL = (
 )
 
 
-@dataclass(slots=True)
 class Opening:
     """What a request sends with its BEGIN, by name, and what reading the rows back needs."""
 
-    before: dict[str, Statement] = field(default_factory=dict)
-    within: dict[str, Statement] = field(default_factory=dict)
-    limit: tuple[int, int] | None = None
-    """The route's rate limit (requests, window seconds) when a hit is counted."""
-    claim: idempotency.Claim | None = None
+    # A plain class: a dataclass costs ~0.5 ms of every cold start to create.
+    __slots__ = ("before", "claim", "limit", "within")
+
+    def __init__(self) -> None:
+        self.before: dict[str, Statement] = {}
+        self.within: dict[str, Statement] = {}
+        self.limit: tuple[int, int] | None = None
+        """The route's rate limit (requests, window seconds) when a hit is counted."""
+        self.claim: idempotency.Claim | None = None
 
 
 async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: int) -> Response:

@@ -20,7 +20,8 @@ VAULT_KEY_SECRET = "aigym_secret_key"  # noqa: S105 - a Vault entry name, not a 
 """Vault secret holding the project's secret key, sent as the bearer token."""
 JOB_PREFIX = "aigym-"
 
-_CRON_ITEM = re.compile(r"^(\*|(\d+)(?:-(\d+))?)(?:/([1-9]\d*))?$")
+_CRON_ITEM = r"(\*|(\d+)(?:-(\d+))?)(?:/([1-9]\d*))?"
+"""One item of a cron field; compiled on first use (most functions declare no schedule)."""
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 """minute, hour, day of month, month, day of week (0 and 7 are Sunday)."""
 
@@ -32,7 +33,7 @@ def cron_problem(cron: str) -> str | None:
         return "needs five fields: minute hour day-of-month month day-of-week"
     for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
         for item in text.split(","):
-            found = _CRON_ITEM.match(item)
+            found = re.fullmatch(_CRON_ITEM, item)
             if found is None:
                 return f"{text!r} is not a cron field"
             bounds = [int(n) for n in found.group(2, 3) if n is not None]
