@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -319,3 +321,28 @@ def test_nothing_deployed_reads_the_environment_but_the_settings() -> None:
         if "devstack" not in path.parts and _READS_ENVIRONMENT.search(path.read_text())
     )
     assert readers == ["shared/platform/config.py"]
+
+
+def test_under_functions_framework_a_configuration_error_is_logged_at_start_up() -> None:
+    root = Path(__file__).resolve().parents[3]
+    probe = (
+        "import functions_framework, importlib.util, sys\n"
+        "sys.path.insert(0, '.')\n"
+        "spec = importlib.util.spec_from_file_location('me_main', 'functions/me/main.py')\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "WORKER_MAX_READS": "never"}  # no DATABASE_URL, no SUPABASE_URL either
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(line) for line in result.stdout.splitlines() if "configuration error" in line]
+    assert "missing DATABASE_URL, SUPABASE_URL" in line["error"]
+    assert "WORKER_MAX_READS must be an integer of at least 1" in line["error"]
+    assert "never" not in line["error"]
