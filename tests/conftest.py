@@ -96,6 +96,13 @@ def local_environment() -> Iterator[None]:
     reset_settings()
 
 
+@pytest.fixture(autouse=True)
+def settings_read_again_after_each_test() -> Iterator[None]:
+    """Settings are read once per instance: a test that changed the environment leaves none of it cached."""
+    yield
+    reset_settings()
+
+
 @asynccontextmanager
 async def fresh_database(pg_server: AdminServer) -> AsyncIterator[str]:
     """A fresh copy of the seeded template, wired in as DATABASE_URL while the block runs."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.local.bundle import LOCAL_ONLY_MODULES
 from scripts.local.functions import discover
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,8 @@ FUNCTIONS = discover()
 
 HEAVY = ("supabase", "sentry_sdk", "boto3", "botocore", "openai", "anthropic", "google.genai", "moto")
 """Imported lazily, inside the code paths that use them, never by importing a function."""
+LOCAL_ONLY = tuple(sorted(LOCAL_ONLY_MODULES))
+"""Local tooling, tests and the local stack's packages (the `local` extra), absent where functions are deployed."""
 NOT_FOR_LIVENESS = ("psycopg", "psycopg_pool", "jwt", "cryptography")
 """health/live answers without the database and without a token, so health imports none of these."""
 
@@ -59,6 +62,28 @@ def test_functions_are_discovered() -> None:
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_importing_a_function_leaves_heavy_libraries_alone(name: str) -> None:
     assert _imported_after_loading(name, HEAVY) == []
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_importing_a_function_needs_nothing_of_the_local_stack(name: str) -> None:
+    assert _imported_after_loading(name, LOCAL_ONLY) == []
+
+
+def test_no_platform_module_imports_a_local_only_package() -> None:
+    platform = ROOT / "shared" / "platform"
+    modules = sorted(
+        f"shared.platform.{path.stem}" for path in platform.glob("*.py") if path.stem != "__init__"
+    )
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"sys.stdout.write(json.dumps(sorted(m for m in {list(LOCAL_ONLY)!r} if m in sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
 
 
 def test_health_imports_neither_database_driver_nor_jwt() -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from typing import Any, Protocol
 from uuid import UUID
 
+from shared.platform.config import get_settings, require
 from shared.platform.db import as_login_role
-from shared.platform.errors import ConfigError, UnavailableError
+from shared.platform.errors import UnavailableError
 
 
 class AccountExistsError(Exception):
@@ -94,17 +94,11 @@ _providers: dict[tuple[str, ...], IdentityProvider] = {}
 
 def identity_provider() -> IdentityProvider:
     """The configured provider, one per instance: IDENTITY_PROVIDER=local on the embedded stack, else supabase."""
-    kind = os.environ.get("IDENTITY_PROVIDER", "supabase")
-    if kind == "local":
+    settings = get_settings()
+    if settings.identity_provider == "local":
         return _providers.setdefault(("local",), LocalIdentityProvider())
-    if kind == "supabase":
-        from shared.platform.config import get_settings
-
-        settings = get_settings()
-        if not settings.secret_keys:
-            raise ConfigError("SUPABASE_SECRET_KEY is required to send invitations")
-        key = ("supabase", settings.supabase_url, settings.secret_keys[0])
-        if key not in _providers:
-            _providers[key] = SupabaseIdentityProvider(settings.supabase_url, settings.secret_keys[0])
-        return _providers[key]
-    raise ConfigError("IDENTITY_PROVIDER must be 'local' or 'supabase'")
+    secret_key = require(settings.secret_keys, "SUPABASE_SECRET_KEY", "invitations cannot be sent")[0]
+    key = ("supabase", settings.supabase_url, secret_key)
+    if key not in _providers:
+        _providers[key] = SupabaseIdentityProvider(settings.supabase_url, secret_key)
+    return _providers[key]

@@ -18,7 +18,7 @@ from uuid import UUID
 from shared.platform.db import Tx
 
 if TYPE_CHECKING:
-    from shared.platform.http import Context
+    from shared.platform.context import Context
 
 _WRITE_SQL = "select app.write_audit(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s)"
 
@@ -34,7 +34,7 @@ class RequestMeta:
 
 def meta_of(ctx: Context) -> RequestMeta:
     """The request metadata the audit log keeps."""
-    from shared.platform.http import client_ip
+    from shared.platform.context import client_ip
 
     return RequestMeta(
         request_id=ctx.request_id,

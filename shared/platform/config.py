@@ -1,40 +1,67 @@
-"""Typed settings from the environment, with Supabase's names, validated at first use."""
+"""Typed settings from the environment, with Supabase's names: all read and validated together at first use.
+
+Nothing else reads the environment. A setting that only some routes need (a webhook secret, the secrets
+key, the secret key for the identity provider) is checked for its shape with all the others, but
+required only where it is used (`require`): a route that needs one that is not set answers 503
+`not_configured`, and every other route still works.
+
+pydantic-settings would give the same in fewer lines, but importing it costs ~16 ms of every cold start
+(it loads its CLI, dotenv and cloud-provider sources eagerly); this module costs well under one.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal, TypeVar
 
 from shared.platform.errors import ConfigError
+from shared.platform.webhooks import Scheme, WebhookVerificationError, check_secret, split_secrets
 
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 """The local stack's HS256 secret (the Supabase CLI's well-known default). Never used outside local."""
 
+IdentityProviderKind = Literal["supabase", "local"]
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything a function reads from its environment."""
+    """Everything a function reads from its environment (secrets are left out of its repr)."""
 
-    database_url: str
+    database_url: str = field(repr=False)
     supabase_url: str
-    jwt_secret: str | None
+    jwt_secret: str | None = field(repr=False)
     jwks_url: str | None
     jwt_issuer: str
     jwt_audience: str
     jwt_leeway_s: int
-    secret_keys: tuple[str, ...]
+    secret_keys: tuple[str, ...] = field(repr=False)
     cors_origins: tuple[str, ...]
     db_pool_max: int
     db_statement_timeout_ms: int
     db_connect_timeout_s: float
-    sentry_dsn: str | None
+    sentry_dsn: str | None = field(repr=False)
     environment: str
     rate_limits: Mapping[str, tuple[int, int]]
     """Limit class → (requests, window seconds)."""
     trusted_proxy_hops: int
     """How many proxies in front of us append to X-Forwarded-For (Cloud Run: 1); 0 trusts only the peer."""
+    identity_provider: IdentityProviderKind
+    """`supabase` (the Auth admin API) or `local` (the embedded stack writes `auth.users` itself)."""
+    worker_batch_size: int
+    worker_visibility_s: int
+    worker_max_reads: int
+    """Reads after which an event that keeps failing is moved to the dead letters."""
+    dead_letter_retention_days: int
+    secrets_key: bytes | None = field(repr=False)
+    """AES-256 key for secrets kept at rest (communities' own provider keys); None when not set."""
+    webhook_secrets: Mapping[str, tuple[str, ...]] = field(repr=False)
+    """Variable name (WEBHOOK_SECRETS) → its secrets, several during rotation; empty when not set."""
 
 
 DEFAULT_RATE_LIMITS = {
@@ -47,20 +74,42 @@ DEFAULT_RATE_LIMITS = {
 """Limit class → (requests, window seconds). `bulk` is for imports, `join` for redeeming signup links and
 accepting invitations: separate buckets, so an admin's failed uploads never block their own joining."""
 
+WEBHOOK_SECRETS: Mapping[str, Scheme] = {
+    "SUPABASE_AUTH_HOOK_SECRET": "standard",
+    "STRIPE_WEBHOOK_SECRET": "stripe",
+    "VIDEO_WEBHOOK_SECRET": "standard",
+}
+"""Every webhook secret's variable and the signature scheme its secrets are keys of."""
+
+SECRETS_KEY_ENV = "AIGYM_SECRETS_KEY"
+_IDENTITY_PROVIDERS: tuple[IdentityProviderKind, ...] = ("supabase", "local")
+
+
+def require(value: T | None, setting: str, purpose: str) -> T:
+    """`value` when its setting is set; otherwise the ConfigError its route answers with 503 `not_configured`."""
+    if value is None or value == ():
+        raise ConfigError(f"{setting} is not set; {purpose}")
+    return value
+
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def _int(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, problems: list[str], minimum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        problems.append(f"{name} must be an integer")
+        value = None
+    if value is None or (minimum is not None and value < minimum):
+        problems.append(f"{name} must be an integer" + ("" if minimum is None else f" of at least {minimum}"))
         return default
+    return value
 
 
 def _rate_limits(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple[int, int]]:
@@ -75,6 +124,43 @@ def _rate_limits(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple
             continue
         limits[name] = (int(count), int(window))
     return limits
+
+
+def _identity_provider(env: Mapping[str, str], problems: list[str]) -> IdentityProviderKind:
+    kind = env.get("IDENTITY_PROVIDER") or "supabase"
+    for known in _IDENTITY_PROVIDERS:
+        if kind == known:
+            return known
+    problems.append("IDENTITY_PROVIDER must be 'local' or 'supabase'")
+    return "supabase"
+
+
+def _secrets_key(env: Mapping[str, str], problems: list[str]) -> bytes | None:
+    raw = env.get(SECRETS_KEY_ENV)
+    if not raw:
+        return None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        problems.append(f"{SECRETS_KEY_ENV} must be 32 bytes, base64-encoded")
+        return None
+    return key
+
+
+def _webhook_secrets(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for name, scheme in WEBHOOK_SECRETS.items():
+        secrets = tuple(split_secrets(env.get(name, "")))
+        try:
+            for index, secret in enumerate(secrets):
+                check_secret(scheme, secret, index)
+        except WebhookVerificationError as exc:
+            problems.append(f"{name} is malformed ({exc})")  # the message names the secret's position only
+            secrets = ()
+        found[name] = secrets
+    return found
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -92,7 +178,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         problems.append("SUPABASE_JWT_SECRET must be at least 32 characters")
     secret_keys = _split(env.get("SUPABASE_SECRET_KEYS")) + _split(env.get("SUPABASE_SECRET_KEY"))
     secret_keys += _split(env.get("SUPABASE_SERVICE_ROLE_KEY"))
-    origins = _split(env.get("CORS_ALLOWED_ORIGINS"))
     settings = Settings(
         database_url=env.get("DATABASE_URL", ""),
         supabase_url=supabase_url,
@@ -102,7 +187,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         jwt_audience=env.get("SUPABASE_JWT_AUDIENCE") or "authenticated",
         jwt_leeway_s=_int(env, "JWT_LEEWAY_SECONDS", 30, problems),
         secret_keys=secret_keys,
-        cors_origins=origins,
+        cors_origins=_split(env.get("CORS_ALLOWED_ORIGINS")),
         db_pool_max=_int(env, "DB_POOL_MAX", 4, problems),
         db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 8000, problems),
         db_connect_timeout_s=float(_int(env, "DB_CONNECT_TIMEOUT_SECONDS", 3, problems)),
@@ -110,6 +195,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         environment=env.get("AIGYM_ENV", "production"),
         rate_limits=_rate_limits(env, problems),
         trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0, problems),
+        identity_provider=_identity_provider(env, problems),
+        worker_batch_size=_int(env, "WORKER_BATCH_SIZE", 50, problems, minimum=1),
+        worker_visibility_s=_int(env, "WORKER_VISIBILITY_SECONDS", 60, problems, minimum=0),
+        worker_max_reads=_int(env, "WORKER_MAX_READS", 5, problems, minimum=1),
+        dead_letter_retention_days=_int(env, "DEAD_LETTER_RETENTION_DAYS", 30, problems, minimum=1),
+        secrets_key=_secrets_key(env, problems),
+        webhook_secrets=_webhook_secrets(env, problems),
     )
     if missing:
         problems.insert(0, "missing " + ", ".join(missing))

@@ -7,24 +7,15 @@ ciphertext to its owner, so a ciphertext copied onto another community does not 
 
 from __future__ import annotations
 
-import base64
 import os
 
-from shared.platform.errors import ConfigError
+from shared.platform.config import SECRETS_KEY_ENV, get_settings, require
 
-ENV = "AIGYM_SECRETS_KEY"
 _VERSION = b"\x01"
 
 
 def _key() -> bytes:
-    raw = os.environ.get(ENV, "")
-    try:
-        key = base64.b64decode(raw, validate=True)
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise ConfigError(f"{ENV} must be 32 bytes, base64-encoded")
-    return key
+    return require(get_settings().secrets_key, SECRETS_KEY_ENV, "secrets cannot be kept at rest")
 
 
 def encrypt(plaintext: str, *, bound_to: str) -> bytes:

@@ -11,16 +11,14 @@ privileges on them; their purges run the same way.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.platform import logging as log
+from shared.platform.config import get_settings
 from shared.platform.db import Statement, as_login_role, as_service
-from shared.platform.errors import ConfigError
 
-DEAD_LETTER_RETENTION_DAYS = 30
 APPLIED_EVENTS_RETENTION_DAYS = 30
 
 
@@ -54,12 +52,10 @@ class MaintenanceReport:
     failed: list[str] = field(default_factory=list)
 
 
-def retention_params(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
-    """The retention parameters of the purges, from `DEAD_LETTER_RETENTION_DAYS` (default 30)."""
-    raw = environ.get("DEAD_LETTER_RETENTION_DAYS") or str(DEAD_LETTER_RETENTION_DAYS)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError("DEAD_LETTER_RETENTION_DAYS must be a whole number of days, at least 1")
-    dead_days = int(raw)
+def retention_params(dead_days: int | None = None) -> dict[str, int]:
+    """The retention parameters of the purges: dead letters' from the settings unless given."""
+    if dead_days is None:
+        dead_days = get_settings().dead_letter_retention_days
     # A retried dead letter keeps its event id: its handlers' applied records must outlive it.
     return {"dead_days": dead_days, "applied_days": max(APPLIED_EVENTS_RETENTION_DAYS, dead_days)}
 

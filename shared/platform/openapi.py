@@ -7,14 +7,16 @@ So the contract is always generated from the code, and no function imports every
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
+from starlette.convertors import Convertor, FloatConvertor, IntegerConvertor, UUIDConvertor
 
-from shared.platform.http import PREFIX, Function, Reply, Route
+from shared.platform.http import Function
+from shared.platform.responses import Reply
+from shared.platform.routing import PREFIX, Route
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -40,12 +42,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         },
     },
 }
-_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)(?::(uuid|str|int))?\}")
-_PARAM_SCHEMA = {
-    "uuid": {"type": "string", "format": "uuid"},
-    "int": {"type": "integer"},
-    "str": {"type": "string"},
+_PARAM_SCHEMA: dict[type[Convertor[Any]], dict[str, str]] = {
+    UUIDConvertor: {"type": "string", "format": "uuid"},
+    IntegerConvertor: {"type": "integer"},
+    FloatConvertor: {"type": "number"},
 }
+"""A path parameter's schema by its Starlette convertor; any other is a string."""
 
 
 def _ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def _problem_statuses(route: Route) -> set[int]:
         statuses.add(401)
     if route.auth == "user":
         statuses.add(403)
-    if _PARAM.search(route.template):
+    if route.convertors:
         statuses.add(404)
     if route.method != "GET" and route.tx is not None:
         statuses.add(409)
@@ -116,8 +118,13 @@ def _operation(fn: Function, route: Route, components: dict[str, Any]) -> dict[s
         "summary": route.summary,
         "tags": [fn.name],
         "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": _PARAM_SCHEMA[kind or "str"]}
-            for name, kind in _PARAM.findall(route.template)
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": _PARAM_SCHEMA.get(type(convertor), {"type": "string"}),
+            }
+            for name, convertor in route.convertors.items()
         ],
         "responses": {},
     }
@@ -185,7 +192,7 @@ def build_document(functions: Iterable[Function], *, version: str) -> dict[str, 
     paths: dict[str, Any] = {}
     for fn in sorted(functions, key=lambda f: f.name):
         for route in fn.routes:
-            template = _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.template)
+            template = route.path_format
             path = f"{PREFIX}/{fn.name}" + ("" if template == "/" else template)
             paths.setdefault(path, {})[route.method.lower()] = _operation(fn, route, components)
     return {

@@ -4,11 +4,13 @@
 
 From the same declarations: `render_pg_cron_sql()` writes the pg_cron + pg_net jobs that call the
 function URLs on Supabase with the secret key kept in Supabase Vault, and the local `serve` runs them
-in-process (scripts/local/scheduler.py).
+in-process (scripts/local/scheduler.py). A cron expression is checked when it is declared, with the
+five fields pg_cron takes; croniter, which computes fire times locally, is never needed where we deploy.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,6 +19,27 @@ VAULT_URL_SECRET = "aigym_functions_url"  # noqa: S105 - a Vault entry name, not
 VAULT_KEY_SECRET = "aigym_secret_key"  # noqa: S105 - a Vault entry name, not a secret
 """Vault secret holding the project's secret key, sent as the bearer token."""
 JOB_PREFIX = "aigym-"
+
+_CRON_ITEM = r"(\*|(\d+)(?:-(\d+))?)(?:/([1-9]\d*))?"
+"""One item of a cron field; compiled on first use (most functions declare no schedule)."""
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+"""minute, hour, day of month, month, day of week (0 and 7 are Sunday)."""
+
+
+def cron_problem(cron: str) -> str | None:
+    """What is wrong with a five-field cron expression (numbers, `*`, ranges, lists, steps), or None."""
+    fields = cron.split()
+    if len(fields) != len(_CRON_RANGES):
+        return "needs five fields: minute hour day-of-month month day-of-week"
+    for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
+        for item in text.split(","):
+            found = re.fullmatch(_CRON_ITEM, item)
+            if found is None:
+                return f"{text!r} is not a cron field"
+            bounds = [int(n) for n in found.group(2, 3) if n is not None]
+            if any(not low <= n <= high for n in bounds) or bounds != sorted(bounds):
+                return f"{text!r} must stay within {low}-{high}, low to high"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +51,11 @@ class Schedule:
     function: str
     path: str
     method: str = "POST"
+
+    def __post_init__(self) -> None:
+        problem = cron_problem(self.cron)
+        if problem is not None:
+            raise ValueError(f"schedule {self.name}: {problem}")
 
     @property
     def job_name(self) -> str:

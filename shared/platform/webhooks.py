@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -17,6 +18,9 @@ FailureReason = Literal[
     "no_matching_signature",
     "bad_secret",
 ]
+
+Scheme = Literal["standard", "stripe"]
+"""Standard Webhooks (Supabase Auth hooks, most providers) or Stripe's `t=…,v1=…`."""
 
 DEFAULT_TOLERANCE_S = 300
 
@@ -33,6 +37,25 @@ class WebhookVerificationError(Exception):
     def __init__(self, reason: FailureReason, message: str) -> None:
         super().__init__(message)
         self.reason: FailureReason = reason
+
+
+# One secret per match: Supabase shows hook secrets as "v1,whsec_<base64>", so the comma after a
+# leading "v1" belongs to the secret; secrets are otherwise separated by commas, "|" (as Supabase's
+# own GOTRUE_HOOK_*_SECRETS does) or whitespace.
+_SECRET = re.compile(r"(?:v1,)?[^,|\s]+")
+
+
+def split_secrets(value: str) -> list[str]:
+    """The secrets of an environment value (several during rotation), keeping Supabase's "v1," prefix."""
+    return _SECRET.findall(value)
+
+
+def check_secret(scheme: Scheme, secret: str, index: int = 0) -> None:
+    """Raise WebhookVerificationError("bad_secret") when `secret` cannot be a signing key of `scheme`."""
+    if scheme == "stripe":
+        _stripe_key(secret, index)
+    else:
+        _decode_standard_secret(secret, index)
 
 
 # --- shared helpers -------------------------------------------------------

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.platform import http
 from shared.platform import logging as log
+from shared.platform import responses
 from shared.platform.config import reset_settings
 from shared.platform.webhooks import sign_standard_webhook
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, SUPER
@@ -276,7 +276,7 @@ async def test_rotated_secrets_both_verify(
 async def test_missing_secret_is_a_503_not_configured_problem_logged_once(
     client: httpx.AsyncClient, db: str, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO
 ) -> None:
-    monkeypatch.setattr(http, "_reported_config_errors", set())
+    monkeypatch.setattr(responses, "_reported_config_errors", set())
     monkeypatch.delenv("SUPABASE_AUTH_HOOK_SECRET", raising=False)
     reset_settings()
     first = await call_hook(client, payload_for(ACME_ADMIN))

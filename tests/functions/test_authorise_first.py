@@ -14,11 +14,13 @@ from uuid import UUID
 
 import httpx
 import pytest
+from starlette.convertors import IntegerConvertor
 
 from scripts.local.functions import discover, load
 from shared.platform.auth import Membership, Principal
 from shared.platform.errors import AppError
-from shared.platform.http import Function, Route
+from shared.platform.http import Function
+from shared.platform.routing import Route
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_GINA, SUPER, auth
 from tests.helpers import Sql, assert_problem, count
 
@@ -58,18 +60,16 @@ GUARDED = [(fn, route) for fn in FUNCTIONS for route in fn.routes if route.allow
 
 def _params(route: Route) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name, convert in route.converters.items():
+    for name, convertor in route.convertors.items():
         if name == "community_id":
             values[name] = UUID(ACME)
         else:
-            values[name] = 1 if convert is int else uuid.uuid4()
+            values[name] = 1 if isinstance(convertor, IntegerConvertor) else uuid.uuid4()
     return values
 
 
 def _path(fn: Function, route: Route, params: dict[str, Any]) -> str:
-    path = route.template
-    for name, value in params.items():
-        path = path.replace("{" + name + ":uuid}", str(value)).replace("{" + name + ":int}", str(value))
+    path = route.path_format.format(**params)
     return f"/{fn.name}" + ("" if path == "/" else path)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import maintenance
+from shared.platform.config import reset_settings
 from tests.factories import ACME_LENA, auth
 
 SERVICE = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
@@ -92,6 +93,7 @@ async def test_dead_letter_retention_follows_its_setting_and_applied_events_outl
     client: httpx.AsyncClient, sql: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DEAD_LETTER_RETENTION_DAYS", "60")
+    reset_settings()
     for key, age in (("old", "61 days"), ("fresh", "45 days")):
         msg_id = sql("select pgmq.send('events_dead', %s::jsonb) as id", (json.dumps({"key": key}),))[0]["id"]
         sql(
@@ -114,8 +116,9 @@ async def test_dead_letter_retention_follows_its_setting_and_applied_events_outl
 async def test_invalid_retention_setting_is_a_503_not_configured_that_deletes_nothing(
     client: httpx.AsyncClient, sql: Any, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    monkeypatch.setenv("DEAD_LETTER_RETENTION_DAYS", value)
     arrange(sql)
+    monkeypatch.setenv("DEAD_LETTER_RETENTION_DAYS", value)
+    reset_settings()
     response = await client.post("/maintenance/run", headers=SERVICE)
     assert response.status_code == 503
     assert response.json()["code"] == "not_configured"
@@ -141,15 +144,13 @@ async def test_a_failing_purge_is_reported_and_the_others_still_run(db: str, sql
     arrange(sql)
     broken = maintenance.Purge("broken", "app.no_such_table", "true")
     purges = (broken, *maintenance.PURGES)
-    report = await maintenance.run_all(purges, maintenance.retention_params({}))
+    report = await maintenance.run_all(purges, maintenance.retention_params(30))
     assert report.failed == ["broken"]
     assert report.purged == dict.fromkeys(EVERY_PURGE, 1)
     assert remaining(sql) == left(["fresh"])
 
 
-def test_retention_defaults_to_thirty_days() -> None:
-    assert maintenance.retention_params({}) == {"dead_days": 30, "applied_days": 30}
-    assert maintenance.retention_params({"DEAD_LETTER_RETENTION_DAYS": "7"}) == {
-        "dead_days": 7,
-        "applied_days": 30,
-    }
+def test_applied_events_are_kept_at_least_thirty_days_and_as_long_as_dead_letters() -> None:
+    assert maintenance.retention_params(30) == {"dead_days": 30, "applied_days": 30}
+    assert maintenance.retention_params(7) == {"dead_days": 7, "applied_days": 30}
+    assert maintenance.retention_params(60) == {"dead_days": 60, "applied_days": 60}

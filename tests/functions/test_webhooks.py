@@ -17,7 +17,7 @@ import pytest
 from shared.platform import logging as log
 from shared.platform.config import reset_settings
 from shared.platform.webhooks import sign_standard_webhook, sign_stripe_payload
-from tests.factories import ACME
+from tests.factories import ACME, ACME_LENA, auth
 from tests.helpers import assert_problem
 
 EVENTS = Path(__file__).parents[1] / "events"
@@ -187,6 +187,19 @@ async def test_video_webhook_without_configured_secret_is_a_503_not_configured_p
     response = await post_video(client, sample("video_transcript_ready.json"))
     assert_problem(response, 503, "not_configured")
     assert queued(sql) == []
+
+
+async def test_a_missing_webhook_secret_fails_only_the_route_that_needs_it(
+    client: httpx.AsyncClient, db: str, sql: Any, secrets: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VIDEO_WEBHOOK_SECRET")
+    reset_settings()
+    assert_problem(await post_video(client, sample("video_transcript_ready.json")), 503, "not_configured")
+    stripe = await post_stripe(client, sample("stripe_subscription_updated.json"))
+    assert stripe.status_code == 200, stripe.text
+    me = await client.get("/me", headers=auth(ACME_LENA))
+    assert me.status_code == 200, me.text
+    assert [row["name"] for row in queued(sql)] == ["billing.subscription_changed"]
 
 
 # --- Stripe -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import events
+from shared.platform.config import reset_settings
 from shared.platform.db import Tx, as_service
 from shared.platform.events import Event
 from tests.factories import ACME_LENA, auth
@@ -177,6 +178,7 @@ async def test_poison_event_is_dead_lettered_after_max_reads_and_retry_puts_it_b
 ) -> None:
     monkeypatch.setenv("WORKER_MAX_READS", "3")
     monkeypatch.setenv("WORKER_VISIBILITY_SECONDS", "0")
+    reset_settings()
     attempts: list[int] = []
     healed = False
 
@@ -261,6 +263,7 @@ async def test_dead_lettered_event_runs_the_hooks_of_handlers_that_had_not_appli
 ) -> None:
     monkeypatch.setenv("WORKER_MAX_READS", "2")
     monkeypatch.setenv("WORKER_VISIBILITY_SECONDS", "0")
+    reset_settings()
     told: list[tuple[str, str, str]] = []
 
     async def on_dead(tx: Tx, event: Event, error: str) -> None:
@@ -290,6 +293,7 @@ async def test_failing_dead_letter_hook_still_buries_the_event(
     client: httpx.AsyncClient, sql: Any, registry: events.Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WORKER_MAX_READS", "1")
+    reset_settings()
 
     async def broken_hook(tx: Tx, event: Event, error: str) -> None:
         raise RuntimeError("hook broke")
@@ -334,6 +338,7 @@ async def test_worker_runs_batches_until_the_queue_is_drained(
     client: httpx.AsyncClient, sql: Any, registry: events.Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WORKER_BATCH_SIZE", "2")
+    reset_settings()
     delivered: list[int] = []
 
     @registry.subscribe("test.batch")
@@ -399,10 +404,17 @@ async def test_dead_letters_refuse_bad_limit_and_cursor(
     assert response.json()["code"] == "validation_failed"
 
 
-async def test_retry_of_unknown_dead_letter_is_404(client: httpx.AsyncClient, db: str) -> None:
-    response = await client.post("/worker/dead-letters/999999/retry", headers=SERVICE)
+@pytest.mark.parametrize(
+    "msg_id", ["999999", "9" * 25, "9" * 5000], ids=["unknown", "beyond-bigint", "5000-digits"]
+)
+async def test_retry_of_unknown_dead_letter_is_404(
+    client: httpx.AsyncClient, db: str, sql: Any, msg_id: str
+) -> None:
+    dead = sql("select pgmq.send('events_dead', %s::jsonb) as id", (json.dumps({"event": {}}),))[0]["id"]
+    response = await client.post(f"/worker/dead-letters/{msg_id}/retry", headers=SERVICE)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    assert [m["msg_id"] for m in queue(sql, "q_events_dead")] == [dead]
 
 
 @pytest.mark.parametrize(
@@ -429,8 +441,9 @@ async def test_worker_routes_refuse_anyone_without_the_secret_key(
 async def test_invalid_worker_setting_is_a_503_not_configured_that_reads_nothing(
     client: httpx.AsyncClient, sql: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WORKER_BATCH_SIZE", "lots")
     await enqueue(Event(name="test.untouched"))
+    monkeypatch.setenv("WORKER_BATCH_SIZE", "lots")
+    reset_settings()
     response = await client.post("/worker/run", headers=SERVICE)
     assert response.status_code == 503
     assert response.json()["code"] == "not_configured"

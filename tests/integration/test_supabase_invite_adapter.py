@@ -26,6 +26,7 @@ from shared.identity.provider import (
     SupabaseIdentityProvider,
     identity_provider,
 )
+from shared.platform.config import reset_settings
 from shared.platform.errors import UnavailableError
 from tests.factories import ACME, ACME_ADMIN, GLOBEX_GINA, SUPABASE_URL, auth
 from tests.helpers import drain_events, send_again
@@ -65,6 +66,7 @@ def user_object(user_id: str, email: str, metadata: dict[str, Any] | None = None
 def supabase_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Invitations go through the Supabase adapter for this test."""
     monkeypatch.setenv("IDENTITY_PROVIDER", "supabase")
+    reset_settings()
     yield
 
 
@@ -287,4 +289,5 @@ async def test_identity_provider_is_the_local_adapter_when_configured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("IDENTITY_PROVIDER", "local")
+    reset_settings()
     assert isinstance(identity_provider(), LocalIdentityProvider)

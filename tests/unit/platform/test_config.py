@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import MappingProxyType
 
 import httpx
 import pytest
 
-from shared.platform import http
 from shared.platform import logging as log
+from shared.platform import responses
 from shared.platform.config import (
     DEFAULT_RATE_LIMITS,
     LOCAL_JWT_SECRET,
+    WEBHOOK_SECRETS,
     get_settings,
     load_settings,
+    require,
     reset_settings,
 )
 from shared.platform.errors import ConfigError
@@ -185,7 +191,7 @@ async def test_handler_answers_a_config_error_with_a_503_not_configured_and_logs
 ) -> None:
     buffer = io.StringIO()
     isolated_settings.setattr(log, "stream", buffer)
-    isolated_settings.setattr(http, "_reported_config_errors", set())
+    isolated_settings.setattr(responses, "_reported_config_errors", set())
     isolated_settings.delenv("SUPABASE_URL")
     reset_settings()
     for _ in range(2):
@@ -197,3 +203,146 @@ async def test_handler_answers_a_config_error_with_a_503_not_configured_and_logs
     errors = [line for line in lines if line["message"].startswith("configuration error")]
     assert len(errors) == 1
     assert "missing SUPABASE_URL" in errors[0]["error"]
+
+
+# --- settings only some routes need: shape checked at load, presence required at use ----------------
+
+VALID_OPTIONAL = {
+    "IDENTITY_PROVIDER": "local",
+    "AIGYM_SECRETS_KEY": "A" * 43 + "=",  # 32 bytes
+    "SUPABASE_AUTH_HOOK_SECRET": "v1,whsec_" + "B" * 43 + "=",
+    "STRIPE_WEBHOOK_SECRET": "whsec_stripe_one|whsec_stripe_two",
+    "VIDEO_WEBHOOK_SECRET": "whsec_" + "C" * 43 + "=",
+    "WORKER_BATCH_SIZE": "10",
+    "WORKER_VISIBILITY_SECONDS": "0",
+    "WORKER_MAX_READS": "2",
+    "DEAD_LETTER_RETENTION_DAYS": "7",
+}
+
+
+def test_settings_only_some_routes_need_may_be_absent() -> None:
+    settings = load_settings(BASE)
+    assert settings.identity_provider == "supabase"
+    assert settings.secrets_key is None
+    assert settings.webhook_secrets == dict.fromkeys(WEBHOOK_SECRETS, ())
+    assert (settings.worker_batch_size, settings.worker_visibility_s, settings.worker_max_reads) == (
+        50,
+        60,
+        5,
+    )
+    assert settings.dead_letter_retention_days == 30
+
+
+def test_every_optional_setting_is_read_into_the_one_settings_object() -> None:
+    settings = load_settings({**BASE, **VALID_OPTIONAL})
+    assert settings.identity_provider == "local"
+    assert settings.secrets_key == bytes([0]) * 32
+    assert settings.webhook_secrets["SUPABASE_AUTH_HOOK_SECRET"] == ("v1,whsec_" + "B" * 43 + "=",)
+    assert settings.webhook_secrets["STRIPE_WEBHOOK_SECRET"] == ("whsec_stripe_one", "whsec_stripe_two")
+    assert (settings.worker_batch_size, settings.worker_visibility_s, settings.worker_max_reads) == (10, 0, 2)
+    assert settings.dead_letter_retention_days == 7
+
+
+def test_malformed_optional_settings_are_named_together_with_the_rest_and_never_shown() -> None:
+    env = {
+        "DB_POOL_MAX": "many",
+        "IDENTITY_PROVIDER": "auth0",
+        "AIGYM_SECRETS_KEY": "c2hvcnQta2V5",  # "short-key"
+        "SUPABASE_AUTH_HOOK_SECRET": "v1,not-a-whsec-secret",
+        "VIDEO_WEBHOOK_SECRET": "whsec_%%not-base64%%",
+        "WORKER_BATCH_SIZE": "0",
+        "WORKER_VISIBILITY_SECONDS": "-1",
+        "WORKER_MAX_READS": "lots",
+        "DEAD_LETTER_RETENTION_DAYS": "0",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, **env})
+    message = str(caught.value)
+    assert message.count("Invalid configuration") == 1
+    for part in (
+        "DB_POOL_MAX must be an integer",
+        "IDENTITY_PROVIDER must be 'local' or 'supabase'",
+        "AIGYM_SECRETS_KEY must be 32 bytes, base64-encoded",
+        "SUPABASE_AUTH_HOOK_SECRET is malformed (webhook secret #0 lacks the whsec_ prefix)",
+        "VIDEO_WEBHOOK_SECRET is malformed (webhook secret #0 is not valid base64)",
+        "WORKER_BATCH_SIZE must be an integer of at least 1",
+        "WORKER_VISIBILITY_SECONDS must be an integer of at least 0",
+        "WORKER_MAX_READS must be an integer of at least 1",
+        "DEAD_LETTER_RETENTION_DAYS must be an integer of at least 1",
+    ):
+        assert part in message
+    for value in ("auth0", "c2hvcnQta2V5", "not-a-whsec-secret", "not-base64"):
+        assert value not in message
+
+
+def test_require_answers_a_setting_that_is_not_set_with_a_config_error_naming_it() -> None:
+    settings = load_settings(BASE)
+    with pytest.raises(ConfigError, match=r"^AIGYM_SECRETS_KEY is not set; to encrypt$"):
+        require(settings.secrets_key, "AIGYM_SECRETS_KEY", "to encrypt")
+    with pytest.raises(ConfigError, match=r"^STRIPE_WEBHOOK_SECRET is not set"):
+        require(settings.webhook_secrets["STRIPE_WEBHOOK_SECRET"], "STRIPE_WEBHOOK_SECRET", "to verify")
+    configured = load_settings({**BASE, **VALID_OPTIONAL})
+    assert require(configured.secrets_key, "AIGYM_SECRETS_KEY", "to encrypt") == bytes(32)
+
+
+def test_the_repr_of_settings_shows_no_secret() -> None:
+    env = {
+        **BASE,
+        **VALID_OPTIONAL,
+        "SUPABASE_JWT_SECRET": LOCAL_JWT_SECRET,
+        "SUPABASE_SECRET_KEY": "sb_secret_x",
+    }
+    env["DATABASE_URL"] = "postgresql://app:db-password@db.example.com/app"
+    shown = repr(load_settings(env))
+    for secret in ("db-password", LOCAL_JWT_SECRET, "sb_secret_x", "whsec_", "A" * 43):
+        assert secret not in shown
+    assert "ref.supabase.co" in shown
+
+
+def test_a_webhook_must_name_a_secret_the_settings_know_for_its_scheme() -> None:
+    from shared.platform.webhooks_http import Webhook
+
+    assert Webhook("stripe", "STRIPE_WEBHOOK_SECRET", "stripe").scheme == "stripe"
+    with pytest.raises(ValueError, match="ACME_WEBHOOK_SECRET"):
+        Webhook("acme", "ACME_WEBHOOK_SECRET", "standard")
+    with pytest.raises(ValueError, match="STRIPE_WEBHOOK_SECRET is not a standard webhook secret"):
+        Webhook("stripe", "STRIPE_WEBHOOK_SECRET", "standard")
+
+
+_READS_ENVIRONMENT = re.compile(r"\bos\.environ\b|\bgetenv\(|\bfrom os import\b[^\n]*\benviron\b")
+
+
+def test_nothing_deployed_reads_the_environment_but_the_settings() -> None:
+    root = Path(__file__).resolve().parents[3]
+    deployed = [*root.joinpath("shared").rglob("*.py"), *root.joinpath("functions").rglob("*.py")]
+    readers = sorted(
+        str(path.relative_to(root))
+        for path in deployed
+        if "devstack" not in path.parts and _READS_ENVIRONMENT.search(path.read_text())
+    )
+    assert readers == ["shared/platform/config.py"]
+
+
+def test_under_functions_framework_a_configuration_error_is_logged_at_start_up() -> None:
+    root = Path(__file__).resolve().parents[3]
+    probe = (
+        "import functions_framework, importlib.util, sys\n"
+        "sys.path.insert(0, '.')\n"
+        "spec = importlib.util.spec_from_file_location('me_main', 'functions/me/main.py')\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "WORKER_MAX_READS": "never"}  # no DATABASE_URL, no SUPABASE_URL either
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(line) for line in result.stdout.splitlines() if "configuration error" in line]
+    assert "missing DATABASE_URL, SUPABASE_URL" in line["error"]
+    assert "WORKER_MAX_READS must be an integer of at least 1" in line["error"]
+    assert "never" not in line["error"]

@@ -31,7 +31,15 @@ from shared.platform import events, migrate
 from shared.platform import logging as log
 from shared.platform.db import Tx, as_service
 from shared.platform.events import Event
-from shared.platform.schedules import VAULT_KEY_SECRET, VAULT_URL_SECRET, Schedule, render_pg_cron_sql
+from shared.platform.http import Function
+from shared.platform.routing import resolve
+from shared.platform.schedules import (
+    VAULT_KEY_SECRET,
+    VAULT_URL_SECRET,
+    Schedule,
+    cron_problem,
+    render_pg_cron_sql,
+)
 
 DECLARED = schedules_cli.declared()
 WORKER = Schedule("worker-drain", "* * * * *", "worker", "/run")
@@ -55,11 +63,42 @@ def test_every_cron_expression_is_valid(schedule: Schedule) -> None:
     assert len(schedule.cron.split()) == 5, "pg_cron takes five fields (no seconds)"
 
 
+@pytest.mark.parametrize(
+    "cron", ["* * * * *", "30 3 * * *", "*/5 0-6,22-23 1 */2 1-5", "0 0 1-31/2 12 0,7", "59 23 31 12 6"]
+)
+def test_cron_expressions_pg_cron_takes_are_accepted_as_croniter_accepts_them(cron: str) -> None:
+    assert cron_problem(cron) is None
+    assert croniter.is_valid(cron)
+    Schedule("ok", cron, "worker", "/run")
+
+
+@pytest.mark.parametrize(
+    ("cron", "problem"),
+    [
+        ("* * * *", "needs five fields"),
+        ("0 * * * * *", "needs five fields"),
+        ("60 * * * *", "'60' must stay within 0-59"),
+        ("0 24 * * *", "'24' must stay within 0-23"),
+        ("0 0 0 * *", "'0' must stay within 1-31"),
+        ("0 0 * 13 *", "'13' must stay within 1-12"),
+        ("0 0 * * 8", "'8' must stay within 0-7"),
+        ("30-10 * * * *", "'30-10' must stay within 0-59, low to high"),
+        ("*/0 * * * *", "'*/0' is not a cron field"),
+        ("1,,2 * * * *", "'1,,2' is not a cron field"),
+        ("@daily", "needs five fields"),
+    ],
+)
+def test_a_malformed_cron_expression_is_refused_when_declared(cron: str, problem: str) -> None:
+    assert problem in (cron_problem(cron) or "")
+    with pytest.raises(ValueError, match=f"schedule nightly: {re.escape(problem)}"):
+        Function("maintenance").schedule("nightly", cron, "/run")
+
+
 @pytest.mark.parametrize("schedule", DECLARED, ids=lambda s: s.name)
 def test_every_schedule_calls_a_service_route_of_its_own_function(schedule: Schedule) -> None:
     fn = load(schedule.function).fn
     assert schedule in fn.schedules
-    route, params = fn.resolve(schedule.method, schedule.path)
+    route, params = resolve(fn.routes, schedule.method, schedule.path)
     assert route.auth == "service"
     assert params == {}
 
