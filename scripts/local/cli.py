@@ -9,7 +9,14 @@ import socket
 import sys
 from typing import Any
 
-from scripts.local.stack import DEFAULT_PORT, clear_state, read_state, running_stack, write_state
+from scripts.local.stack import (
+    DEFAULT_PORT,
+    WEBHOOK_SECRET_ENVS,
+    clear_state,
+    read_state,
+    running_stack,
+    write_state,
+)
 
 DEMO_USERS_SQL = """
 select p.id, p.email, coalesce(s.role,
@@ -73,6 +80,9 @@ def serve(args: argparse.Namespace) -> int:
         names = list(discover())
         print(f"AI GYM backend on {stack.supabase_url}/functions/v1/<name>  (functions: {', '.join(names)})")
         print(f"database: {stack.database_url}")
+        print("webhook secrets (scripts/webhook signs with these):")
+        for name in WEBHOOK_SECRET_ENVS:
+            print(f"  {name}={os.environ.get(name, '')}")
         print("demo tokens (HS256, 12 h; send as 'Authorization: Bearer <token>'):")
         _print_tokens(stack.database_url, f"{stack.supabase_url}/auth/v1", secret, 12 * 3600)
         # uvicorn re-raises SIGTERM after its own graceful shutdown; make that unwind through the

@@ -7,6 +7,7 @@ So the contract is always generated from the code, and no function imports every
 
 from __future__ import annotations
 
+import inspect
 import typing
 from collections.abc import Iterable
 from typing import Any
@@ -115,7 +116,9 @@ def _problem(description: str) -> dict[str, Any]:
 def _operation(fn: Function, route: Route, components: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": f"{fn.name}.{route.endpoint.__name__}",
-        "summary": route.summary,
+        # Summaries are plain text in every viewer; the docstring, in markdown, is the description.
+        "summary": route.summary.replace("`", ""),
+        "description": inspect.cleandoc(route.endpoint.__doc__ or ""),
         "tags": [fn.name],
         "parameters": [
             {
