@@ -390,8 +390,12 @@ class Function:
             before.append(touch)
         claim = None
         if route.idempotent and held is None:
-            path = ctx.request.url.path
-            claim = idempotency.claim_for(ctx.request.headers, _rate_key(ctx, token), route.method, path, raw)
+            # The query is part of what is replayed: an upload names its community there, not in its body.
+            url = ctx.request.url
+            target = f"{url.path}?{url.query}" if url.query else url.path
+            claim = idempotency.claim_for(
+                ctx.request.headers, _rate_key(ctx, token), route.method, target, raw
+            )
             if claim is not None:
                 before.append(idempotency.claim_statement(claim))  # last of `before`: read below as such
         within: list[Statement] = []
