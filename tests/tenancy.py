@@ -201,14 +201,14 @@ class _State:
 
 
 def _snapshot_sql(table: Table) -> str:
-    return f"select ({table.key})::text as key, ctid::text || md5(t::text) as version from {table.name} t"
+    return f"select ({table.key})::text as key, ctid::text || md5(t::text) as version from {table.name} t"  # noqa: S608
 
 
 def _state(owner: Sql, table: Table) -> _State:
     rows = [
         Row(r["key"], frozenset(r["tenant"] or ()), r["user_id"])
         for r in owner(
-            f"select ({table.key})::text as key, ({table.tenant})::text[] as tenant,"
+            f"select ({table.key})::text as key, ({table.tenant})::text[] as tenant,"  # noqa: S608
             f" ({table.user})::text as user_id from {table.name} t"
         )
     ]
@@ -216,7 +216,8 @@ def _state(owner: Sql, table: Table) -> _State:
     filters = {u.where for u in table.updates} | {table.delete.where}
     where = {
         w: frozenset(
-            r["key"] for r in owner(f"select ({table.key})::text as key from {table.name} t where {w}")
+            r["key"]
+            for r in owner(f"select ({table.key})::text as key from {table.name} t where {w}")  # noqa: S608
         )
         for w in filters
         if w is not None
@@ -254,7 +255,7 @@ async def _try_table(
     tx: Tx, caller: Caller, table: Table, state: _State, names: Mapping[str, str]
 ) -> list[Mismatch]:
     results: list[tuple[str, Outcome, Outcome, str]] = []
-    keys = f"select ({table.key})::text as key from {table.name} t"
+    keys = f"select ({table.key})::text as key from {table.name} t"  # noqa: S608
     seen = await _attempt(tx, caller, (keys, None), rows=True)
     results.append(("select", _expect_rows(caller, table.read, state.rows), *seen))
     for target in table.insert.into:
@@ -268,7 +269,7 @@ async def _try_table(
         where = f" where {update.where}" if update.where else ""
         candidates = [r for r in state.rows if update.where is None or r.key in state.where[update.where]]
         expected = _expect_change(caller, update.rows, candidates, update.accepted)
-        sql = f"update {table.name} t set {update.set}{where}"
+        sql = f"update {table.name} t set {update.set}{where}"  # noqa: S608
         results.append(
             (update.label, expected, *await _attempt(tx, caller, (sql, None), touched=(table, state)))
         )
@@ -276,7 +277,7 @@ async def _try_table(
     where = f" where {delete.where}" if delete.where else ""
     candidates = [r for r in state.rows if delete.where is None or r.key in state.where[delete.where]]
     expected = _expect_change(caller, delete.rows, candidates, None)
-    sql = f"delete from {table.name} t{where}"
+    sql = f"delete from {table.name} t{where}"  # noqa: S608
     results.append(("delete", expected, *await _attempt(tx, caller, (sql, None), touched=(table, state))))
     # Truncate skips row level security altogether: no API role may ever hold it.
     results.append(

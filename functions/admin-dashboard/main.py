@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.communities import dashboard, policy
+from shared.identity import policy
+from shared.identity.communities import dashboard
 from shared.identity.communities.schemas import CommunityOverview, PlatformOverview
 from shared.platform.guards import caller, community
 from shared.platform.http import Context, Function
@@ -18,7 +19,7 @@ async def platform_overview(ctx: Context) -> PlatformOverview:
     return await dashboard.platform_overview(tx=ctx.db, principal=ctx.user)
 
 
-@fn.get("/communities/{community_id:uuid}", rate_limit="admin", allow=community(policy.require_admin_reader))
+@fn.get("/{community_id:uuid}", rate_limit="admin", allow=community(policy.require_community_reader))
 async def community_overview(ctx: Context, community_id: UUID) -> CommunityOverview:
     """Members, admins, recent activity, tags, invitations and signup links of one community."""
     return await dashboard.community_overview(community_id, tx=ctx.db, principal=ctx.user)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.communities import ai_settings, policy, service
+from shared.identity import policy
+from shared.identity.communities import ai_settings, service
 from shared.identity.communities.schemas import (
     AiSettingsView,
     CommunityListQuery,
@@ -39,7 +40,7 @@ def _versioned(ctx: Context, view: CommunityView) -> CommunityView:
     status=201,
     idempotent=True,
     rate_limit="admin",
-    allow=caller(policy.require_platform_writer),
+    allow=caller(policy.require_staff_writer),
 )
 async def create_community(ctx: Context, body: CreateCommunity) -> CommunityView:
     """Create a community, optionally cloned from a template (staff who may write; Idempotency-Key)."""
@@ -61,7 +62,7 @@ async def read_community(ctx: Context, community_id: UUID) -> CommunityReadView:
     return CommunityReadView(_versioned(ctx, view) if isinstance(view, CommunityView) else view)
 
 
-@fn.patch(ONE, body=UpdateCommunity, rate_limit="admin", allow=community(policy.require_settings_writer))
+@fn.patch(ONE, body=UpdateCommunity, rate_limit="admin", allow=community(policy.require_community_writer))
 async def update_community(ctx: Context, community_id: UUID, body: UpdateCommunity) -> CommunityView:
     """Change settings; If-Match is optional and a stale one is a 409 `stale_version`."""
     if_match = ctx.request.headers.get("if-match")
@@ -71,7 +72,7 @@ async def update_community(ctx: Context, community_id: UUID, body: UpdateCommuni
     return _versioned(ctx, view)
 
 
-@fn.post(ONE + "/archive", rate_limit="admin", allow=caller(policy.require_platform_writer))
+@fn.post(ONE + "/archive", rate_limit="admin", allow=caller(policy.require_staff_writer))
 async def archive_community(ctx: Context, community_id: UUID) -> CommunityView:
     """Archive a community: its data stays, its members see nothing (staff who may write)."""
     view = await service.set_status(
@@ -80,7 +81,7 @@ async def archive_community(ctx: Context, community_id: UUID) -> CommunityView:
     return _versioned(ctx, view)
 
 
-@fn.post(ONE + "/restore", rate_limit="admin", allow=caller(policy.require_platform_writer))
+@fn.post(ONE + "/restore", rate_limit="admin", allow=caller(policy.require_staff_writer))
 async def restore_community(ctx: Context, community_id: UUID) -> CommunityView:
     """Make an archived community active again (staff who may write)."""
     view = await service.set_status(community_id, "active", tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
@@ -91,7 +92,7 @@ async def restore_community(ctx: Context, community_id: UUID) -> CommunityView:
     ONE + "/features",
     body=ReplaceFeatures,
     rate_limit="admin",
-    allow=community(policy.require_settings_writer),
+    allow=community(policy.require_community_writer),
 )
 async def replace_features(ctx: Context, community_id: UUID, body: ReplaceFeatures) -> CommunityView:
     """Replace the feature-flag map (staff who may write, or the community's admin; If-Match optional)."""
@@ -102,7 +103,7 @@ async def replace_features(ctx: Context, community_id: UUID, body: ReplaceFeatur
     return _versioned(ctx, view)
 
 
-@fn.get(ONE + "/ai-settings", rate_limit="admin", allow=community(policy.require_admin_reader))
+@fn.get(ONE + "/ai-settings", rate_limit="admin", allow=community(policy.require_community_reader))
 async def read_ai_settings(ctx: Context, community_id: UUID) -> AiSettingsView:
     """The community's AI settings; whether it has its own key, never the key."""
     return await ai_settings.read_ai_settings(community_id, tx=ctx.db, principal=ctx.user)
@@ -112,7 +113,7 @@ async def read_ai_settings(ctx: Context, community_id: UUID) -> AiSettingsView:
     ONE + "/ai-settings",
     body=UpdateAiSettings,
     rate_limit="admin",
-    allow=community(policy.require_settings_writer),
+    allow=community(policy.require_community_writer),
 )
 async def update_ai_settings(ctx: Context, community_id: UUID, body: UpdateAiSettings) -> AiSettingsView:
     """Change provider and model, the quota (staff), or set/remove the community's own key (write-only)."""

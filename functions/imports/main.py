@@ -6,8 +6,8 @@ from uuid import UUID
 
 from starlette.responses import Response
 
+from shared.identity import policy
 from shared.identity.onboarding import imports
-from shared.identity.onboarding.policy import require_reader, require_writer
 from shared.identity.onboarding.schemas import (
     MAX_IMPORT_BYTES,
     CreateImport,
@@ -15,55 +15,55 @@ from shared.identity.onboarding.schemas import (
     ImportJobView,
     UploadQuery,
 )
+from shared.identity.schemas import NO_SUCH_COMMUNITY, CommunityPageQuery
 from shared.platform.audit import meta_of
-from shared.platform.guards import community
+from shared.platform.guards import caller
 from shared.platform.http import Context, Function
-from shared.platform.pagination import PageQuery
 
 fn = Function("imports", body_limit=MAX_IMPORT_BYTES, description="Bulk imports of people from CSV.")
+READERS = caller(policy.require_any_community_reader)
+JOB = "/{job_id:uuid}"
 
 
+# The body is the file, so the community is named in the query (`?community_id=`), in both forms.
 @fn.post(
-    "/communities/{community_id:uuid}/imports",
+    "/",
     body=CreateImport,
     raw_types=("text/csv",),
     query=UploadQuery,
     idempotent=True,
     status=202,
     rate_limit="bulk",
-    allow=community(require_writer),
+    allow=caller(policy.require_any_community_writer),
+    responses=NO_SUCH_COMMUNITY,
 )
 async def create_import(
-    ctx: Context, community_id: UUID, body: CreateImport | None, raw: bytes | None, query: UploadQuery
+    ctx: Context, body: CreateImport | None, raw: bytes | None, query: UploadQuery
 ) -> ImportJobView:
     """Upload a CSV (`text/csv`, or JSON {csv, filename}) with header firstName,lastName,email,tags."""
-    require_writer(ctx.user, community_id)
     data = raw if raw is not None else (body.csv.encode() if body is not None else b"")
     filename = body.filename if body is not None else query.filename
     return await imports.create_import(
-        data, filename, community_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx)
+        data, filename, query.community_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx)
     )
 
 
-@fn.get("/communities/{community_id:uuid}/imports", query=PageQuery, allow=community(require_reader))
-async def list_imports(ctx: Context, community_id: UUID, query: PageQuery) -> ImportJobPage:
-    """The community's imports, newest first, with their progress."""
-    require_reader(ctx.user, community_id)
-    return await imports.list_jobs(ctx.db, community_id, query)
+@fn.get("/", query=CommunityPageQuery, allow=READERS, responses=NO_SUCH_COMMUNITY)
+async def list_imports(ctx: Context, query: CommunityPageQuery) -> ImportJobPage:
+    """A community's imports (`?community_id=`), newest first, with their progress."""
+    return await imports.list_jobs(query, tx=ctx.db, principal=ctx.user)
 
 
-@fn.get("/communities/{community_id:uuid}/imports/{job_id:uuid}", allow=community(require_reader))
-async def get_import(ctx: Context, community_id: UUID, job_id: UUID) -> ImportJobView:
+@fn.get(JOB, allow=READERS)
+async def get_import(ctx: Context, job_id: UUID) -> ImportJobView:
     """An import's status and progress: total, processed, succeeded, failed."""
-    require_reader(ctx.user, community_id)
-    return await imports.get_job(ctx.db, community_id, job_id)
+    return await imports.get_job(job_id, tx=ctx.db, principal=ctx.user)
 
 
-@fn.get("/communities/{community_id:uuid}/imports/{job_id:uuid}/errors.csv", allow=community(require_reader))
-async def import_errors(ctx: Context, community_id: UUID, job_id: UUID) -> Response:
+@fn.get(JOB + "/errors.csv", allow=READERS)
+async def import_errors(ctx: Context, job_id: UUID) -> Response:
     """The failed rows as CSV: the original columns plus `error`, safe to open in a spreadsheet."""
-    require_reader(ctx.user, community_id)
-    text, filename = await imports.error_report(ctx.db, community_id, job_id)
+    text, filename = await imports.error_report(job_id, tx=ctx.db, principal=ctx.user)
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",

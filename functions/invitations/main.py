@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from shared.identity import policy
 from shared.identity.onboarding import invitations
-from shared.identity.onboarding.policy import require_reader, require_writer
 from shared.identity.onboarding.schemas import (
     CreateInvitation,
     InvitationPage,
@@ -14,8 +14,9 @@ from shared.identity.onboarding.schemas import (
     MyInvitationPage,
     MyInvitationView,
 )
+from shared.identity.schemas import NO_SUCH_COMMUNITY
 from shared.platform.audit import meta_of
-from shared.platform.guards import community
+from shared.platform.guards import caller
 from shared.platform.http import Context, Function
 from shared.platform.pagination import PageQuery
 
@@ -23,43 +24,42 @@ fn = Function("invitations", body_limit=16 * 1024, description="Invite people in
 
 
 @fn.post(
-    "/communities/{community_id:uuid}/invitations",
+    "/",
     body=CreateInvitation,
     idempotent=True,
     status=201,
     rate_limit="admin",
-    allow=community(require_writer),
+    allow=caller(policy.require_any_community_writer),
+    responses=NO_SUCH_COMMUNITY,
 )
-async def create_invitation(ctx: Context, community_id: UUID, body: CreateInvitation) -> InvitationView:
+async def create_invitation(ctx: Context, body: CreateInvitation) -> InvitationView:
     """Invite an address: a pending invitation, the same answer whether or not it has an account.
 
     Nobody joins until the invitee accepts. 409 `already_member` when a member here has the address,
     `invitation_pending` when it has a pending invitation here.
     """
-    require_writer(ctx.user, community_id)
     return await invitations.invite(
-        body, community_id, tx=ctx.db, meta=meta_of(ctx), allowed_origins=ctx.settings.cors_origins
+        body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx), allowed_origins=ctx.settings.cors_origins
     )
 
 
 @fn.get(
-    "/communities/{community_id:uuid}/invitations", query=InvitationQuery, allow=community(require_reader)
+    "/",
+    query=InvitationQuery,
+    allow=caller(policy.require_any_community_reader),
+    responses=NO_SUCH_COMMUNITY,
 )
-async def list_invitations(ctx: Context, community_id: UUID, query: InvitationQuery) -> InvitationPage:
-    """The community's invitations, newest first, optionally only those of one status."""
-    require_reader(ctx.user, community_id)
-    return await invitations.list_invitations(ctx.db, community_id, query)
+async def list_invitations(ctx: Context, query: InvitationQuery) -> InvitationPage:
+    """A community's invitations (`?community_id=`), newest first, optionally only those of one status."""
+    return await invitations.list_invitations(query, tx=ctx.db, principal=ctx.user)
 
 
 @fn.post(
-    "/communities/{community_id:uuid}/invitations/{invitation_id:uuid}/revoke",
-    rate_limit="admin",
-    allow=community(require_writer),
+    "/{invitation_id:uuid}/revoke", rate_limit="admin", allow=caller(policy.require_any_community_writer)
 )
-async def revoke_invitation(ctx: Context, community_id: UUID, invitation_id: UUID) -> InvitationView:
+async def revoke_invitation(ctx: Context, invitation_id: UUID) -> InvitationView:
     """Revoke a pending invitation."""
-    require_writer(ctx.user, community_id)
-    return await invitations.revoke(community_id, invitation_id, tx=ctx.db, meta=meta_of(ctx))
+    return await invitations.revoke(invitation_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 
 
 @fn.get("/mine", query=PageQuery)

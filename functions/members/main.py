@@ -1,10 +1,15 @@
-"""`members`: a community's members, their roles and tags; staff deactivate and reactivate accounts."""
+"""`members`: communities' members, their roles and tags; staff deactivate and reactivate accounts.
+
+A membership is identified by its community and its user, so its path names both, once:
+`/members/{community_id}/{user_id}`.
+"""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.people import policy, service
+from shared.identity import policy
+from shared.identity.people import service
 from shared.identity.people.schemas import (
     AccountStatusView,
     ChangeMemberRole,
@@ -13,21 +18,27 @@ from shared.identity.people.schemas import (
     MemberView,
     ReplaceMemberTags,
 )
+from shared.identity.schemas import NO_SUCH_COMMUNITY
 from shared.platform.audit import meta_of
 from shared.platform.guards import caller, community
 from shared.platform.http import Context, Function
 
 fn = Function("members", body_limit=32 * 1024, description="Community members, their roles and tags.")
-MEMBER = "/communities/{community_id:uuid}/members/{user_id:uuid}"
-READERS = community(policy.require_community_reader)
+MEMBER = "/{community_id:uuid}/{user_id:uuid}"
 WRITERS = community(policy.require_community_writer)
-ACCOUNT_MANAGERS = caller(policy.require_account_manager)
+ACCOUNT_MANAGERS = caller(policy.require_staff_writer)
 
 
-@fn.get("/communities/{community_id:uuid}/members", query=MemberQuery, rate_limit="admin", allow=READERS)
-async def list_members(ctx: Context, community_id: UUID, query: MemberQuery) -> MemberPage:
-    """The community's members, newest first: search by name or email, filter by role or tag."""
-    return await service.list_members(community_id, query, tx=ctx.db, principal=ctx.user)
+@fn.get(
+    "/",
+    query=MemberQuery,
+    rate_limit="admin",
+    allow=caller(policy.require_any_community_reader),
+    responses=NO_SUCH_COMMUNITY,
+)
+async def list_members(ctx: Context, query: MemberQuery) -> MemberPage:
+    """A community's members (`?community_id=`), newest first: search by name or email, role or tag."""
+    return await service.list_members(query, tx=ctx.db, principal=ctx.user)
 
 
 @fn.patch(MEMBER, body=ChangeMemberRole, rate_limit="admin", allow=WRITERS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.people import policy
+from shared.identity import policy
 from shared.identity.people import staff_service as service
 from shared.identity.people.schemas import SetStaffRole, StaffPage, StaffView
 from shared.platform.audit import meta_of
@@ -21,13 +21,13 @@ async def list_staff(ctx: Context, query: PageQuery) -> StaffPage:
     return await service.list_staff(query, tx=ctx.db, principal=ctx.user)
 
 
-@fn.put("/{user_id:uuid}", body=SetStaffRole, rate_limit="admin", allow=caller(policy.require_staff_admin))
+@fn.put("/{user_id:uuid}", body=SetStaffRole, rate_limit="admin", allow=caller(policy.require_super_admin))
 async def set_staff_role(ctx: Context, user_id: UUID, body: SetStaffRole) -> StaffView:
     """Grant a user a staff role or change it; nobody changes their own (409 own_staff_role)."""
     return await service.set_role(user_id, body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 
 
-@fn.delete("/{user_id:uuid}", rate_limit="admin", allow=caller(policy.require_staff_admin))
+@fn.delete("/{user_id:uuid}", rate_limit="admin", allow=caller(policy.require_super_admin))
 async def revoke_staff_role(ctx: Context, user_id: UUID) -> None:
     """Take a user's staff role away; the last super admin stays (409 last_super_admin)."""
     await service.revoke(user_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))

@@ -5,7 +5,7 @@
 Runs in a throwaway database (`aigym_bench_import`) on the embedded Postgres, or on the server that
 DATABASE_URL names (it must allow CREATE DATABASE), migrated and seeded, with the local identity
 provider. Both halves go through the real functions in-process over ASGI: the upload is `POST
-/imports/communities/<acme>/imports` (text/csv) as the seeded Acme admin; the worker half is `POST
+/imports?community_id=<acme>` (text/csv) as the seeded Acme admin; the worker half is `POST
 /worker/run` with the secret key, repeated until the job reports `completed`, i.e. every row's
 invitation was delivered. Every row is a new address with two tags, the most expensive case (invitation
 row and its audit entry in the chunk; then, outside the chunk, a provider invite and its recorded outcome).
@@ -126,15 +126,15 @@ async def _run(rows: int, dsn: str) -> ImportBench:
         ) as client:
             started = time.perf_counter()
             response = await client.post(
-                f"/imports/communities/{ACME}/imports",
+                "/imports",
                 content=data,
-                params={"filename": "bench.csv"},
+                params={"community_id": ACME, "filename": "bench.csv"},
                 headers={**user, "content-type": "text/csv"},
             )
             result.upload_s = time.perf_counter() - started
             if response.status_code != 202:
                 raise SystemExit(f"upload failed: {response.status_code} {response.text}")
-            job_url = f"/imports/communities/{ACME}/imports/{response.json()['id']}"
+            job_url = f"/imports/{response.json()['id']}"
             worker_started = time.perf_counter()
             job: dict[str, Any] = response.json()
             while job["status"] != "completed" and result.worker_runs < MAX_WORKER_RUNS:

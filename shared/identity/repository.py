@@ -7,19 +7,14 @@ from typing import Any
 from uuid import UUID
 
 from shared.platform.db import Row, Tx
+from shared.platform.sql import assignments, compose
 
 PROFILE_COLUMNS = "id, email, first_name, last_name, avatar_url, timezone, status"
 UPDATABLE = frozenset({"first_name", "last_name", "avatar_url", "timezone"})
+UPDATE_SQL = "update public.profiles set {changes} where id = %(id)s returning {columns}"
 
 
 async def update_own_profile(tx: Tx, user_id: UUID, changes: Mapping[str, Any]) -> Row | None:
     """Apply `changes` to the caller's profile; None when row level security shows no such profile."""
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    # Column names come from the fixed set above; every value is a bound parameter.
-    assignments = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
-    return await tx.fetch_one(
-        f"update public.profiles set {assignments} where id = %(id)s returning {PROFILE_COLUMNS}",
-        {**changes, "id": user_id},
-    )
+    statement = compose(UPDATE_SQL, changes=assignments(changes, UPDATABLE), columns=PROFILE_COLUMNS)
+    return await tx.fetch_one(statement, {**changes, "id": user_id})

@@ -1,4 +1,4 @@
-"""The identity contract: request and response models of the `me` function."""
+"""The identity contract: request and response models of the `me` function, and the community scope of lists."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field
 
 from shared.identity.model import is_iana_timezone
+from shared.platform.pagination import PageQuery
 from shared.platform.validation import NotNull, Patch, PlainText, View, WebUrl
 
 
@@ -19,6 +20,16 @@ def _timezone(value: str) -> str:
 
 Timezone = Annotated[str, AfterValidator(_timezone)]
 Name = Annotated[PlainText, Field(max_length=100)]
+
+
+NO_SUCH_COMMUNITY = {404: "No such community, or one the caller cannot see"}
+"""The extra answer of a route that names its community in the query or body rather than the path."""
+
+
+class CommunityPageQuery(PageQuery):
+    """A page of one community's items: a collection names its community in the query."""
+
+    community_id: UUID = Field(description="The community whose items are listed")
 
 
 class MembershipView(View):

@@ -25,11 +25,14 @@ from shared.platform.errors import ConflictError, ForbiddenError, UnavailableErr
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
+    from psycopg.abc import QueryNoTemplate as Query
     from psycopg_pool import AsyncConnectionPool
 
 Role = Literal["authenticated", "service_role", "anon"]
 Row = dict[str, Any]
-Statement = tuple[str, Sequence[Any] | Mapping[str, Any] | None]
+Params = Sequence[Any] | Mapping[str, Any] | None
+Statement = tuple["Query", Params]
+"""A statement and its parameters: a constant, or one composed with `shared.platform.sql`."""
 
 _SETUP_SQL = (
     "select set_config('request.jwt.claims', %s, true), set_config('role', %s, true),"
@@ -126,7 +129,7 @@ class Tx:
         self.at_commit: list[Statement] = []
         """Platform statements that run as the platform role right before COMMIT, in its round trip."""
 
-    async def fetch_all(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Row]:
+    async def fetch_all(self, sql: Query, params: Params = None) -> list[Row]:
         """All rows of a query."""
         started = log.monotonic_ms()
         cur = await self.conn.execute(sql, params)
@@ -135,7 +138,7 @@ class Tx:
         return rows
 
     async def fetch_one(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+        self, sql: Query, params: Params = None
     ) -> Row | None:
         """The first row of a query, or None."""
         started = log.monotonic_ms()
@@ -144,12 +147,12 @@ class Tx:
         _account(started)
         return row
 
-    async def fetch_val(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+    async def fetch_val(self, sql: Query, params: Params = None) -> Any:
         """The first column of the first row, or None."""
         row = await self.fetch_one(sql, params)
         return None if row is None else next(iter(row.values()))
 
-    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> int:
+    async def execute(self, sql: Query, params: Params = None) -> int:
         """Run a statement; return the number of rows it touched."""
         started = log.monotonic_ms()
         cur = await self.conn.execute(sql, params)
@@ -166,7 +169,7 @@ class Tx:
         return results
 
     async def as_platform(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+        self, sql: Query, params: Params = None
     ) -> list[Row]:
         """Run one platform-owned statement as the platform role inside this transaction; its rows.
 
@@ -178,7 +181,7 @@ class Tx:
         return (await self.pipeline(become))[1]
 
     def as_platform_at_commit(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+        self, sql: Query, params: Params = None
     ) -> None:
         """Queue a platform-owned statement for the COMMIT round trip (as the platform role).
 
@@ -319,7 +322,7 @@ def _rule_error(exc: Exception) -> ConflictError:
     return error
 
 
-async def as_login_role(sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Row]:
+async def as_login_role(sql: Query, params: Params = None) -> list[Row]:
     """Run one statement as the database login role, committed on its own; its rows.
 
     For the few tables no API role may touch (rate limits, idempotency keys) and for probes. Nothing

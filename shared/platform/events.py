@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from shared.platform import logging as log
 from shared.platform.db import Tx, as_service
+from shared.platform.sql import Order, Select
 
 QUEUE = "events"
 DEAD_LETTER_QUEUE = "events_dead"
@@ -273,18 +274,15 @@ async def _bury(
     return "dead"
 
 
-_DEAD_LETTERS_SQL = f"""
-select msg_id, enqueued_at, message from pgmq.q_{DEAD_LETTER_QUEUE}
-where %(before)s::bigint is null or msg_id < %(before)s
-order by msg_id desc
-limit %(limit)s
-"""
-_TAKE_DEAD_LETTER_SQL = f"delete from pgmq.q_{DEAD_LETTER_QUEUE} where msg_id = %s returning message"
+_DEAD_LETTERS_SQL = f"select msg_id, enqueued_at, message from pgmq.q_{DEAD_LETTER_QUEUE}"  # noqa: S608 - constant
+_TAKE_DEAD_LETTER_SQL = f"delete from pgmq.q_{DEAD_LETTER_QUEUE} where msg_id = %s returning message"  # noqa: S608
+NEWEST_FIRST = Order(("msg_id",), descending=True)
 
 
 async def dead_letters(tx: Tx, *, limit: int, before: int | None = None) -> list[dict[str, Any]]:
     """The newest dead letters first (msg_id, enqueued_at, message), those older than `before` if given."""
-    return await tx.fetch_all(_DEAD_LETTERS_SQL, {"before": before, "limit": limit})
+    after = None if before is None else (before,)
+    return await tx.fetch_all(*Select(_DEAD_LETTERS_SQL).page(NEWEST_FIRST, after, limit))
 
 
 async def retry_dead_letter(tx: Tx, msg_id: int) -> tuple[int, Event] | None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, LiteralString
 
 from shared.platform import logging as log
 from shared.platform.config import get_settings
 from shared.platform.db import Statement, as_login_role, as_service
+from shared.platform.sql import compose, identifier
 
 APPLIED_EVENTS_RETENTION_DAYS = 30
 
@@ -28,7 +29,7 @@ class Purge:
 
     name: str
     table: str
-    condition: str
+    condition: LiteralString
     as_login_role: bool = False
 
 
@@ -62,8 +63,10 @@ def retention_params(dead_days: int | None = None) -> dict[str, int]:
 
 def delete_statement(purge: Purge, params: Mapping[str, Any]) -> Statement:
     """The purge as one statement that returns how many rows it deleted."""
-    sql = f"with gone as (delete from {purge.table} where {purge.condition} returning 1) select count(*) as n from gone"
-    return sql, dict(params)
+    template = (
+        "with gone as (delete from {table} where {condition} returning 1) select count(*) as n from gone"
+    )
+    return compose(template, table=identifier(purge.table), condition=purge.condition), dict(params)
 
 
 async def run_purge(purge: Purge, params: Mapping[str, Any]) -> int:

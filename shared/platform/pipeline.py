@@ -139,10 +139,10 @@ def _opening(
     if touch is not None:
         opening.before[ACTIVITY] = touch
     if route.idempotent and may_claim:
-        request = ctx.request
-        claim = idempotency.claim_for(
-            request.headers, _rate_key(ctx, token), route.method, request.url.path, raw
-        )
+        # The query is part of what is replayed: an upload names its community there, not in its body.
+        url = ctx.request.url
+        target = f"{url.path}?{url.query}" if url.query else url.path
+        claim = idempotency.claim_for(ctx.request.headers, _rate_key(ctx, token), route.method, target, raw)
         if claim is not None:
             opening.claim = claim
             opening.before[IDEMPOTENCY] = idempotency.claim_statement(claim)

@@ -6,11 +6,11 @@ import time
 from datetime import datetime
 from typing import Any
 
-from shared.platform import events
+from shared.platform import cursors, events
 from shared.platform.config import Settings
 from shared.platform.db import Tx
-from shared.platform.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
-from shared.platform.pagination import decode_cursor, page_of
+from shared.platform.errors import ConflictError, NotFoundError
+from shared.platform.pagination import page_of
 from shared.platform.validation import View
 
 TIME_BUDGET_S = 45.0
@@ -77,7 +77,7 @@ async def drain(settings: Settings, time_budget_s: float = TIME_BUDGET_S) -> Wor
 
 async def dead_letter_page(tx: Tx, *, limit: int, cursor: str | None) -> DeadLetterPage:
     """The newest dead letters first, with their last error; `cursor` continues a previous page."""
-    rows = await events.dead_letters(tx, limit=limit + 1, before=_before(cursor))
+    rows = await events.dead_letters(tx, limit=limit + 1, before=cursors.integer(cursor))
     page, next_cursor = page_of(rows, limit, key=lambda row: [row["msg_id"]])
     return DeadLetterPage(items=[_dead_letter(row) for row in page], next_cursor=next_cursor)
 
@@ -107,17 +107,6 @@ def _dead_letter(row: dict[str, Any]) -> DeadLetter:
         original_msg_id=body.get("msg_id") if isinstance(body.get("msg_id"), int) else None,
         event=event,
     )
-
-
-def _before(cursor: str | None) -> int | None:
-    key = decode_cursor(cursor, 1)
-    if key is None:
-        return None
-    if isinstance(key[0], bool) or not isinstance(key[0], int):
-        raise ValidationFailedError(
-            [FieldError("query.cursor", "Not a cursor from this list.", "cursor_invalid")]
-        )
-    return key[0]
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -111,7 +111,7 @@ async def test_a_profile_held_by_another_transaction_is_skipped_not_waited_for(
 async def test_the_admin_dashboard_counts_members_marked_by_their_requests(
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
-    dashboard = f"/admin-dashboard/communities/{ACME}"
+    dashboard = f"/admin-dashboard/{ACME}"
     first = await client.get(dashboard, headers=auth(ACME_ADMIN))
     assert first.json()["active_last_7_days"] == 1  # the admin asking
 

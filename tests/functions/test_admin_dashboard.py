@@ -91,7 +91,7 @@ async def test_community_overview_counts_only_that_community(
     client: httpx.AsyncClient, db: str, sql: Sql, user: str
 ) -> None:
     _arrange_acme(sql)
-    response = await client.get(f"/admin-dashboard/communities/{ACME}", headers=auth(user))
+    response = await client.get(f"/admin-dashboard/{ACME}", headers=auth(user))
     assert response.status_code == 200, response.text
     assert response.json() == {
         "community_id": ACME,
@@ -105,7 +105,7 @@ async def test_community_overview_counts_only_that_community(
 
 
 async def test_community_overview_refuses_learners_with_403(client: httpx.AsyncClient, db: str) -> None:
-    response = await client.get(f"/admin-dashboard/communities/{ACME}", headers=auth(ACME_LENA))
+    response = await client.get(f"/admin-dashboard/{ACME}", headers=auth(ACME_LENA))
     assert response.status_code == 403
 
 
@@ -113,7 +113,7 @@ async def test_community_overview_refuses_learners_with_403(client: httpx.AsyncC
 async def test_community_overview_of_another_community_is_404(
     client: httpx.AsyncClient, db: str, user: str
 ) -> None:
-    response = await client.get(f"/admin-dashboard/communities/{ACME}", headers=auth(user))
+    response = await client.get(f"/admin-dashboard/{ACME}", headers=auth(user))
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
@@ -121,13 +121,7 @@ async def test_community_overview_of_another_community_is_404(
 async def test_community_overview_of_unknown_or_archived_community(
     client: httpx.AsyncClient, db: str, sql: Sql
 ) -> None:
-    assert (
-        await client.get(f"/admin-dashboard/communities/{uuid.uuid4()}", headers=auth(MANAGER))
-    ).status_code == 404
+    assert (await client.get(f"/admin-dashboard/{uuid.uuid4()}", headers=auth(MANAGER))).status_code == 404
     sql("update communities set status = 'archived' where id = %s", (ACME,))
-    assert (
-        await client.get(f"/admin-dashboard/communities/{ACME}", headers=auth(ACME_ADMIN))
-    ).status_code == 404
-    assert (
-        await client.get(f"/admin-dashboard/communities/{ACME}", headers=auth(MANAGER))
-    ).status_code == 200
+    assert (await client.get(f"/admin-dashboard/{ACME}", headers=auth(ACME_ADMIN))).status_code == 404
+    assert (await client.get(f"/admin-dashboard/{ACME}", headers=auth(MANAGER))).status_code == 200

@@ -135,7 +135,7 @@ def test_learners_and_outsiders_are_refused_by_the_staff_and_admin_routes() -> N
 
 async def test_refused_invalid_request_claims_no_idempotency_key(client: httpx.AsyncClient, sql: Sql) -> None:
     headers = {**auth(ACME_LENA), "Idempotency-Key": "learner-probe-1"}
-    response = await client.post(f"/tags/communities/{ACME}/tags", json={"name": ""}, headers=headers)
+    response = await client.post("/tags", json={"community_id": ACME, "name": ""}, headers=headers)
     assert_problem(response, 403, "forbidden")
     assert count(sql, "select count(*) as n from app.idempotency_keys") == 0
     assert count(sql, "select count(*) as n from user_tags where name = ''") == 0
@@ -144,8 +144,6 @@ async def test_refused_invalid_request_claims_no_idempotency_key(client: httpx.A
 async def test_admin_with_an_empty_tag_name_still_hears_which_field_is_wrong(
     client: httpx.AsyncClient, db: str
 ) -> None:
-    response = await client.post(
-        f"/tags/communities/{ACME}/tags", json={"name": ""}, headers=auth(ACME_ADMIN)
-    )
+    response = await client.post("/tags", json={"community_id": ACME, "name": ""}, headers=auth(ACME_ADMIN))
     body = assert_problem(response, 422, "validation_failed")
     assert [e["loc"] for e in body["errors"]] == ["body.name"]

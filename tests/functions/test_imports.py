@@ -11,13 +11,24 @@ from shared.identity.onboarding import deliveries, handlers, imports, worker_rep
 from shared.identity.provider import LocalIdentityProvider
 from shared.platform.errors import UnavailableError
 from shared.platform.events import run_batch
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX_ADMIN, GLOBEX_GINA, SPECIALIST, auth
+from tests.factories import (
+    ACME,
+    ACME_ADMIN,
+    ACME_LENA,
+    GLOBEX,
+    GLOBEX_ADMIN,
+    GLOBEX_GINA,
+    MANAGER,
+    SPECIALIST,
+    auth,
+)
 from tests.helpers import assert_problem, count, drain_events, send_again
 
 assert handlers  # imported for its subscriptions, as the worker function does
 
 Sql = Any
-IMPORTS = f"/imports/communities/{ACME}/imports"
+IMPORTS = "/imports"
+OF_ACME = {"community_id": ACME}
 CSV = {"content-type": "text/csv"}
 MIXED = (
     "firstName,lastName,email,tags\r\n"
@@ -50,12 +61,12 @@ drain = drain_events
 async def upload(
     client: httpx.AsyncClient, text: str, *, user: str = ACME_ADMIN, filename: str | None = None
 ) -> httpx.Response:
-    params = {"filename": filename} if filename else None
+    params = {**OF_ACME, **({"filename": filename} if filename else {})}
     return await client.post(IMPORTS, content=text.encode(), params=params, headers={**auth(user), **CSV})
 
 
 async def job(client: httpx.AsyncClient, job_id: str, user: str = ACME_ADMIN) -> dict[str, Any]:
-    response = await client.get(f"{IMPORTS}/{job_id}", headers=auth(user))
+    response = await client.get(f"/imports/{job_id}", headers=auth(user))
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found
@@ -165,7 +176,7 @@ async def test_mixed_csv_invites_valid_rows_and_reports_the_rest(
         **summary,
     }
 
-    report = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
+    report = await client.get(f"/imports/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
     assert report.status_code == 200, report.text
     assert report.headers["content-type"] == "text/csv; charset=utf-8"
     assert report.headers["content-disposition"] == 'attachment; filename="Q3_staff-errors.csv"'
@@ -325,7 +336,7 @@ async def test_a_provider_failure_is_recorded_on_the_row_and_not_sent_again(
     assert (done["status"], done["processed"], done["succeeded"], done["failed"]) == ("completed", 3, 2, 1)
     failed = sql("select delivery, delivery_error, user_id from invitations where email = 'p1@example.com'")
     assert failed == [{"delivery": "failed", "delivery_error": "provider_unavailable", "user_id": None}]
-    report = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
+    report = await client.get(f"/imports/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
     assert report.text == (
         "firstName,lastName,email,tags,error\r\nP,1,p1@example.com,,invitation_not_sent:provider_unavailable\r\n"
     )
@@ -355,7 +366,7 @@ async def test_a_dead_lettered_chunk_fails_the_job_with_the_reason(
         "The worker gave up on this import after repeated failures (onboarding.import_first_chunk: RuntimeError)."
     )
     assert done["finished_at"] is not None
-    report = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
+    report = await client.get(f"/imports/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
     assert (
         report.text
         == "firstName,lastName,email,tags,error\r\nA,B,a@example.com,,import_failed\r\nC,D,nope,,invalid_email\r\n"
@@ -402,13 +413,13 @@ async def test_tag_deleted_after_upload_fails_its_rows_in_the_worker(
 
     done = await job(client, accepted["id"])
     assert (done["succeeded"], done["failed"]) == (1, 1)
-    report = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
+    report = await client.get(f"/imports/{accepted['id']}/errors.csv", headers=auth(ACME_ADMIN))
     assert report.text == "firstName,lastName,email,tags,error\r\nA,B,a@example.com,Ops,unknown_tag:Ops\r\n"
 
 
 async def test_json_upload_is_accepted_like_a_csv_body(client: httpx.AsyncClient, sql: Sql) -> None:
     body = {"csv": "firstName,lastName,email,tags\nA,B,a@example.com,\n", "filename": "one.csv"}
-    response = await client.post(IMPORTS, json=body, headers=auth(ACME_ADMIN))
+    response = await client.post(IMPORTS, json=body, params=OF_ACME, headers=auth(ACME_ADMIN))
     assert response.status_code == 202, response.text
     assert (response.json()["filename"], response.json()["total"]) == ("one.csv", 1)
 
@@ -418,11 +429,24 @@ async def test_repeated_upload_with_the_same_idempotency_key_creates_one_job(
 ) -> None:
     headers = {**auth(ACME_ADMIN), **CSV, "Idempotency-Key": "import-1"}
     text = b"firstName,lastName,email,tags\nA,B,a@example.com,\n"
-    first = await client.post(IMPORTS, content=text, headers=headers)
-    again = await client.post(IMPORTS, content=text, headers=headers)
+    first = await client.post(IMPORTS, content=text, params=OF_ACME, headers=headers)
+    again = await client.post(IMPORTS, content=text, params=OF_ACME, headers=headers)
     assert first.status_code == again.status_code == 202
     assert again.json()["id"] == first.json()["id"]
     assert count(sql, "select count(*) as n from import_jobs") == 1
+
+
+async def test_the_same_key_and_file_for_another_community_is_not_a_replay(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    # The community is in the query, so the query is part of what a key stands for.
+    headers = {**auth(MANAGER), **CSV, "Idempotency-Key": "import-2"}
+    text = b"firstName,lastName,email,tags\nA,B,a@example.com,\n"
+    first = await client.post(IMPORTS, content=text, params=OF_ACME, headers=headers)
+    other = await client.post(IMPORTS, content=text, params={"community_id": GLOBEX}, headers=headers)
+    assert first.status_code == 202, first.text
+    assert_problem(other, 422, "idempotency_key_reused")
+    assert sql("select community_id::text from import_jobs") == [{"community_id": ACME}]
 
 
 async def test_file_with_a_wrong_header_is_refused_and_stores_nothing(
@@ -443,6 +467,7 @@ async def test_file_over_the_size_limit_is_413(client: httpx.AsyncClient, sql: S
 async def test_other_media_types_are_415(client: httpx.AsyncClient, db: str) -> None:
     response = await client.post(
         IMPORTS,
+        params=OF_ACME,
         content=b"firstName,lastName,email,tags\n",
         headers={**auth(ACME_ADMIN), "content-type": "text/plain"},
     )
@@ -453,8 +478,8 @@ async def test_other_media_types_are_415(client: httpx.AsyncClient, db: str) -> 
 async def test_learner_cannot_upload_or_read_imports(client: httpx.AsyncClient, sql: Sql) -> None:
     assert_problem(await upload(client, MIXED, user=ACME_LENA), 403, "forbidden")
     accepted = (await upload(client, MIXED)).json()
-    assert_problem(await client.get(f"{IMPORTS}/{accepted['id']}", headers=auth(ACME_LENA)), 403, "forbidden")
-    errors = await client.get(f"{IMPORTS}/{accepted['id']}/errors.csv", headers=auth(ACME_LENA))
+    assert_problem(await client.get(f"/imports/{accepted['id']}", headers=auth(ACME_LENA)), 403, "forbidden")
+    errors = await client.get(f"/imports/{accepted['id']}/errors.csv", headers=auth(ACME_LENA))
     assert_problem(errors, 403, "forbidden")
     assert count(sql, "select count(*) as n from import_jobs") == 1
 
@@ -462,17 +487,19 @@ async def test_learner_cannot_upload_or_read_imports(client: httpx.AsyncClient, 
 async def test_other_community_admin_cannot_upload_or_read_imports(
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
-    assert_problem(await upload(client, MIXED, user=GLOBEX_ADMIN), 403, "forbidden")
+    # Acme is a community they cannot see: its imports answer as missing ones.
+    assert_problem(await upload(client, MIXED, user=GLOBEX_ADMIN), 404, "not_found")
     accepted = (await upload(client, MIXED)).json()
-    assert_problem(
-        await client.get(f"{IMPORTS}/{accepted['id']}", headers=auth(GLOBEX_ADMIN)), 403, "forbidden"
-    )
+    for path in (f"/imports/{accepted['id']}", f"/imports/{accepted['id']}/errors.csv"):
+        assert_problem(await client.get(path, headers=auth(GLOBEX_ADMIN)), 404, "not_found")
+    listed = await client.get(IMPORTS, params=OF_ACME, headers=auth(GLOBEX_ADMIN))
+    assert_problem(listed, 404, "not_found")
 
 
 async def test_specialist_reads_imports_but_cannot_upload(client: httpx.AsyncClient, db: str) -> None:
     accepted = (await upload(client, MIXED)).json()
     assert (await job(client, accepted["id"], user=SPECIALIST))["id"] == accepted["id"]
-    listed = await client.get(IMPORTS, headers=auth(SPECIALIST))
+    listed = await client.get(IMPORTS, params=OF_ACME, headers=auth(SPECIALIST))
     assert [j["id"] for j in listed.json()["items"]] == [accepted["id"]]
     assert_problem(await upload(client, MIXED, user=SPECIALIST), 403, "forbidden")
 
@@ -491,5 +518,5 @@ async def test_file_whose_rows_all_fail_validation_is_completed_without_the_work
 
 
 async def test_unknown_job_is_not_found(client: httpx.AsyncClient, db: str) -> None:
-    response = await client.get(f"{IMPORTS}/00000000-0000-4000-8000-000000000000", headers=auth(ACME_ADMIN))
+    response = await client.get("/imports/00000000-0000-4000-8000-000000000000", headers=auth(ACME_ADMIN))
     assert_problem(response, 404, "not_found")

@@ -31,8 +31,8 @@ def locs(body: dict[str, Any]) -> list[tuple[str, str]]:
 
 async def test_nul_in_a_tag_name_is_422_naming_the_field(client: httpx.AsyncClient, sql: Sql) -> None:
     response = await client.post(
-        f"/tags/communities/{ACME}/tags",
-        content=b'{"name": "sales\\u0000"}',
+        "/tags",
+        content=f'{{"community_id": "{ACME}", "name": "sales\\u0000"}}'.encode(),
         headers={**auth(ACME_ADMIN), "content-type": "application/json"},
     )
     body = assert_problem(response, 422, "validation_failed")
@@ -62,14 +62,16 @@ async def test_nul_in_a_nested_value_or_a_key_is_named(client: httpx.AsyncClient
 
 async def test_escaped_backslash_before_u0000_is_plain_text(client: httpx.AsyncClient, sql: Sql) -> None:
     response = await client.post(
-        f"/tags/communities/{ACME}/tags", content=b'{"name": "a\\\\u0000"}', headers=auth(ACME_ADMIN)
+        "/tags",
+        content=f'{{"community_id": "{ACME}", "name": "a\\\\u0000"}}'.encode(),
+        headers=auth(ACME_ADMIN),
     )
     assert response.status_code == 201, response.text
     assert sql("select name from user_tags")[0]["name"] == "a\\u0000"
 
 
 async def test_nul_in_a_query_parameter_is_422(client: httpx.AsyncClient, db: str) -> None:
-    response = await client.get(f"/members/communities/{ACME}/members?q=a%00b", headers=auth(ACME_ADMIN))
+    response = await client.get(f"/members?community_id={ACME}&q=a%00b", headers=auth(ACME_ADMIN))
     body = assert_problem(response, 422, "validation_failed")
     assert locs(body) == [("query.q", "nul_character")]
 
@@ -78,7 +80,7 @@ async def test_nul_in_a_stored_header_is_422_and_writes_no_audit_entry(
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
     headers = {**auth(ACME_ADMIN), "user-agent": "probe\x00"}
-    response = await client.post(f"/tags/communities/{ACME}/tags", json={"name": "sales"}, headers=headers)
+    response = await client.post("/tags", json={"community_id": ACME, "name": "sales"}, headers=headers)
     body = assert_problem(response, 422, "validation_failed")
     assert locs(body) == [("header.user-agent", "nul_character")]
     assert count(sql, "select count(*) as n from audit_log") == 0
@@ -86,7 +88,7 @@ async def test_nul_in_a_stored_header_is_422_and_writes_no_audit_entry(
 
 async def test_nul_from_a_learner_on_an_admin_route_is_still_403(client: httpx.AsyncClient, db: str) -> None:
     response = await client.post(
-        f"/tags/communities/{ACME}/tags", content=b'{"name": "x\\u0000"}', headers=auth(ACME_LENA)
+        "/tags", content=f'{{"community_id": "{ACME}", "name": "x\\u0000"}}'.encode(), headers=auth(ACME_LENA)
     )
     assert_problem(response, 403, "forbidden")
 
@@ -94,7 +96,7 @@ async def test_nul_from_a_learner_on_an_admin_route_is_still_403(client: httpx.A
 async def test_csv_row_with_a_nul_fails_that_row_only(client: httpx.AsyncClient, sql: Sql) -> None:
     csv = "firstName,lastName,email,tags\nAda\x00,L,ada@example.com,\nGrace,Hopper,grace@example.com,\n"
     response = await client.post(
-        f"/imports/communities/{ACME}/imports",
+        f"/imports?community_id={ACME}",
         content=csv.encode(),
         headers={**auth(ACME_ADMIN), "content-type": "text/csv"},
     )
@@ -120,18 +122,18 @@ async def test_profile_name_that_starts_like_a_formula_is_refused(
 
 
 STORING_ROUTES = [
-    ("post", f"/tags/communities/{ACME}/tags", {"name": FORMULA}, "body.name"),
+    ("post", "/tags", {"community_id": ACME, "name": FORMULA}, "body.name"),
     ("post", "/communities", {"name": FORMULA, "slug": "evil"}, "body.name"),
     ("post", "/communities", {"name": "Evil", "slug": "evil", "project_name": "@x"}, "body.project_name"),
     ("patch", f"/communities/{ACME}", {"project_name": "-x"}, "body.project_name"),
-    ("post", f"/signup-links/communities/{ACME}/links", {"label": "+x"}, "body.label"),
+    ("post", "/signup-links", {"community_id": ACME, "label": "+x"}, "body.label"),
     (
         "post",
-        f"/invitations/communities/{ACME}/invitations",
-        {"email": "x@example.com", "first_name": "=x"},
+        "/invitations",
+        {"community_id": ACME, "email": "x@example.com", "first_name": "=x"},
         "body.first_name",
     ),
-    ("post", f"/imports/communities/{ACME}/imports", {"csv": "a", "filename": "=x.csv"}, "body.filename"),
+    ("post", f"/imports?community_id={ACME}", {"csv": "a", "filename": "=x.csv"}, "body.filename"),
 ]
 
 
@@ -146,7 +148,7 @@ async def test_every_stored_name_or_label_refuses_a_formula(
 
 async def test_csv_upload_filename_in_the_query_refuses_a_formula(client: httpx.AsyncClient, db: str) -> None:
     response = await client.post(
-        f"/imports/communities/{ACME}/imports?filename=%3Dx.csv",
+        f"/imports?community_id={ACME}&filename=%3Dx.csv",
         content=b"firstName,lastName,email,tags\nA,B,a@example.com,\n",
         headers={**auth(ACME_ADMIN), "content-type": "text/csv"},
     )
@@ -157,7 +159,7 @@ async def test_csv_upload_filename_in_the_query_refuses_a_formula(client: httpx.
 async def test_csv_import_fails_a_row_whose_name_is_a_formula(client: httpx.AsyncClient, sql: Sql) -> None:
     csv = f'firstName,lastName,email,tags\n"{FORMULA.replace(chr(34), chr(34) * 2)}",X,evil@example.com,\n'
     response = await client.post(
-        f"/imports/communities/{ACME}/imports",
+        f"/imports?community_id={ACME}",
         content=csv.encode(),
         headers={**auth(ACME_ADMIN), "content-type": "text/csv"},
     )

@@ -21,7 +21,7 @@ def arrange(sql: Any) -> None:
     """One row that must go and one that must stay, per purged table (the names say which)."""
     for key, expires in (("old", "- interval '1 minute'"), ("fresh", "+ interval '23 hours'")):
         sql(
-            "insert into app.idempotency_keys (owner, key, request_hash, state, locked_until, expires_at)"
+            "insert into app.idempotency_keys (owner, key, request_hash, state, locked_until, expires_at)"  # noqa: S608
             f" values ('user:x', %s, 'h', 'done', now(), now() {expires})",
             (key,),
         )

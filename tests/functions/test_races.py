@@ -19,8 +19,8 @@ from shared.platform.config import reset_settings
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, MANAGER, SUPER, auth
 from tests.helpers import Sql, count, make_tag
 
-TAGS = f"/tags/communities/{ACME}/tags"
-LINKS = f"/signup-links/communities/{ACME}/links"
+TAGS = "/tags"
+LINKS = "/signup-links"
 AT_ONCE = 12
 
 
@@ -52,7 +52,11 @@ async def test_many_creates_of_one_tag_name_make_one_tag_and_409s(
 ) -> None:
     responses = await asyncio.gather(
         *(
-            client.post(TAGS, json={"name": "Same" if i % 2 else "SAME"}, headers=auth(ACME_ADMIN))
+            client.post(
+                TAGS,
+                json={"community_id": ACME, "name": "Same" if i % 2 else "SAME"},
+                headers=auth(ACME_ADMIN),
+            )
             for i in range(AT_ONCE)
         )
     )
@@ -93,14 +97,14 @@ async def test_tagging_members_while_the_tag_is_deleted_never_answers_a_raw_conf
     for round_ in range(4):
         tag = make_tag(sql, ACME, f"Doomed {round_}")
         adds = [
-            client.post(f"/members/communities/{ACME}/members/{user}/tags/{tag}", headers=auth(ACME_ADMIN))
+            client.post(f"/members/{ACME}/{user}/tags/{tag}", headers=auth(ACME_ADMIN))
             for user in (ACME_ADMIN, ACME_LENA, ACME_LIAM)
         ]
         links = [
-            client.post(LINKS, json={"tag_ids": [tag]}, headers=auth(MANAGER))
+            client.post(LINKS, json={"community_id": ACME, "tag_ids": [tag]}, headers=auth(MANAGER))
             for _ in range(AT_ONCE // 2 - 3)
         ]
-        delete = client.delete(f"{TAGS}/{tag}?confirm=true", headers=auth(ACME_ADMIN))
+        delete = client.delete(f"/tags/{tag}?confirm=true", headers=auth(ACME_ADMIN))
         *added, deleted = await asyncio.gather(*adds, *links, delete)
         assert deleted.status_code == 200, deleted.text
         allowed = {(200, None), (201, None), (422, "validation_failed")}

@@ -172,7 +172,7 @@ async def test_a_member_redeeming_again_accepts_a_pending_invitation_and_a_refus
     pending = invite(sql, ACME, "again@example.com")
     globex_link = (
         await client.post(
-            f"/signup-links/communities/{GLOBEX}/links", json={"max_uses": 1}, headers=auth(GLOBEX_ADMIN)
+            "/signup-links", json={"community_id": GLOBEX, "max_uses": 1}, headers=auth(GLOBEX_ADMIN)
         )
     ).json()
     sql("update signup_links set use_count = 1 where id = %s", (globex_link["id"],))
@@ -194,12 +194,10 @@ async def test_admin_who_exhausted_bulk_imports_can_still_join_with_a_link(
     reset_settings()
     try:
         globex_link = (
-            await client.post(
-                f"/signup-links/communities/{GLOBEX}/links", json={}, headers=auth(GLOBEX_ADMIN)
-            )
+            await client.post("/signup-links", json={"community_id": GLOBEX}, headers=auth(GLOBEX_ADMIN))
         ).json()
         upload = {"csv": "firstName,lastName,email,tags\nA,B,not-an-email,\n"}
-        imports = f"/imports/communities/{ACME}/imports"
+        imports = f"/imports?community_id={ACME}"
         statuses_ = [
             (await client.post(imports, json=upload, headers=auth(ACME_ADMIN))).status_code for _ in range(3)
         ]

@@ -63,7 +63,7 @@ async def test_csv_upload_through_invoke(supabase: AsyncClient, sql: Sql) -> Non
     supabase.functions.set_auth(token_for(ACME_ADMIN))
     csv = "firstName,lastName,email,tags\nAda,Lovelace,ada@example.com,\n"
     job = await supabase.functions.invoke(
-        f"imports/communities/{ACME}/imports",
+        f"imports?community_id={ACME}",
         {"body": csv, "headers": {"content-type": "text/csv"}, "responseType": "json"},
     )
     assert job["total"] == 1

@@ -292,7 +292,7 @@ async def test_admin_of_an_archived_community_no_longer_reads_its_subscription(
         pytest.param("update public.community_subscriptions set seats = 9999", id="update"),
         pytest.param("delete from public.community_subscriptions", id="delete"),
         pytest.param(
-            "insert into public.community_subscriptions (community_id, customer_id, subscription_id, plan, seats,"
+            "insert into public.community_subscriptions (community_id, customer_id, subscription_id, plan, seats,"  # noqa: S608
             " status, provider_event_id, provider_event_created)"
             f" values ('{GLOBEX}', 'cus_x', 'sub_x', 'free', 1, 'active', 'evt_x', now())",
             id="insert",

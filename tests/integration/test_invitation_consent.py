@@ -84,7 +84,7 @@ async def test_admin_inserts_an_invitation_only_as_pending_from_themselves(db: s
         with pytest.raises(ForbiddenError):
             async with as_user(claims(ACME_ADMIN)) as tx:
                 await tx.execute(
-                    f"insert into public.invitations (community_id, email, {column}) values (%s, 'x@example.com', %s)",
+                    f"insert into public.invitations (community_id, email, {column}) values (%s, 'x@example.com', %s)",  # noqa: S608
                     (ACME, value),
                 )
 

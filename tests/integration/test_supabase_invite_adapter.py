@@ -34,7 +34,7 @@ from tests.helpers import drain_events, send_again
 Sql = Any
 INVITE_URL = f"{SUPABASE_URL}/auth/v1/invite"
 USERS_URL = f"{SUPABASE_URL}/auth/v1/admin/users"
-INVITATIONS = f"/invitations/communities/{ACME}/invitations"
+INVITATIONS = "/invitations"
 CSV = {"content-type": "text/csv"}
 EMAIL_EXISTS = httpx.Response(
     422,
@@ -179,7 +179,9 @@ async def test_invitation_is_delivered_by_the_worker_not_the_request(
     with respx.mock(assert_all_called=False) as router:
         route = router.post(INVITE_URL).mock(side_effect=creating_the_user(sql, seen))
         response = await client.post(
-            INVITATIONS, json={"email": "nia@example.com", "first_name": "Nia"}, headers=auth(ACME_ADMIN)
+            INVITATIONS,
+            json={"community_id": ACME, "email": "nia@example.com", "first_name": "Nia"},
+            headers=auth(ACME_ADMIN),
         )
         assert response.status_code == 201, response.text
         assert not route.called, "the invite request never calls the provider"
@@ -205,7 +207,9 @@ async def test_an_existing_account_is_never_sent_to_the_provider(
     with respx.mock(assert_all_called=False) as router:
         route = router.post(INVITE_URL).mock(return_value=EMAIL_EXISTS)
         response = await client.post(
-            INVITATIONS, json={"email": "gina@globex.example.com"}, headers=auth(ACME_ADMIN)
+            INVITATIONS,
+            json={"community_id": ACME, "email": "gina@globex.example.com"},
+            headers=auth(ACME_ADMIN),
         )
         await drain_events()
 
@@ -221,7 +225,11 @@ async def test_an_account_the_provider_knows_but_we_do_not_is_told_in_the_app(
 ) -> None:
     with respx.mock(assert_all_called=True) as router:
         router.post(INVITE_URL).mock(return_value=EMAIL_EXISTS)
-        await client.post(INVITATIONS, json={"email": "elsewhere@example.com"}, headers=auth(ACME_ADMIN))
+        await client.post(
+            INVITATIONS,
+            json={"community_id": ACME, "email": "elsewhere@example.com"},
+            headers=auth(ACME_ADMIN),
+        )
         await drain_events()
 
     assert sql("select delivery, delivery_error, user_id from invitations") == [
@@ -236,7 +244,9 @@ async def test_provider_outage_is_recorded_as_a_failed_delivery_and_not_sent_aga
         route = router.post(INVITE_URL).mock(
             return_value=httpx.Response(503, json={"msg": "upstream gotrue pod gotrue-7d9f crashed"})
         )
-        response = await client.post(INVITATIONS, json={"email": "nia@example.com"}, headers=auth(ACME_ADMIN))
+        response = await client.post(
+            INVITATIONS, json={"community_id": ACME, "email": "nia@example.com"}, headers=auth(ACME_ADMIN)
+        )
         await drain_events()
         assert send_again(sql, "invitations.delivery_requested") == 1
         await drain_events()
@@ -245,7 +255,7 @@ async def test_provider_outage_is_recorded_as_a_failed_delivery_and_not_sent_aga
     assert route.call_count == 1
     (row,) = sql("select delivery, delivery_error, status from invitations")
     assert row == {"delivery": "failed", "delivery_error": "provider_unavailable", "status": "sent"}
-    listed = await client.get(INVITATIONS, headers=auth(ACME_ADMIN))
+    listed = await client.get(INVITATIONS, params={"community_id": ACME}, headers=auth(ACME_ADMIN))
     assert listed.json()["items"][0]["delivery_error"] == "provider_unavailable"
     assert "gotrue" not in listed.text
     assert sql("select count(*) as n from auth.users where email = 'nia@example.com'")[0]["n"] == 0
@@ -271,7 +281,7 @@ async def test_import_deliveries_run_outside_transactions_once_per_address_even_
     with respx.mock(assert_all_called=True) as router:
         router.post(INVITE_URL).mock(side_effect=creating_the_user(sql, seen, job_ids))
         accepted = await client.post(
-            f"/imports/communities/{ACME}/imports", content=text.encode(), headers={**auth(ACME_ADMIN), **CSV}
+            f"/imports?community_id={ACME}", content=text.encode(), headers={**auth(ACME_ADMIN), **CSV}
         )
         job_ids.append(accepted.json()["id"])
         await drain_events()

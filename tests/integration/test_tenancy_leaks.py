@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.identity.people import policy as people_policy
+from shared.identity import policy as identity_policy
 from shared.platform.db import RuleViolationError, as_user
 from shared.platform.errors import ConflictError, ForbiddenError
 from tests.factories import (
@@ -135,7 +135,7 @@ async def test_the_database_answers_the_deactivate_route_as_its_python_check_doe
     client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without the route's own check, the database's refusal is the same 403 problem.
-    monkeypatch.setattr(people_policy, "require_may_change_status_of", lambda principal, role: None)
+    monkeypatch.setattr(identity_policy, "require_may_change_status_of", lambda principal, role: None)
     response = await client.post(f"/members/users/{SUPER}/deactivate", headers=auth(MANAGER))
     assert_problem(response, 403, "forbidden")
     assert sql("select status from profiles where id = %s", (SUPER,)) == [{"status": "active"}]
@@ -199,7 +199,7 @@ async def test_an_actor_column_cannot_name_someone_else(sql: Sql, statement: str
         await run_as(ACME_ADMIN, statement, params)
     assert json.dumps(sql("select count(*) as n from memberships")) == before
     for table in ("signup_links", "import_jobs", "invitations", "user_tag_assignments"):
-        assert count(sql, f"select count(*) as n from {table}") == 0
+        assert count(sql, f"select count(*) as n from {table}") == 0  # noqa: S608
 
 
 async def test_staff_grants_name_their_granter(sql: Sql) -> None:

@@ -127,7 +127,7 @@ insert into public.community_subscriptions (community_id, customer_id, subscript
                                             provider_event_id, provider_event_created)
   values ('{c}', 'cus_{n}', 'sub_{n}', 'team', 10, 'active', 'evt_{n}', now());
 insert into app.community_secrets (community_id, provider, ciphertext) values ('{c}', 'openai', decode('00', 'hex'));
-"""
+"""  # noqa: S608
 
 
 DATASET = (
@@ -143,7 +143,7 @@ insert into app.idempotency_keys (owner, key, request_hash, state, locked_until,
   values ('user:lena', 'k1', 'h', 'running', now(), now() + interval '1 day');
 insert into app.video_transcripts (platform, provider_video_id, language, transcript, received_at)
   values ('youtube', 'v1', 'en', 'hello', now());
-"""
+"""  # noqa: S608
     + _rows_of(ACME)
     + _rows_of(GLOBEX)
 )
@@ -162,7 +162,7 @@ def arrange(owner: Sql) -> None:
 
 def _room_in(table: str) -> Callable[[Target], Statement]:
     """Make room for the one row a community may have in `table` (run as the owner before the insert)."""
-    return lambda t: statement(f"delete from {table} where community_id = %s", t.community)
+    return lambda t: statement(f"delete from {table} where community_id = %s", t.community)  # noqa: S608
 
 
 def _tag_assignment(t: Target) -> Statement:
@@ -234,7 +234,7 @@ MATRIX = (
         # Your own, every profile for staff, and the members of a community you administer.
         read=OWN | STAFF | ADMINS,
         # Profiles come from a trigger on auth.users.
-        insert=Insert(f"insert into public.profiles (id) values ('{ORPHAN}')", DENIED, into=IN_NO_COMMUNITY),
+        insert=Insert(f"insert into public.profiles (id) values ('{ORPHAN}')", DENIED, into=IN_NO_COMMUNITY),  # noqa: S608
         update=(
             Update("first_name = 'Matrix'", rows=OWN | STAFF_WRITERS, label="update names"),
             # FINAL: only a super admin changes a staff member's status (the manager is refused).
@@ -261,7 +261,7 @@ MATRIX = (
         user="user_id",
         read=OWN | STAFF,
         insert=Insert(
-            f"insert into public.platform_staff (user_id, role) values ('{OUTSIDER}', 'specialist')",
+            f"insert into public.platform_staff (user_id, role) values ('{OUTSIDER}', 'specialist')",  # noqa: S608
             SUPER_ADMIN,
             into=IN_NO_COMMUNITY,
         ),
@@ -296,7 +296,7 @@ MATRIX = (
         # FINAL: members join through invitations, signup links and imports (checked functions or the
         # service role); a community admin no longer inserts memberships.
         insert=Insert(
-            f"insert into public.memberships (community_id, user_id, role) values (%s, '{OUTSIDER}', 'member')",
+            f"insert into public.memberships (community_id, user_id, role) values (%s, '{OUTSIDER}', 'member')",  # noqa: S608
             STAFF_WRITERS,
         ),
         update=(

@@ -28,14 +28,14 @@ SCENARIOS = (
     Scenario(HELLO, HELLO, "GET", "/"),
     Scenario("health", "health", "GET", "/health/live"),
     Scenario("me", "me", "GET", "/me", as_user=True),
-    Scenario("members-list", "members", "GET", f"/members/communities/{BENCH_COMMUNITY}/members", as_user=True),
+    Scenario("members-list", "members", "GET", f"/members?community_id={BENCH_COMMUNITY}", as_user=True),
     Scenario(
         "tags-create",
         "tags",
         "POST",
-        f"/tags/communities/{BENCH_COMMUNITY}/tags",
+        "/tags",
         as_user=True,
-        body='{"name": "bench {n}"}',
+        body=f'{{"community_id": "{BENCH_COMMUNITY}", "name": "bench {{n}}"}}',
     ),
 )
 """What runs under load: the baseline, liveness, the caller, and a read-heavy and a write admin route."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from shared.identity.communities import model, policy, repository
-from shared.identity.communities.errors import CommunityNotFoundError
+from shared.identity import policy
+from shared.identity.communities import model, repository
 from shared.identity.communities.schemas import AiSettingsView, UpdateAiSettings
+from shared.identity.errors import CommunityNotFoundError
 from shared.platform import audit
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
@@ -20,7 +21,7 @@ TARGET = "community"
 
 async def read_ai_settings(community_id: UUID, *, tx: Tx, principal: Principal) -> AiSettingsView:
     """A community's AI settings (staff and its admins; never the key)."""
-    policy.require_admin_reader(principal, community_id)
+    policy.require_community_reader(principal, community_id)
     row = await repository.get_ai_settings(tx, community_id)
     if row is None:
         raise CommunityNotFoundError()
@@ -31,7 +32,7 @@ async def update_ai_settings(
     community_id: UUID, cmd: UpdateAiSettings, *, tx: Tx, principal: Principal, meta: RequestMeta
 ) -> AiSettingsView:
     """Change provider, model, quota (staff) and the community's own key (stored encrypted, never shown)."""
-    policy.require_settings_writer(principal, community_id)
+    policy.require_community_writer(principal, community_id)
     current = await repository.get_ai_settings(tx, community_id, lock=True)
     if current is None:
         raise CommunityNotFoundError()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from shared.identity.communities import policy, repository
-from shared.identity.communities.errors import CommunityNotFoundError
+from shared.identity import policy
+from shared.identity.communities import repository
 from shared.identity.communities.schemas import (
     CommunityCounts,
     CommunityOverview,
@@ -14,6 +14,7 @@ from shared.identity.communities.schemas import (
     StaffCounts,
     UserCounts,
 )
+from shared.identity.errors import CommunityNotFoundError
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
 
@@ -36,7 +37,7 @@ async def platform_overview(*, tx: Tx, principal: Principal) -> PlatformOverview
 
 async def community_overview(community_id: UUID, *, tx: Tx, principal: Principal) -> CommunityOverview:
     """One community's counts for its admins and staff."""
-    policy.require_admin_reader(principal, community_id)
+    policy.require_community_reader(principal, community_id)
     row = await repository.community_counts(tx, community_id)
     if row is None:
         raise CommunityNotFoundError()

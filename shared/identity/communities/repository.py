@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from shared.identity.communities.errors import CommunityNameTakenError, CommunitySlugTakenError
+from shared.identity.errors import CommunityNameTakenError, CommunitySlugTakenError
 from shared.platform.db import Row, Tx
 from shared.platform.errors import ConflictError
+from shared.platform.sql import Order, Select, assignments, compose
 
 COLUMNS = (
     "c.id, c.name, c.slug, c.project_name, c.logo_url, c.brand_color, c.forum_enabled, c.status,"
@@ -30,7 +31,7 @@ insert into public.communities as c (name, slug, project_name, logo_url, brand_c
 values (%(name)s, %(slug)s, %(project_name)s, %(logo_url)s, %(brand_color)s, %(forum_enabled)s,
         %(is_template)s, %(features)s::jsonb, %(template_source_id)s)
 returning {COLUMNS}, 0::bigint as member_count
-"""
+"""  # noqa: S608 - reviewed constants
 
 # The community with its member count and AI settings in one statement; `for update of c` when the
 # caller is about to change it, so the "before" it audits is exactly what it overwrites.
@@ -39,18 +40,15 @@ select {COLUMNS}, {_MEMBER_COUNT}, to_jsonb(s) as ai_settings
 from public.communities c
 left join public.community_ai_settings s on s.community_id = c.id
 where c.id = %s
-"""
+"""  # noqa: S608 - reviewed constants
+GET_FOR_UPDATE_SQL = GET_SQL + "for update of c"
+UPDATE_SQL = "update public.communities c set {changes} where c.id = %(id)s returning {columns}"
 
-LIST_SQL = f"""
-select {COLUMNS}, {_MEMBER_COUNT}
-from public.communities c
-where (%(pattern)s::text is null or c.name ilike %(pattern)s escape '\\' or c.slug ilike %(pattern)s escape '\\')
-  and (%(status)s::text is null or c.status = %(status)s)
-  and (%(is_template)s::boolean is null or c.is_template = %(is_template)s)
-  and (%(after_name)s::text is null or (c.name, c.id) > (%(after_name)s::text, %(after_id)s::uuid))
-order by c.name, c.id
-limit %(n)s
-"""
+LIST_SQL = f"select {COLUMNS}, {_MEMBER_COUNT} from public.communities c"  # noqa: S608 - reviewed constants
+_PATTERN = "(c.name ilike %(pattern)s escape '\\' or c.slug ilike %(pattern)s escape '\\')"
+BY_NAME = Order(("c.name", "c.id"))
+
+EXISTS_SQL = "select exists (select 1 from public.communities c where c.id = %s) as found"
 
 TEMPLATE_SQL = (
     "select c.id, c.features from public.communities c where c.id = %s and c.is_template for key share"
@@ -69,15 +67,19 @@ update public.community_ai_settings s
   from public.community_ai_settings t
  where s.community_id = %(target)s and t.community_id = %(source)s
 returning {", ".join("s." + c for c in AI_COLUMNS.split(", "))}
-"""
+"""  # noqa: S608 - reviewed constants
 
 REPLACE_FEATURES_SQL = f"""
 update public.communities c set features = %s::jsonb where c.id = %s returning {COLUMNS}
-"""
+"""  # noqa: S608 - reviewed constants
 
 DELETE_SQL = "delete from public.communities c where c.id = %s"
 
-GET_AI_SQL = f"select {AI_COLUMNS} from public.community_ai_settings where community_id = %s"
+GET_AI_SQL = f"select {AI_COLUMNS} from public.community_ai_settings where community_id = %s"  # noqa: S608
+GET_AI_FOR_UPDATE_SQL = GET_AI_SQL + " for update"
+UPDATE_AI_SQL = (
+    "update public.community_ai_settings set {changes} where community_id = %(id)s returning {columns}"
+)
 SET_KEY_SQL = "select app.set_community_provider_key(%s, %s, %s)"
 CLEAR_KEY_SQL = "select app.clear_community_provider_key(%s)"
 
@@ -140,7 +142,7 @@ async def insert_community(tx: Tx, values: Mapping[str, Any]) -> Row:
 
 async def get_community(tx: Tx, community_id: UUID, *, lock: bool = False) -> Row | None:
     """The community with member count and AI settings, if the caller can see it."""
-    return await tx.fetch_one(GET_SQL + (" for update of c" if lock else ""), (community_id,))
+    return await tx.fetch_one(GET_FOR_UPDATE_SQL if lock else GET_SQL, (community_id,))
 
 
 async def list_communities(
@@ -153,33 +155,22 @@ async def list_communities(
     limit: int,
 ) -> list[Row]:
     """Up to `limit` communities after the keyset `after`, in (name, id) order."""
-    return await tx.fetch_all(
-        LIST_SQL,
-        {
-            "pattern": pattern,
-            "status": status,
-            "is_template": is_template,
-            "after_name": after[0] if after else None,
-            "after_id": after[1] if after else None,
-            "n": limit,
-        },
+    communities = (
+        Select(LIST_SQL)
+        .filter(_PATTERN, pattern=pattern)
+        .filter("c.status = %(status)s", status=status)
+        .filter("c.is_template = %(is_template)s", is_template=is_template)
     )
+    return await tx.fetch_all(*communities.page(BY_NAME, after, limit))
 
 
 async def update_community(tx: Tx, community_id: UUID, changes: Mapping[str, Any]) -> Row | None:
     """Apply `changes` to the community; 409 when the new name or slug is taken."""
     import psycopg
 
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    # Column names come from the fixed set above; every value is a bound parameter.
-    assignments = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
+    statement = compose(UPDATE_SQL, changes=assignments(changes, UPDATABLE), columns=COLUMNS)
     try:
-        return await tx.fetch_one(
-            f"update public.communities c set {assignments} where c.id = %(id)s returning {COLUMNS}",
-            {**changes, "id": community_id},
-        )
+        return await tx.fetch_one(statement, {**changes, "id": community_id})
     except psycopg.errors.UniqueViolation as exc:
         raise _taken(exc) from exc
 
@@ -192,6 +183,11 @@ async def replace_features(tx: Tx, community_id: UUID, features: Mapping[str, bo
 async def delete_community(tx: Tx, community_id: UUID) -> bool:
     """Delete the community and, by cascade, everything scoped to it."""
     return await tx.execute(DELETE_SQL, (community_id,)) == 1
+
+
+async def exists(tx: Tx, community_id: UUID) -> bool:
+    """Whether the community exists (and the caller may see it)."""
+    return bool(await tx.fetch_val(EXISTS_SQL, (community_id,)))
 
 
 async def template(tx: Tx, template_id: UUID) -> Row | None:
@@ -211,20 +207,13 @@ async def clone_ai_settings(tx: Tx, *, source: UUID, target: UUID) -> Row | None
 
 async def get_ai_settings(tx: Tx, community_id: UUID, *, lock: bool = False) -> Row | None:
     """A community's AI settings row."""
-    return await tx.fetch_one(GET_AI_SQL + (" for update" if lock else ""), (community_id,))
+    return await tx.fetch_one(GET_AI_FOR_UPDATE_SQL if lock else GET_AI_SQL, (community_id,))
 
 
 async def update_ai_settings(tx: Tx, community_id: UUID, changes: Mapping[str, Any]) -> Row | None:
     """Apply `changes` to the community's AI settings."""
-    unknown = set(changes) - AI_UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    assignments = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
-    return await tx.fetch_one(
-        f"update public.community_ai_settings set {assignments} where community_id = %(id)s"
-        f" returning {AI_COLUMNS}",
-        {**changes, "id": community_id},
-    )
+    statement = compose(UPDATE_AI_SQL, changes=assignments(changes, AI_UPDATABLE), columns=AI_COLUMNS)
+    return await tx.fetch_one(statement, {**changes, "id": community_id})
 
 
 async def set_provider_key(tx: Tx, community_id: UUID, provider: str, ciphertext: bytes) -> None:

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from shared.identity.communities import model, policy, repository
-from shared.identity.communities.errors import CommunityNotFoundError, StaleVersionError
+from shared.identity import policy
+from shared.identity.communities import model, repository
 from shared.identity.communities.schemas import (
     AiSettingsView,
     CommunityBasicView,
@@ -19,12 +19,13 @@ from shared.identity.communities.schemas import (
     ReplaceFeatures,
     UpdateCommunity,
 )
-from shared.platform import audit
+from shared.identity.errors import CommunityNotFoundError, StaleVersionError
+from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
-from shared.platform.pagination import decode_cursor, page_of
+from shared.platform.pagination import page_of
 
 TARGET = "community"
 SNAPSHOT_FIELDS = (
@@ -70,11 +71,17 @@ async def clone_content_assignments(tx: Tx, *, source: UUID, target: UUID) -> No
     return None
 
 
+async def require_existing(tx: Tx, principal: Principal, community_id: UUID) -> None:
+    """404 when the community does not exist; the caller's membership proves it does, staff ask the database."""
+    if principal.community_role(community_id) is None and not await repository.exists(tx, community_id):
+        raise CommunityNotFoundError()
+
+
 async def create_community(
     cmd: CreateCommunity, *, tx: Tx, principal: Principal, meta: RequestMeta
 ) -> CommunityView:
     """Create a community (cloning a template's features, tags and AI settings when one is named)."""
-    policy.require_platform_writer(principal)
+    policy.require_staff_writer(principal)
     source = None
     if cmd.template_id is not None:
         source = await repository.template(tx, cmd.template_id)
@@ -123,21 +130,6 @@ async def create_community(
     return view
 
 
-def _after_key(cursor: str | None) -> tuple[str, UUID] | None:
-    """The (name, id) a list page continues after; a cursor from elsewhere is a 422."""
-    key = decode_cursor(cursor, 2)
-    if key is None:
-        return None
-    try:
-        if not isinstance(key[0], str):
-            raise ValueError
-        return key[0], UUID(str(key[1]))
-    except ValueError:
-        raise ValidationFailedError(
-            [FieldError("query.cursor", "Not a cursor from this list.", "cursor_invalid")]
-        ) from None
-
-
 async def list_communities(query: CommunityListQuery, *, tx: Tx, principal: Principal) -> CommunityPage:
     """A page of communities in name order, with member counts (staff only)."""
     policy.require_staff_reader(principal)
@@ -146,7 +138,7 @@ async def list_communities(query: CommunityListQuery, *, tx: Tx, principal: Prin
         pattern=model.like_pattern(query.q) if query.q else None,
         status=query.status,
         is_template=query.is_template,
-        after=_after_key(query.cursor),
+        after=cursors.text_and_id(query.cursor),
         limit=query.limit + 1,
     )
     items, next_cursor = page_of(rows, query.limit, key=lambda r: [r["name"], str(r["id"])])
@@ -166,7 +158,7 @@ async def read_community(
 
 async def _locked_for_settings(tx: Tx, principal: Principal, community_id: UUID, if_match: str | None) -> Row:
     """The community, locked, for a settings writer whose If-Match (if any) names its current version."""
-    policy.require_settings_writer(principal, community_id)
+    policy.require_community_writer(principal, community_id)
     row = await repository.get_community(tx, community_id, lock=True)
     if row is None:
         raise CommunityNotFoundError()
@@ -210,7 +202,7 @@ async def set_status(
     community_id: UUID, status: str, *, tx: Tx, principal: Principal, meta: RequestMeta
 ) -> CommunityView:
     """Archive or restore a community (staff who may write); already there is a no-op."""
-    policy.require_platform_writer(principal)
+    policy.require_staff_writer(principal)
     row = await repository.get_community(tx, community_id, lock=True)
     if row is None:
         raise CommunityNotFoundError()

@@ -18,16 +18,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from shared.identity.onboarding import csv_rows, errors, repository, worker_repository
-from shared.identity.onboarding.links import require_community
+from shared.identity import errors, policy
+from shared.identity.communities.service import require_existing
+from shared.identity.onboarding import csv_rows, repository, worker_repository
 from shared.identity.onboarding.schemas import ImportJobPage, ImportJobView
-from shared.platform import audit
+from shared.identity.schemas import CommunityPageQuery
+from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.events import Event, enqueue
-from shared.platform.pagination import PageQuery, decode_cursor, page_of, time_and_id
+from shared.platform.pagination import page_of, time_and_id
 
 CHUNK_SIZE = 500
 """Rows per worker transaction: small enough for every statement to stay far below the timeout."""
@@ -56,8 +58,9 @@ async def create_import(
     meta: RequestMeta,
 ) -> ImportJobView:
     """Store the job and every row in one transaction and queue it for the worker."""
+    policy.require_community_writer(principal, community_id)
     rows = parse_upload(data)
-    await require_community(tx, community_id)
+    await require_existing(tx, principal, community_id)
     known_tags = await repository.tag_ids_by_name(tx, community_id)
     rows = csv_rows.with_unknown_tags(rows, set(known_tags))
     failed = sum(1 for row in rows if not row.is_valid)
@@ -94,27 +97,28 @@ async def create_import(
     return view
 
 
-async def get_job(tx: Tx, community_id: UUID, job_id: UUID) -> ImportJobView:
+async def get_job(job_id: UUID, *, tx: Tx, principal: Principal) -> ImportJobView:
     """One job and its progress."""
-    row = await repository.job(tx, community_id, job_id)
+    row = await repository.job(tx, job_id)
     if row is None:
-        raise errors.ImportJobNotFoundError("No such import in this community.")
+        raise errors.ImportJobNotFoundError()
+    policy.require_item_reader(principal, row["community_id"], errors.ImportJobNotFoundError)
     return ImportJobView.model_validate(row)
 
 
-async def list_jobs(tx: Tx, community_id: UUID, query: PageQuery) -> ImportJobPage:
+async def list_jobs(query: CommunityPageQuery, *, tx: Tx, principal: Principal) -> ImportJobPage:
     """A page of the community's imports, newest first."""
-    await require_community(tx, community_id)
-    rows = await repository.list_jobs(
-        tx, community_id, after=decode_cursor(query.cursor, 2), limit=query.limit + 1
-    )
+    policy.require_community_reader(principal, query.community_id)
+    after = cursors.time_and_id(query.cursor)
+    await require_existing(tx, principal, query.community_id)
+    rows = await repository.list_jobs(tx, query.community_id, after=after, limit=query.limit + 1)
     page, cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
     return ImportJobPage(items=[ImportJobView.model_validate(r) for r in page], next_cursor=cursor)
 
 
-async def error_report(tx: Tx, community_id: UUID, job_id: UUID) -> tuple[str, str]:
+async def error_report(job_id: UUID, *, tx: Tx, principal: Principal) -> tuple[str, str]:
     """The job's failed rows as CSV (original columns plus `error`) and a safe file name for it."""
-    job = await get_job(tx, community_id, job_id)
+    job = await get_job(job_id, tx=tx, principal=principal)
     rows = await repository.failed_rows(tx, job_id)
     text = csv_rows.render_report(
         [(r["first_name"], r["last_name"], r["email"], r["tags"], r["error"]) for r in rows]

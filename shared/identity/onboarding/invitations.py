@@ -24,8 +24,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from shared.identity.onboarding import errors, repository
-from shared.identity.onboarding.links import require_community, require_own_tags
+from shared.identity import errors, policy
+from shared.identity.communities.service import require_existing
+from shared.identity.onboarding import repository
+from shared.identity.onboarding.links import require_own_tags
 from shared.identity.onboarding.schemas import (
     CreateInvitation,
     InvitationPage,
@@ -34,11 +36,12 @@ from shared.identity.onboarding.schemas import (
     MyInvitationPage,
     MyInvitationView,
 )
-from shared.platform import audit
+from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
+from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import AppError, FieldError, ValidationFailedError
-from shared.platform.pagination import PageQuery, decode_cursor, page_of, time_and_id
+from shared.platform.pagination import PageQuery, page_of, time_and_id
 
 
 def _origin(url: str) -> str | None:
@@ -66,14 +69,16 @@ def check_redirect(redirect_to: str | None, allowed_origins: Sequence[str]) -> s
 
 async def invite(
     cmd: CreateInvitation,
-    community_id: UUID,
     *,
     tx: Tx,
+    principal: Principal,
     meta: RequestMeta,
     allowed_origins: Sequence[str],
 ) -> InvitationView:
     """Record a pending invitation from the caller; the worker delivers it after the commit."""
-    await require_community(tx, community_id)
+    community_id = cmd.community_id
+    policy.require_community_writer(principal, community_id)
+    await require_existing(tx, principal, community_id)
     tag_ids = await require_own_tags(tx, community_id, cmd.tag_ids)
     redirect_to = check_redirect(cmd.redirect_to, allowed_origins)
     if await repository.is_member_email(tx, community_id, cmd.email):
@@ -103,25 +108,24 @@ async def invite(
     return view
 
 
-async def list_invitations(tx: Tx, community_id: UUID, query: InvitationQuery) -> InvitationPage:
+async def list_invitations(query: InvitationQuery, *, tx: Tx, principal: Principal) -> InvitationPage:
     """A page of the community's invitations, newest first."""
-    await require_community(tx, community_id)
+    policy.require_community_reader(principal, query.community_id)
+    after = cursors.time_and_id(query.cursor)
+    await require_existing(tx, principal, query.community_id)
     rows = await repository.list_invitations(
-        tx,
-        community_id,
-        status=query.status,
-        after=decode_cursor(query.cursor, 2),
-        limit=query.limit + 1,
+        tx, query.community_id, status=query.status, after=after, limit=query.limit + 1
     )
     page, cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
     return InvitationPage(items=[InvitationView.model_validate(r) for r in page], next_cursor=cursor)
 
 
-async def revoke(community_id: UUID, invitation_id: UUID, *, tx: Tx, meta: RequestMeta) -> InvitationView:
+async def revoke(invitation_id: UUID, *, tx: Tx, principal: Principal, meta: RequestMeta) -> InvitationView:
     """Revoke a pending invitation; revoking twice (or a declined one) changes nothing."""
-    row = await repository.invitation_for_update(tx, community_id, invitation_id)
+    row = await repository.invitation_for_update(tx, invitation_id)
     if row is None:
-        raise errors.InvitationNotFoundError("No such invitation in this community.")
+        raise errors.InvitationNotFoundError()
+    policy.require_item_writer(principal, row["community_id"], errors.InvitationNotFoundError)
     before = InvitationView.model_validate(row)
     if before.status in ("revoked", "declined"):
         return before
@@ -138,7 +142,7 @@ async def revoke(community_id: UUID, invitation_id: UUID, *, tx: Tx, meta: Reque
         "invitation.revoked",
         target_type="invitation",
         target_id=invitation_id,
-        community_id=community_id,
+        community_id=before.community_id,
         before=_audited(before),
         after=_audited(after),
     )
@@ -150,7 +154,7 @@ async def revoke(community_id: UUID, invitation_id: UUID, *, tx: Tx, meta: Reque
 
 async def my_invitations(tx: Tx, query: PageQuery) -> MyInvitationPage:
     """The caller's pending invitations (by their account's e-mail or id), newest first."""
-    rows = await repository.my_invitations(tx, after=decode_cursor(query.cursor, 2), limit=query.limit + 1)
+    rows = await repository.my_invitations(tx, after=cursors.time_and_id(query.cursor), limit=query.limit + 1)
     page, cursor = page_of(rows, query.limit, key=time_and_id("invited_at", "id"))
     return MyInvitationPage(items=[MyInvitationView.model_validate(r) for r in page], next_cursor=cursor)
 

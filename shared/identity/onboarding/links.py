@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from shared.identity.onboarding import errors, repository
+from shared.identity import errors, policy
+from shared.identity.communities.service import require_existing
+from shared.identity.onboarding import repository
 from shared.identity.onboarding.schemas import (
     CreatedSignupLink,
     CreateSignupLink,
@@ -19,13 +21,13 @@ from shared.identity.onboarding.schemas import (
     SignupLinkQuery,
     SignupLinkView,
 )
-from shared.platform import audit
+from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import AppError, FieldError, ValidationFailedError
 from shared.platform.events import Event, enqueue
-from shared.platform.pagination import decode_cursor, page_of, time_and_id
+from shared.platform.pagination import page_of, time_and_id
 
 TOKEN_BYTES = 32
 """256 bits of randomness: guessing a live token is hopeless, rate limit or not."""
@@ -51,12 +53,6 @@ def join_url(token: str, origins: Sequence[str]) -> str | None:
     return f"{origin}{JOIN_PATH}#token={token}" if origin else None
 
 
-async def require_community(tx: Tx, community_id: UUID) -> None:
-    """404 unless the community exists (and the caller may see it)."""
-    if await repository.community(tx, community_id) is None:
-        raise errors.CommunityNotFoundError("No such community.")
-
-
 async def require_own_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[UUID]) -> list[UUID]:
     """The distinct tag ids, each a tag of this community; 422 naming the others."""
     wanted = list(dict.fromkeys(tag_ids))
@@ -70,16 +66,12 @@ async def require_own_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[UUID]) 
 
 
 async def create_link(
-    cmd: CreateSignupLink,
-    community_id: UUID,
-    *,
-    tx: Tx,
-    principal: Principal,
-    meta: RequestMeta,
-    origins: Sequence[str],
+    cmd: CreateSignupLink, *, tx: Tx, principal: Principal, meta: RequestMeta, origins: Sequence[str]
 ) -> CreatedSignupLink:
     """Create a link; the returned view carries the plaintext token, which is stored nowhere."""
-    await require_community(tx, community_id)
+    community_id = cmd.community_id
+    policy.require_community_writer(principal, community_id)
+    await require_existing(tx, principal, community_id)
     tag_ids = await require_own_tags(tx, community_id, cmd.tag_ids)
     token = new_token()
     row = await repository.insert_link(
@@ -105,28 +97,28 @@ async def create_link(
     return CreatedSignupLink(**view.model_dump(), token=token, join_url=join_url(token, origins))
 
 
-async def list_links(tx: Tx, community_id: UUID, query: SignupLinkQuery) -> SignupLinkPage:
+async def list_links(query: SignupLinkQuery, *, tx: Tx, principal: Principal) -> SignupLinkPage:
     """A page of the community's links, newest first (never a token)."""
-    await require_community(tx, community_id)
+    policy.require_community_reader(principal, query.community_id)
+    after = cursors.time_and_id(query.cursor)
+    await require_existing(tx, principal, query.community_id)
     rows = await repository.list_links(
-        tx,
-        community_id,
-        status=query.status,
-        after=decode_cursor(query.cursor, 2),
-        limit=query.limit + 1,
+        tx, query.community_id, status=query.status, after=after, limit=query.limit + 1
     )
     page, cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
     return SignupLinkPage(items=[SignupLinkView.model_validate(r) for r in page], next_cursor=cursor)
 
 
-async def revoke_link(community_id: UUID, link_id: UUID, *, tx: Tx, meta: RequestMeta) -> SignupLinkView:
+async def revoke_link(link_id: UUID, *, tx: Tx, principal: Principal, meta: RequestMeta) -> SignupLinkView:
     """Revoke a link; revoking a revoked link changes nothing and is not audited again."""
-    before = await repository.link(tx, community_id, link_id)
+    before = await repository.link(tx, link_id)
     if before is None:
-        raise errors.SignupLinkNotFoundError("No such signup link in this community.")
-    if not await repository.revoke_link(tx, community_id, link_id):
+        raise errors.SignupLinkNotFoundError()
+    community_id: UUID = before["community_id"]
+    policy.require_item_writer(principal, community_id, errors.SignupLinkNotFoundError)
+    if not await repository.revoke_link(tx, link_id):
         return SignupLinkView.model_validate(before)
-    after = SignupLinkView.model_validate(await repository.link(tx, community_id, link_id))
+    after = SignupLinkView.model_validate(await repository.link(tx, link_id))
     await audit.record(
         tx,
         meta,

@@ -14,20 +14,18 @@ from typing import Any
 from uuid import UUID
 
 from shared.platform.db import Row, Tx
+from shared.platform.sql import Order, Select
+
+Position = tuple[datetime, UUID]
+"""Where a newest-first page starts: the (created_at, id) of the last row served."""
 
 # --- communities and tags -----------------------------------------------------------------------------
 
-_COMMUNITY_SQL = "select id, status from public.communities where id = %s"
 _TAGS_OF_SQL = (
     "select id from public.user_tags where community_id = %s and id = any(%s::uuid[]) for key share"
 )
 """Key-share locked: a concurrent deletion of a tag waits until what names it has committed."""
 _TAG_NAMES_SQL = "select id, lower(name) as name from public.user_tags where community_id = %s"
-
-
-async def community(tx: Tx, community_id: UUID) -> Row | None:
-    """The community's id and status, if the caller may see it."""
-    return await tx.fetch_one(_COMMUNITY_SQL, (community_id,))
 
 
 async def existing_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[UUID]) -> set[UUID]:
@@ -54,7 +52,7 @@ _LINK_STATUS = """case when l.revoked_at is not null then 'revoked'
 _LINK_COLUMNS = f"""l.id, l.community_id, l.label, {_LINK_STATUS} as status, l.expires_at, l.max_uses, l.use_count,
        coalesce((select array_agg(t.tag_id order by t.tag_id) from public.signup_link_tags t
                   where t.link_id = l.id), '{{}}') as tag_ids,
-       l.created_by, l.created_at, l.revoked_at"""
+       l.created_by, l.created_at, l.revoked_at"""  # noqa: S608 - reviewed constants
 _INSERT_LINK_SQL = """
 insert into public.signup_links (community_id, token_hash, label, expires_at, max_uses, created_by)
 values (%(community_id)s, %(token_hash)s, %(label)s, %(expires_at)s, %(max_uses)s, %(created_by)s)
@@ -64,19 +62,13 @@ _INSERT_LINK_TAGS_SQL = """
 insert into public.signup_link_tags (link_id, tag_id, community_id)
 select %s, t, %s from unnest(%s::uuid[]) t
 """
-_LINK_SQL = f"select {_LINK_COLUMNS} from public.signup_links l where l.id = %s and l.community_id = %s"
-_LIST_LINKS_SQL = f"""
-select {_LINK_COLUMNS}
-from public.signup_links l
-where l.community_id = %(community_id)s
-  and (%(status)s::text is null or {_LINK_STATUS} = %(status)s::text)
-  and (%(after_ts)s::timestamptz is null or (l.created_at, l.id) < (%(after_ts)s::timestamptz, %(after_id)s::uuid))
-order by l.created_at desc, l.id desc
-limit %(n)s
-"""
+_LINKS_SQL = f"select {_LINK_COLUMNS} from public.signup_links l"  # noqa: S608 - reviewed constants
+_LINK_STATUS_IS = f"{_LINK_STATUS} = %(status)s"
+_LINK_SQL = _LINKS_SQL + " where l.id = %s"
+_LINKS_NEWEST_FIRST = Order(("l.created_at", "l.id"), descending=True)
 _REVOKE_LINK_SQL = """
 update public.signup_links set revoked_at = now()
-where id = %s and community_id = %s and revoked_at is null
+where id = %s and revoked_at is null
 returning id
 """
 _REDEEM_SQL = "select app.redeem_signup_link(%s) as result"
@@ -107,35 +99,31 @@ async def insert_link(
     )
     if tag_ids:
         await tx.execute(_INSERT_LINK_TAGS_SQL, (link_id, community_id, list(tag_ids)))
-    row = await link(tx, community_id, link_id)
+    row = await link(tx, link_id)
     assert row is not None  # just inserted in this transaction
     return row
 
 
-async def link(tx: Tx, community_id: UUID, link_id: UUID) -> Row | None:
-    """One link of the community, as listed."""
-    return await tx.fetch_one(_LINK_SQL, (link_id, community_id))
+async def link(tx: Tx, link_id: UUID) -> Row | None:
+    """One link, as listed (None when absent or hidden by row level security)."""
+    return await tx.fetch_one(_LINK_SQL, (link_id,))
 
 
 async def list_links(
-    tx: Tx, community_id: UUID, *, status: str | None, after: list[Any] | None, limit: int
+    tx: Tx, community_id: UUID, *, status: str | None, after: Position | None, limit: int
 ) -> list[Row]:
-    """Up to `limit` links, newest first, after the cursor's key."""
-    return await tx.fetch_all(
-        _LIST_LINKS_SQL,
-        {
-            "community_id": community_id,
-            "status": status,
-            "after_ts": after[0] if after else None,
-            "after_id": after[1] if after else None,
-            "n": limit,
-        },
+    """Up to `limit` links, newest first, after the keyset position."""
+    links = (
+        Select(_LINKS_SQL)
+        .where("l.community_id = %(community_id)s", community_id=community_id)
+        .filter(_LINK_STATUS_IS, status=status)
     )
+    return await tx.fetch_all(*links.page(_LINKS_NEWEST_FIRST, after, limit))
 
 
-async def revoke_link(tx: Tx, community_id: UUID, link_id: UUID) -> bool:
+async def revoke_link(tx: Tx, link_id: UUID) -> bool:
     """Revoke the link; False when it was revoked already (or is not there)."""
-    return await tx.fetch_one(_REVOKE_LINK_SQL, (link_id, community_id)) is not None
+    return await tx.fetch_one(_REVOKE_LINK_SQL, (link_id,)) is not None
 
 
 async def redeem(tx: Tx, token_hash: bytes) -> dict[str, Any]:
@@ -184,22 +172,13 @@ values (%(community_id)s, %(email)s, %(role)s, %(tag_ids)s::uuid[], %(first_name
         %(redirect_to)s)
 on conflict (community_id, lower(email)) where status = 'sent' do nothing
 returning {INVITATION_COLUMNS}
-"""
-_INVITATION_FOR_UPDATE_SQL = (
-    f"select {INVITATION_COLUMNS} from public.invitations where id = %s and community_id = %s for update"
-)
+"""  # noqa: S608 - reviewed constants
+_INVITATIONS_SQL = f"select {INVITATION_COLUMNS} from public.invitations"  # noqa: S608 - reviewed constants
+_INVITATION_FOR_UPDATE_SQL = _INVITATIONS_SQL + " where id = %s for update"
 _SET_INVITATION_STATUS_SQL = (
-    f"update public.invitations set status = %s where id = %s returning {INVITATION_COLUMNS}"
+    f"update public.invitations set status = %s where id = %s returning {INVITATION_COLUMNS}"  # noqa: S608
 )
-_LIST_INVITATIONS_SQL = f"""
-select {INVITATION_COLUMNS}
-from public.invitations
-where community_id = %(community_id)s
-  and (%(status)s::text is null or status = %(status)s::text)
-  and (%(after_ts)s::timestamptz is null or (created_at, id) < (%(after_ts)s::timestamptz, %(after_id)s::uuid))
-order by created_at desc, id desc
-limit %(n)s
-"""
+NEWEST_FIRST = Order(("created_at", "id"), descending=True)
 _MY_INVITATIONS_SQL = "select * from app.my_invitations(%s, %s, %s)"
 _ACCEPT_SQL = "select app.accept_invitation(%s, %s::jsonb) as result"
 _DECLINE_SQL = "select app.decline_invitation(%s, %s::jsonb) as result"
@@ -231,9 +210,9 @@ async def insert_invitation(
     )
 
 
-async def invitation_for_update(tx: Tx, community_id: UUID, invitation_id: UUID) -> Row | None:
-    """One invitation of the community, locked until the transaction ends."""
-    return await tx.fetch_one(_INVITATION_FOR_UPDATE_SQL, (invitation_id, community_id))
+async def invitation_for_update(tx: Tx, invitation_id: UUID) -> Row | None:
+    """One invitation, locked until the transaction ends (None when absent or not the caller's to change)."""
+    return await tx.fetch_one(_INVITATION_FOR_UPDATE_SQL, (invitation_id,))
 
 
 async def set_invitation_status(tx: Tx, invitation_id: UUID, status: str) -> Row:
@@ -244,22 +223,18 @@ async def set_invitation_status(tx: Tx, invitation_id: UUID, status: str) -> Row
 
 
 async def list_invitations(
-    tx: Tx, community_id: UUID, *, status: str | None, after: list[Any] | None, limit: int
+    tx: Tx, community_id: UUID, *, status: str | None, after: Position | None, limit: int
 ) -> list[Row]:
-    """Up to `limit` invitations, newest first, after the cursor's key."""
-    return await tx.fetch_all(
-        _LIST_INVITATIONS_SQL,
-        {
-            "community_id": community_id,
-            "status": status,
-            "after_ts": after[0] if after else None,
-            "after_id": after[1] if after else None,
-            "n": limit,
-        },
+    """Up to `limit` invitations, newest first, after the keyset position."""
+    invitations = (
+        Select(_INVITATIONS_SQL)
+        .where("community_id = %(community_id)s", community_id=community_id)
+        .filter("status = %(status)s", status=status)
     )
+    return await tx.fetch_all(*invitations.page(NEWEST_FIRST, after, limit))
 
 
-async def my_invitations(tx: Tx, *, after: list[Any] | None, limit: int) -> list[Row]:
+async def my_invitations(tx: Tx, *, after: Position | None, limit: int) -> list[Row]:
     """Up to `limit` of the caller's pending invitations, newest first, after the cursor's key."""
     return await tx.fetch_all(
         _MY_INVITATIONS_SQL, (after[0] if after else None, after[1] if after else None, limit)
@@ -290,7 +265,7 @@ insert into public.import_jobs (community_id, created_by, filename, status, tota
 values (%(community_id)s, %(created_by)s, %(filename)s, %(status)s, %(total)s, %(failed)s, %(failed)s,
         case when %(status)s = 'completed' then now() end)
 returning {JOB_COLUMNS}
-"""
+"""  # noqa: S608 - reviewed constants
 _INSERT_ROWS_SQL = """
 insert into public.import_rows (job_id, row_number, community_id, first_name, last_name, email, tags,
                                 status, error)
@@ -299,15 +274,8 @@ select %(job_id)s, r.n, %(community_id)s, r.first_name, r.last_name, r.email, r.
 from unnest(%(n)s::int[], %(first_name)s::text[], %(last_name)s::text[], %(email)s::text[], %(tags)s::text[],
             %(error)s::text[]) as r(n, first_name, last_name, email, tags, error)
 """
-_JOB_SQL = f"select {JOB_COLUMNS} from public.import_jobs where id = %s and community_id = %s"
-_LIST_JOBS_SQL = f"""
-select {JOB_COLUMNS}
-from public.import_jobs
-where community_id = %(community_id)s
-  and (%(after_ts)s::timestamptz is null or (created_at, id) < (%(after_ts)s::timestamptz, %(after_id)s::uuid))
-order by created_at desc, id desc
-limit %(n)s
-"""
+_JOBS_SQL = f"select {JOB_COLUMNS} from public.import_jobs"  # noqa: S608 - reviewed constants
+_JOB_SQL = _JOBS_SQL + " where id = %s"
 _FAILED_ROWS_SQL = """
 select first_name, last_name, email, tags, coalesce(error, '') as error
 from public.import_rows
@@ -353,22 +321,15 @@ async def insert_rows(tx: Tx, job_id: UUID, community_id: UUID, rows: Sequence[S
     )
 
 
-async def job(tx: Tx, community_id: UUID, job_id: UUID) -> Row | None:
-    """One import job of the community."""
-    return await tx.fetch_one(_JOB_SQL, (job_id, community_id))
+async def job(tx: Tx, job_id: UUID) -> Row | None:
+    """One import job (None when absent or hidden by row level security)."""
+    return await tx.fetch_one(_JOB_SQL, (job_id,))
 
 
-async def list_jobs(tx: Tx, community_id: UUID, *, after: list[Any] | None, limit: int) -> list[Row]:
-    """Up to `limit` import jobs, newest first, after the cursor's key."""
-    return await tx.fetch_all(
-        _LIST_JOBS_SQL,
-        {
-            "community_id": community_id,
-            "after_ts": after[0] if after else None,
-            "after_id": after[1] if after else None,
-            "n": limit,
-        },
-    )
+async def list_jobs(tx: Tx, community_id: UUID, *, after: Position | None, limit: int) -> list[Row]:
+    """Up to `limit` import jobs, newest first, after the keyset position."""
+    jobs = Select(_JOBS_SQL).where("community_id = %(community_id)s", community_id=community_id)
+    return await tx.fetch_all(*jobs.page(NEWEST_FIRST, after, limit))
 
 
 async def failed_rows(tx: Tx, job_id: UUID) -> list[Row]:

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
 
 from shared.identity.onboarding.csv_rows import MAX_EMAIL, is_valid_email, normalize_email
-from shared.platform.pagination import PageQuery
+from shared.identity.schemas import CommunityPageQuery
 from shared.platform.validation import Body, Integral, PlainText, Query, View
 
 MAX_LINK_LIFETIME = timedelta(days=365)
@@ -36,6 +36,7 @@ Email = Annotated[str, Field(min_length=3, max_length=MAX_EMAIL), AfterValidator
 class CreateSignupLink(Body):
     """A new self-service join link; give `expires_at` or `expires_in_days` (default 30 days), not both."""
 
+    community_id: UUID
     label: PlainText = Field("", max_length=120)
     expires_at: AwareDatetime | None = Field(None, description="In the future and at most one year ahead.")
     expires_in_days: Annotated[int, Field(ge=1, le=365), Integral] | None = None
@@ -90,7 +91,7 @@ class CreatedSignupLink(SignupLinkView):
     join_url: str | None = Field(description="Where a user redeems it; the token travels in the fragment.")
 
 
-class SignupLinkQuery(PageQuery):
+class SignupLinkQuery(CommunityPageQuery):
     """A page of a community's signup links, newest first."""
 
     status: LinkStatus | None = None
@@ -122,6 +123,7 @@ class Redeemed(View):
 class CreateInvitation(Body):
     """Invite an email address into the community with a role and tags."""
 
+    community_id: UUID
     email: Email
     role: Literal["admin", "member"] = "member"
     tag_ids: TagIds = Field(default_factory=list)
@@ -157,7 +159,7 @@ class InvitationView(View):
     updated_at: datetime
 
 
-class InvitationQuery(PageQuery):
+class InvitationQuery(CommunityPageQuery):
     """A page of a community's invitations, newest first."""
 
     status: InvitationStatus | None = None
@@ -199,8 +201,9 @@ class CreateImport(Body):
 
 
 class UploadQuery(Query):
-    """With a `text/csv` upload: the file's name, for the job and its error report."""
+    """The community an upload is for (its body is the file) and, with `text/csv`, the file's name."""
 
+    community_id: UUID = Field(description="The community the people are invited into")
     filename: PlainText | None = Field(None, max_length=255)
 
 

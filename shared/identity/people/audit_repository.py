@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from shared.platform.db import Row, Tx
+from shared.platform.sql import Order, Select
 
 # The actor's e-mail comes from app.audit_actor_email: row level security on profiles hides staff and
 # former members from a community admin, who must still see who acted in their community.
@@ -15,17 +16,7 @@ select a.id, a.occurred_at, a.actor_id, a.actor_type, app.audit_actor_email(a.id
        a.target_type, a.target_id, a.community_id, a.before, a.after, a.request_id, a.ip, a.user_agent
 from public.audit_log a
 """
-# Each optional filter is a fixed fragment; only the values vary, always as bound parameters.
-_FILTERS = {
-    "community_id": "a.community_id = %(community_id)s",
-    "actor_id": "a.actor_id = %(actor_id)s",
-    "action": "a.action = %(action)s",
-    "target_type": "a.target_type = %(target_type)s",
-    "target_id": "a.target_id = %(target_id)s",
-    "occurred_from": "a.occurred_at >= %(occurred_from)s",
-    "occurred_to": "a.occurred_at < %(occurred_to)s",
-    "before_id": "a.id < %(before_id)s",
-}
+NEWEST_FIRST = Order(("a.id",), descending=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +35,15 @@ class AuditFilter:
 
 async def list_entries(tx: Tx, where: AuditFilter, limit: int) -> list[Row]:
     """Up to `limit` entries matching `where`, newest first, with the actor's email."""
-    params: dict[str, object] = {"limit": limit}
-    clauses = []
-    for name, clause in _FILTERS.items():
-        value = getattr(where, name)
-        if value is not None:
-            clauses.append(clause)
-            params[name] = value
-    condition = ("where " + " and ".join(clauses) + "\n") if clauses else ""
-    return await tx.fetch_all(_SELECT + condition + "order by a.id desc limit %(limit)s", params)
+    entries = (
+        Select(_SELECT)
+        .filter("a.community_id = %(community_id)s", community_id=where.community_id)
+        .filter("a.actor_id = %(actor_id)s", actor_id=where.actor_id)
+        .filter("a.action = %(action)s", action=where.action)
+        .filter("a.target_type = %(target_type)s", target_type=where.target_type)
+        .filter("a.target_id = %(target_id)s", target_id=where.target_id)
+        .filter("a.occurred_at >= %(occurred_from)s", occurred_from=where.occurred_from)
+        .filter("a.occurred_at < %(occurred_to)s", occurred_to=where.occurred_to)
+    )
+    after = None if where.before_id is None else (where.before_id,)
+    return await tx.fetch_all(*entries.page(NEWEST_FIRST, after, limit))

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
-from shared.identity.people import cursors, policy
+from shared.identity import policy
+from shared.identity.communities.service import require_existing
 from shared.identity.people.audit_repository import AuditFilter, list_entries
-from shared.identity.people.schemas import AuditEntryView, AuditPage, AuditQuery, CommunityAuditQuery
-from shared.identity.people.service import ensure_community
+from shared.identity.people.schemas import AuditEntryView, AuditPage, AuditQuery
+from shared.platform import cursors
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.pagination import page_of
 
 
-async def list_all(query: AuditQuery, *, tx: Tx, principal: Principal) -> AuditPage:
-    """Every audit entry matching the filters, newest first (staff only)."""
-    policy.require_staff_reader(principal)
-    return await _page(tx, query, query.community_id)
-
-
-async def list_for_community(
-    community_id: UUID, query: CommunityAuditQuery, *, tx: Tx, principal: Principal
-) -> AuditPage:
-    """The community's audit entries matching the filters, newest first (its admins and staff)."""
-    policy.require_community_reader(principal, community_id)
-    await ensure_community(tx, principal, community_id)
-    return await _page(tx, query, community_id)
-
-
-async def _page(tx: Tx, query: CommunityAuditQuery, community_id: UUID | None) -> AuditPage:
+async def list_entries_page(query: AuditQuery, *, tx: Tx, principal: Principal) -> AuditPage:
+    """Audit entries matching the filters, newest first: a community's (its admins, staff) or all (staff)."""
+    if query.community_id is None:
+        policy.require_staff_reader(principal)
+    else:
+        policy.require_community_reader(principal, query.community_id)
+        await require_existing(tx, principal, query.community_id)
     where = AuditFilter(
-        community_id=community_id,
+        community_id=query.community_id,
         actor_id=query.actor_id,
         action=query.action,
         target_type=query.target_type,

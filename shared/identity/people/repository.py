@@ -12,8 +12,8 @@ from datetime import datetime
 from uuid import UUID
 
 from shared.platform.db import Row, Tx
+from shared.platform.sql import Order, Select
 
-COMMUNITY_EXISTS_SQL = "select exists (select 1 from public.communities where id = %s) as found"
 MAY_WRITE_SQL = (
     "select app.has_staff_role(array['super_admin', 'manager']) or app.is_admin_of(%s) as may_write"
 )
@@ -29,20 +29,17 @@ join public.profiles p on p.id = m.user_id
 """
 """A member with their tags in one row: a list page is one query, however many members it shows."""
 
-# Each optional filter is a fixed fragment; only the values vary, always as bound parameters.
-_MEMBER_FILTERS = {
-    "role": "m.role = %(role)s",
-    "pattern": (
-        "(p.email ilike %(pattern)s escape '\\' or p.first_name ilike %(pattern)s escape '\\'"
-        " or p.last_name ilike %(pattern)s escape '\\'"
-        " or (p.first_name || ' ' || p.last_name) ilike %(pattern)s escape '\\')"
-    ),
-    "tag_id": (
-        "exists (select 1 from public.user_tag_assignments f"
-        " where f.community_id = m.community_id and f.user_id = m.user_id and f.tag_id = %(tag_id)s)"
-    ),
-    "after": "(m.joined_at, m.user_id) < (%(after_joined_at)s, %(after_user_id)s)",
-}
+_MEMBER_PATTERN = (
+    "(p.email ilike %(pattern)s escape '\\' or p.first_name ilike %(pattern)s escape '\\'"
+    " or p.last_name ilike %(pattern)s escape '\\'"
+    " or (p.first_name || ' ' || p.last_name) ilike %(pattern)s escape '\\')"
+)
+_MEMBER_TAG = (
+    "exists (select 1 from public.user_tag_assignments f"
+    " where f.community_id = m.community_id and f.user_id = m.user_id and f.tag_id = %(tag_id)s)"
+)
+GET_MEMBER_SQL = _MEMBER_SELECT + "where m.community_id = %s and m.user_id = %s"
+NEWEST_FIRST = Order(("m.joined_at", "m.user_id"), descending=True)
 
 LOCK_MEMBERSHIPS_SQL = """
 select m.user_id, m.role, m.source, m.joined_at from public.memberships m
@@ -100,11 +97,6 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-async def community_exists(tx: Tx, community_id: UUID) -> bool:
-    """Whether the community exists (and the caller may see it)."""
-    return bool(await tx.fetch_val(COMMUNITY_EXISTS_SQL, (community_id,)))
-
-
 async def may_write(tx: Tx, community_id: UUID) -> bool:
     """Whether the caller may change the community's members now (authority read afresh, as RLS does)."""
     return bool(await tx.fetch_val(MAY_WRITE_SQL, (community_id,)))
@@ -112,33 +104,19 @@ async def may_write(tx: Tx, community_id: UUID) -> bool:
 
 async def list_members(tx: Tx, community_id: UUID, where: MemberFilter, limit: int) -> list[Row]:
     """Up to `limit` members of the community matching `where`, newest first, each with their tags."""
-    params: dict[str, object] = {"community_id": community_id, "limit": limit}
-    clauses = ["m.community_id = %(community_id)s"]
-    if where.role is not None:
-        clauses.append(_MEMBER_FILTERS["role"])
-        params["role"] = where.role
-    if where.pattern is not None:
-        clauses.append(_MEMBER_FILTERS["pattern"])
-        params["pattern"] = where.pattern
-    if where.tag_id is not None:
-        clauses.append(_MEMBER_FILTERS["tag_id"])
-        params["tag_id"] = where.tag_id
-    if where.after is not None:
-        clauses.append(_MEMBER_FILTERS["after"])
-        params["after_joined_at"], params["after_user_id"] = where.after
-    sql = (
-        _MEMBER_SELECT
-        + "where "
-        + " and ".join(clauses)
-        + "\norder by m.joined_at desc, m.user_id desc\nlimit %(limit)s"
+    members = (
+        Select(_MEMBER_SELECT)
+        .where("m.community_id = %(community_id)s", community_id=community_id)
+        .filter("m.role = %(role)s", role=where.role)
+        .filter(_MEMBER_PATTERN, pattern=where.pattern)
+        .filter(_MEMBER_TAG, tag_id=where.tag_id)
     )
-    return await tx.fetch_all(sql, params)
+    return await tx.fetch_all(*members.page(NEWEST_FIRST, where.after, limit))
 
 
 async def get_member(tx: Tx, community_id: UUID, user_id: UUID) -> Row | None:
     """One member of the community with their tags, or None."""
-    sql = _MEMBER_SELECT + "where m.community_id = %(community_id)s and m.user_id = %(user_id)s"
-    return await tx.fetch_one(sql, {"community_id": community_id, "user_id": user_id})
+    return await tx.fetch_one(GET_MEMBER_SQL, (community_id, user_id))
 
 
 async def lock_memberships(tx: Tx, community_id: UUID, user_ids: Sequence[UUID]) -> dict[UUID, Row]:

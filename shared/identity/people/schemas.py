@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from shared.identity.schemas import CommunityPageQuery
 from shared.platform.pagination import PageQuery
 from shared.platform.validation import Body, DateTimeParam, NotNull, Patch, PlainText, Query, View
 
@@ -52,8 +53,8 @@ class MemberPage(View):
     next_cursor: str | None
 
 
-class MemberQuery(PageQuery):
-    """Filters of the member list; all of them narrow the result."""
+class MemberQuery(CommunityPageQuery):
+    """Filters of a community's member list; all of them narrow the result."""
 
     q: str | None = Field(default=None, max_length=100, description="Text within name or email")
     role: CommunityRole | None = Field(default=None, description="Only members with this role")
@@ -105,8 +106,9 @@ class TagPage(View):
 
 
 class CreateTag(Body):
-    """A new tag; the name is unique within the community, whatever its case."""
+    """A new tag of a community; the name is unique within the community, whatever its case."""
 
+    community_id: UUID
     name: TagName
     color: Color = DEFAULT_TAG_COLOR
 
@@ -193,9 +195,12 @@ class AuditPage(View):
     next_cursor: str | None
 
 
-class CommunityAuditQuery(PageQuery):
-    """Filters of a community's audit trail; all of them narrow the result."""
+class AuditQuery(PageQuery):
+    """Filters of the audit trail; all of them narrow the result. Without a community: staff only."""
 
+    community_id: UUID | None = Field(
+        default=None, description="Only entries of this community (required of its admins)"
+    )
     actor_id: UUID | None = Field(default=None, description="Only actions by this user")
     action: str | None = Field(default=None, max_length=100, description="e.g. member.role_changed")
     target_type: str | None = Field(default=None, max_length=60, description="e.g. membership, user_tag")
@@ -204,9 +209,3 @@ class CommunityAuditQuery(PageQuery):
         default=None, alias="from", description="Entries at or after (ISO 8601)"
     )
     to: DateTimeParam | None = Field(default=None, description="Entries before (ISO 8601)")
-
-
-class AuditQuery(CommunityAuditQuery):
-    """Filters of the platform-wide audit trail."""
-
-    community_id: UUID | None = Field(default=None, description="Only entries of this community")

@@ -11,14 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from uuid import UUID
 
-from shared.identity.people import cursors, policy, repository
-from shared.identity.people.errors import (
-    CommunityNotFoundError,
-    MemberNotFoundError,
-    OwnAccountError,
-    TagNotFoundError,
-    UserNotFoundError,
-)
+from shared.identity import policy
+from shared.identity.communities.service import require_existing
+from shared.identity.errors import MemberNotFoundError, OwnAccountError, TagNotHeldError, UserNotFoundError
+from shared.identity.people import repository
 from shared.identity.people.schemas import (
     AccountStatusView,
     ChangeMemberRole,
@@ -27,7 +23,7 @@ from shared.identity.people.schemas import (
     MemberView,
     ReplaceMemberTags,
 )
-from shared.platform import audit
+from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import STAFF_WRITERS, Principal
 from shared.platform.db import Tx
@@ -37,16 +33,9 @@ from shared.platform.pagination import page_of, time_and_id
 MEMBERSHIP = "membership"
 
 
-async def ensure_community(tx: Tx, principal: Principal, community_id: UUID) -> None:
-    """A 404 for staff naming a community that does not exist (an admin's membership proves it does)."""
-    if principal.community_role(community_id) is None and not await repository.community_exists(
-        tx, community_id
-    ):
-        raise CommunityNotFoundError("No such community.")
-
-
-async def list_members(community_id: UUID, query: MemberQuery, *, tx: Tx, principal: Principal) -> MemberPage:
+async def list_members(query: MemberQuery, *, tx: Tx, principal: Principal) -> MemberPage:
     """A page of the community's members, newest first, filtered by text, role and tag."""
+    community_id = query.community_id
     policy.require_community_reader(principal, community_id)
     where = repository.MemberFilter(
         role=query.role,
@@ -54,7 +43,7 @@ async def list_members(community_id: UUID, query: MemberQuery, *, tx: Tx, princi
         tag_id=query.tag,
         after=cursors.time_and_id(query.cursor),
     )
-    await ensure_community(tx, principal, community_id)
+    await require_existing(tx, principal, community_id)
     rows = await repository.list_members(tx, community_id, where, query.limit + 1)
     page, next_cursor = page_of(rows, query.limit, key=time_and_id("joined_at", "user_id"))
     return MemberPage(items=[MemberView.model_validate(r) for r in page], next_cursor=next_cursor)
@@ -152,7 +141,7 @@ async def remove_tag(
     await _locked_membership(tx, principal, community_id, user_id)
     held = await repository.member_tag_ids(tx, community_id, user_id)
     if not await repository.remove_tag(tx, community_id, user_id, tag_id):
-        raise TagNotFoundError("This member does not hold that tag.")
+        raise TagNotHeldError()
     after = _tag_ids([t for t in held if t != tag_id])
     await _record(tx, meta, "member.tag_removed", community_id, user_id, _tag_ids(held), after)
     return await _member(tx, community_id, user_id)
@@ -167,12 +156,12 @@ async def set_account_status(
     meta: RequestMeta,
 ) -> AccountStatusView:
     """Deactivate or reactivate an account (staff writers; a staff account only by a super admin)."""
-    policy.require_account_manager(principal)
+    policy.require_staff_writer(principal)
     if user_id == principal.user_id:
         raise OwnAccountError("Nobody can change the status of their own account.")
     account = await repository.lock_account(tx, user_id)
     if account is None:
-        raise UserNotFoundError("No such user.")
+        raise UserNotFoundError()
     policy.require_may_change_status_of(principal, account["staff_role"])
     if account["status"] != status:
         if not await repository.set_status(tx, user_id, status):
@@ -200,7 +189,7 @@ async def _locked_membership(
     while this request waited no longer writes, and nobody can demote them until it commits.
     """
     policy.require_community_writer(principal, community_id)
-    await ensure_community(tx, principal, community_id)
+    await require_existing(tx, principal, community_id)
     by_membership = principal.staff_role not in STAFF_WRITERS
     locked = await repository.lock_memberships(
         tx, community_id, [user_id, principal.user_id] if by_membership else [user_id]
@@ -212,7 +201,7 @@ async def _locked_membership(
         # Row level security also hides rows from staff who lost their role while this request ran.
         if not await repository.may_write(tx, community_id):
             raise ForbiddenError("You no longer may change this community's members.")
-        raise MemberNotFoundError("This user is not a member of the community.")
+        raise MemberNotFoundError()
     return membership
 
 
@@ -228,7 +217,7 @@ async def _require_community_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[
 async def _member(tx: Tx, community_id: UUID, user_id: UUID) -> MemberView:
     row = await repository.get_member(tx, community_id, user_id)
     if row is None:
-        raise MemberNotFoundError("This user is not a member of the community.")
+        raise MemberNotFoundError()
     return MemberView.model_validate(row)
 
 

@@ -7,17 +7,13 @@ from datetime import datetime
 from uuid import UUID
 
 from shared.platform.db import Row, Tx
+from shared.platform.sql import Order, Select
 
 _STAFF_SELECT = """
 select s.user_id, p.email, p.first_name, p.last_name, s.role, s.granted_by, s.created_at, s.updated_at
 from public.platform_staff s join public.profiles p on p.id = s.user_id
 """
-LIST_SQL = _STAFF_SELECT + "order by s.created_at, s.user_id limit %(limit)s"
-LIST_AFTER_SQL = (
-    _STAFF_SELECT
-    + "where (s.created_at, s.user_id) > (%(after_created_at)s, %(after_user_id)s)\n"
-    + "order by s.created_at, s.user_id limit %(limit)s"
-)
+LONGEST_SERVING_FIRST = Order(("s.created_at", "s.user_id"))
 GET_SQL = _STAFF_SELECT + "where s.user_id = %s"
 LOCK_SQL = """
 select s.user_id, s.role from public.platform_staff s
@@ -40,10 +36,7 @@ REVOKE_SQL = "delete from public.platform_staff where user_id = %s"
 
 async def list_staff(tx: Tx, after: tuple[datetime, UUID] | None, limit: int) -> list[Row]:
     """Up to `limit` staff members after the keyset position, longest-serving first."""
-    if after is None:
-        return await tx.fetch_all(LIST_SQL, {"limit": limit})
-    params = {"after_created_at": after[0], "after_user_id": after[1], "limit": limit}
-    return await tx.fetch_all(LIST_AFTER_SQL, params)
+    return await tx.fetch_all(*Select(_STAFF_SELECT).page(LONGEST_SERVING_FIRST, after, limit))
 
 
 async def get_staff(tx: Tx, user_id: UUID) -> Row | None:

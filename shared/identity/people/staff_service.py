@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.people import cursors, policy
+from shared.identity import policy
+from shared.identity.errors import StaffNotFoundError, UserNotFoundError
 from shared.identity.people import staff_repository as repository
-from shared.identity.people.errors import StaffNotFoundError, UserNotFoundError
 from shared.identity.people.schemas import SetStaffRole, StaffPage, StaffView
-from shared.platform import audit
+from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
@@ -38,7 +38,7 @@ async def set_role(
     current = await _locked_role(tx, principal, user_id)
     if current is None:
         if not await repository.profile_exists(tx, user_id):
-            raise UserNotFoundError("No such user.")
+            raise UserNotFoundError()
         if await repository.grant(tx, user_id, cmd.role, principal.user_id):
             await _record(tx, meta, "staff.granted", user_id, None, cmd.role)
         else:
@@ -49,7 +49,7 @@ async def set_role(
         await _record(tx, meta, "staff.changed", user_id, current, cmd.role)
     row = await repository.get_staff(tx, user_id)
     if row is None:
-        raise StaffNotFoundError("This user holds no staff role.")
+        raise StaffNotFoundError()
     return StaffView.model_validate(row)
 
 
@@ -57,7 +57,7 @@ async def revoke(user_id: UUID, *, tx: Tx, principal: Principal, meta: RequestMe
     """Take the user's staff role away."""
     current = await _locked_role(tx, principal, user_id)
     if current is None:
-        raise StaffNotFoundError("This user holds no staff role.")
+        raise StaffNotFoundError()
     await repository.revoke(tx, user_id)
     await _record(tx, meta, "staff.revoked", user_id, current, None)
 
@@ -67,7 +67,7 @@ async def _locked_role(tx: Tx, principal: Principal, user_id: UUID) -> str | Non
 
     The caller's own role is read again under the lock: one demoted while waiting no longer writes.
     """
-    policy.require_staff_admin(principal)
+    policy.require_super_admin(principal)
     roles = await repository.lock_roles(tx, [principal.user_id, user_id])
     if roles.get(principal.user_id) != "super_admin":
         raise ForbiddenError("Only a super admin may manage staff roles.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.identity.people.errors import TagNameTakenError
+from shared.identity.errors import TagNameTakenError
 from shared.platform.db import Row, Tx
+from shared.platform.sql import Order, Select
 
 _TAG_COLUMNS = "t.id, t.community_id, t.name, t.color, t.created_at, t.updated_at"
 _TAG_SELECT = f"""
@@ -13,22 +14,16 @@ select {_TAG_COLUMNS},
        (select count(*) from public.user_tag_assignments a where a.tag_id = t.id)::int as member_count,
        lower(t.name) as sort_name
 from public.user_tags t
-"""
-LIST_SQL = (
-    _TAG_SELECT
-    + "where t.community_id = %(community_id)s {after}\norder by lower(t.name), t.id\nlimit %(limit)s"
-)
-AFTER_SQL = "and (lower(t.name), t.id) > (%(after_name)s, %(after_id)s)"
-GET_SQL = _TAG_SELECT + "where t.community_id = %s and t.id = %s"
+"""  # noqa: S608 - reviewed constants
+BY_NAME = Order(("lower(t.name)", "t.id"))
+GET_SQL = _TAG_SELECT + "where t.id = %s"
 CREATE_SQL = f"""
 insert into public.user_tags as t (community_id, name, color) values (%s, %s, %s)
 on conflict (community_id, lower(name)) do nothing
 returning {_TAG_COLUMNS}, 0 as member_count
-"""
+"""  # noqa: S608 - reviewed constants
 """No row back means the name is taken: the unique index decides, so two concurrent creates cannot both win."""
-LOCK_SQL = (
-    "select t.id, t.name, t.color from public.user_tags t where t.community_id = %s and t.id = %s for update"
-)
+LOCK_SQL = "select t.id, t.community_id, t.name, t.color from public.user_tags t where t.id = %s for update"
 UPDATE_SQL = "update public.user_tags set name = %s, color = %s where id = %s"
 COUNT_ASSIGNMENTS_SQL = "select count(*)::int from public.user_tag_assignments where tag_id = %s"
 DELETE_ASSIGNMENTS_SQL = "delete from public.user_tag_assignments where tag_id = %s"
@@ -37,15 +32,13 @@ DELETE_SQL = "delete from public.user_tags where id = %s"
 
 async def list_tags(tx: Tx, community_id: UUID, after: tuple[str, UUID] | None, limit: int) -> list[Row]:
     """Up to `limit` of the community's tags after the keyset position, by name, with member counts."""
-    params: dict[str, object] = {"community_id": community_id, "limit": limit}
-    if after is not None:
-        params["after_name"], params["after_id"] = after
-    return await tx.fetch_all(LIST_SQL.format(after=AFTER_SQL if after else ""), params)
+    tags = Select(_TAG_SELECT).where("t.community_id = %(community_id)s", community_id=community_id)
+    return await tx.fetch_all(*tags.page(BY_NAME, after, limit))
 
 
-async def get_tag(tx: Tx, community_id: UUID, tag_id: UUID) -> Row | None:
-    """One tag of the community with its member count, or None."""
-    return await tx.fetch_one(GET_SQL, (community_id, tag_id))
+async def get_tag(tx: Tx, tag_id: UUID) -> Row | None:
+    """One tag with its member count, or None (also when row level security hides it)."""
+    return await tx.fetch_one(GET_SQL, (tag_id,))
 
 
 async def create_tag(tx: Tx, community_id: UUID, name: str, color: str) -> Row:
@@ -56,9 +49,12 @@ async def create_tag(tx: Tx, community_id: UUID, name: str, color: str) -> Row:
     return row
 
 
-async def lock_tag(tx: Tx, community_id: UUID, tag_id: UUID) -> Row | None:
-    """The tag's name and colour, locked for this transaction (new assignments of it wait); None when absent."""
-    return await tx.fetch_one(LOCK_SQL, (community_id, tag_id))
+async def lock_tag(tx: Tx, tag_id: UUID) -> Row | None:
+    """The tag's community, name and colour, locked for this transaction (new assignments of it wait).
+
+    None when absent, or when row level security lets the caller neither see nor change it.
+    """
+    return await tx.fetch_one(LOCK_SQL, (tag_id,))
 
 
 async def update_tag(tx: Tx, tag_id: UUID, name: str, color: str) -> None:

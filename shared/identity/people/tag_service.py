@@ -1,4 +1,9 @@
-"""User tag use cases: list with member counts, create, rename or recolour, delete with confirmation."""
+"""User tag use cases: list with member counts, create, rename or recolour, delete with confirmation.
+
+A tag is addressed by its own id: its community is read from the row (under row level security), then
+the caller's rights in that community are checked; a tag of a community they may not administer
+answers exactly as a missing one.
+"""
 
 from __future__ import annotations
 
@@ -6,79 +11,70 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from shared.identity.people import cursors, policy
+from shared.identity import policy
+from shared.identity.communities.service import require_existing
+from shared.identity.errors import TagNotFoundError
 from shared.identity.people import tag_repository as repository
-from shared.identity.people.errors import TagNotFoundError
 from shared.identity.people.schemas import CreateTag, TagDeleted, TagPage, TagView, UpdateTag
-from shared.identity.people.service import ensure_community
-from shared.platform import audit
+from shared.identity.schemas import CommunityPageQuery
+from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import FieldError, ValidationFailedError
-from shared.platform.pagination import PageQuery, page_of
+from shared.platform.pagination import page_of
 
 USER_TAG = "user_tag"
 
 
-async def list_tags(community_id: UUID, query: PageQuery, *, tx: Tx, principal: Principal) -> TagPage:
+async def list_tags(query: CommunityPageQuery, *, tx: Tx, principal: Principal) -> TagPage:
     """A page of the community's tags by name, each with how many members hold it."""
-    policy.require_community_reader(principal, community_id)
+    policy.require_community_reader(principal, query.community_id)
     after = cursors.text_and_id(query.cursor)
-    await ensure_community(tx, principal, community_id)
-    rows = await repository.list_tags(tx, community_id, after, query.limit + 1)
+    await require_existing(tx, principal, query.community_id)
+    rows = await repository.list_tags(tx, query.community_id, after, query.limit + 1)
     page, next_cursor = page_of(rows, query.limit, key=lambda r: [r["sort_name"], str(r["id"])])
     return TagPage(items=[TagView.model_validate(r) for r in page], next_cursor=next_cursor)
 
 
-async def get_tag(community_id: UUID, tag_id: UUID, *, tx: Tx, principal: Principal) -> TagView:
-    """One of the community's tags with its member count."""
-    policy.require_community_reader(principal, community_id)
-    row = await repository.get_tag(tx, community_id, tag_id)
+async def get_tag(tag_id: UUID, *, tx: Tx, principal: Principal) -> TagView:
+    """One tag with its member count."""
+    row = await repository.get_tag(tx, tag_id)
     if row is None:
-        raise TagNotFoundError("The community has no such tag.")
+        raise TagNotFoundError()
+    policy.require_item_reader(principal, row["community_id"], TagNotFoundError)
     return TagView.model_validate(row)
 
 
-async def create_tag(
-    community_id: UUID, cmd: CreateTag, *, tx: Tx, principal: Principal, meta: RequestMeta
-) -> TagView:
+async def create_tag(cmd: CreateTag, *, tx: Tx, principal: Principal, meta: RequestMeta) -> TagView:
     """Create a tag; a name the community already has (in any case) is a 409 tag_name_taken."""
-    policy.require_community_writer(principal, community_id)
-    await ensure_community(tx, principal, community_id)
-    row = await repository.create_tag(tx, community_id, cmd.name, cmd.color)
-    await _record(tx, meta, "tag.created", community_id, row["id"], None, _values(row))
+    policy.require_community_writer(principal, cmd.community_id)
+    await require_existing(tx, principal, cmd.community_id)
+    row = await repository.create_tag(tx, cmd.community_id, cmd.name, cmd.color)
+    await _record(tx, meta, "tag.created", row, None, _values(row))
     return TagView.model_validate(row)
 
 
 async def update_tag(
-    community_id: UUID, tag_id: UUID, cmd: UpdateTag, *, tx: Tx, principal: Principal, meta: RequestMeta
+    tag_id: UUID, cmd: UpdateTag, *, tx: Tx, principal: Principal, meta: RequestMeta
 ) -> TagView:
     """Rename and/or recolour a tag; a name another tag of the community has is a 409 tag_name_taken."""
-    policy.require_community_writer(principal, community_id)
-    before = await _locked_tag(tx, community_id, tag_id)
+    before = await _locked_tag(tx, principal, tag_id)
     after = {"name": cmd.name or before["name"], "color": cmd.color or before["color"]}
     if after != _values(before):
         await repository.update_tag(tx, tag_id, after["name"], after["color"])
-        await _record(tx, meta, "tag.updated", community_id, tag_id, _values(before), after)
-    row = await repository.get_tag(tx, community_id, tag_id)
+        await _record(tx, meta, "tag.updated", before, _values(before), after)
+    row = await repository.get_tag(tx, tag_id)
     if row is None:
-        raise TagNotFoundError("The community has no such tag.")
+        raise TagNotFoundError()
     return TagView.model_validate(row)
 
 
 async def delete_tag(
-    community_id: UUID,
-    tag_id: UUID,
-    *,
-    is_confirmed: bool,
-    tx: Tx,
-    principal: Principal,
-    meta: RequestMeta,
+    tag_id: UUID, *, is_confirmed: bool, tx: Tx, principal: Principal, meta: RequestMeta
 ) -> TagDeleted:
     """Delete a tag and its assignments; without `confirm=true` a 422 says how many members would lose it."""
-    policy.require_community_writer(principal, community_id)
-    before = await _locked_tag(tx, community_id, tag_id)
+    before = await _locked_tag(tx, principal, tag_id)
     if not is_confirmed:
         held_by = await repository.count_assignments(tx, tag_id)
         message = (
@@ -87,16 +83,16 @@ async def delete_tag(
         )
         raise ValidationFailedError([FieldError("query.confirm", message, "confirmation_required")])
     removed = await repository.delete_tag(tx, tag_id)
-    await _record(
-        tx, meta, "tag.deleted", community_id, tag_id, {**_values(before), "assignments": removed}, None
-    )
+    await _record(tx, meta, "tag.deleted", before, {**_values(before), "assignments": removed}, None)
     return TagDeleted(id=tag_id, assignments_removed=removed)
 
 
-async def _locked_tag(tx: Tx, community_id: UUID, tag_id: UUID) -> Mapping[str, Any]:
-    row = await repository.lock_tag(tx, community_id, tag_id)
+async def _locked_tag(tx: Tx, principal: Principal, tag_id: UUID) -> Mapping[str, Any]:
+    """The tag, locked, for a caller who may change its community's tags; missing to anyone else."""
+    row = await repository.lock_tag(tx, tag_id)
     if row is None:
-        raise TagNotFoundError("The community has no such tag.")
+        raise TagNotFoundError()
+    policy.require_item_writer(principal, row["community_id"], TagNotFoundError)
     return row
 
 
@@ -108,8 +104,7 @@ async def _record(
     tx: Tx,
     meta: RequestMeta,
     action: str,
-    community_id: UUID,
-    tag_id: UUID,
+    tag: Mapping[str, Any],
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
 ) -> None:
@@ -118,8 +113,8 @@ async def _record(
         meta,
         action,
         target_type=USER_TAG,
-        target_id=tag_id,
-        community_id=community_id,
+        target_id=tag["id"],
+        community_id=tag["community_id"],
         before=before,
         after=after,
     )

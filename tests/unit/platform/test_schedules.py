@@ -138,7 +138,7 @@ def test_rendered_sql_creates_one_job_per_schedule_calling_its_url_with_vault_se
         assert command.startswith("select net.http_post(")
         assert f"where name = '{VAULT_URL_SECRET}') || '{path}'" in command
         assert (
-            f"'Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = '{VAULT_KEY_SECRET}')"
+            f"'Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = '{VAULT_KEY_SECRET}')"  # noqa: S608
             in command
         )
         assert "body := '{}'::jsonb" in command
@@ -193,7 +193,7 @@ def test_each_job_command_posts_to_its_function_url_with_the_vaulted_key(sql: An
     for line, schedule in zip(lines, sorted(DECLARED, key=lambda s: s.name), strict=True):
         args = line.removeprefix("perform cron.schedule(").removesuffix(");")
         # The job's name, cron and command, as pg_cron receives them.
-        [job] = sql(f"select * from (values ({args})) as job(name, cron, command)")
+        [job] = sql(f"select * from (values ({args})) as job(name, cron, command)")  # noqa: S608
         assert (job["name"], job["cron"]) == (schedule.job_name, schedule.cron)
         sql("truncate net.calls")
         sql(job["command"])
