@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.local.bench.servers import stop_server
 from scripts.local.bundle import BundleError, build, local_imports
 from scripts.local.functions import discover
 
@@ -64,17 +64,6 @@ def _bundle_env() -> dict[str, str]:
     env["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"  # health/live never connects
     env["SUPABASE_URL"] = "http://127.0.0.1:1"
     return env
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server and its worker (they share the process group we created)."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(process.pid, signal.SIGINT)  # gunicorn: quick shutdown
-            process.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
 
 
 def _poll(
@@ -126,7 +115,7 @@ def _serving(
         try:
             yield port, process
         finally:
-            _stop(process)
+            stop_server(process)
 
 
 @pytest.mark.parametrize("flags", [("--asgi",), ()], ids=["asgi", "no-flag"])

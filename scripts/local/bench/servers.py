@@ -79,7 +79,7 @@ def _server_argv(target: Target, port: int) -> list[str]:
     ]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_server(process: subprocess.Popen[bytes]) -> None:
     """Stop a server and its gunicorn worker: they share the process group started for it."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
@@ -174,7 +174,7 @@ def served(
                 raise BenchError(f"{target.name}: no 200 on {target.path}.\n{tail(log_path)}")
             yield Started(port, process.pid, log_path, (time.perf_counter() - started) * 1000, up_ms)
         finally:
-            _stop(process)
+            stop_server(process)
 
 
 def tail(path: Path) -> str:
