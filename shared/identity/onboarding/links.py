@@ -21,6 +21,7 @@ from shared.identity.onboarding.schemas import (
     SignupLinkQuery,
     SignupLinkView,
 )
+from shared.identity.people import repository as people_repository
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
@@ -56,7 +57,7 @@ def join_url(token: str, origins: Sequence[str]) -> str | None:
 async def require_own_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[UUID]) -> list[UUID]:
     """The distinct tag ids, each a tag of this community; 422 naming the others."""
     wanted = list(dict.fromkeys(tag_ids))
-    known = await repository.existing_tags(tx, community_id, wanted)
+    known = await people_repository.community_tag_ids(tx, community_id, wanted)
     unknown = [i for i, tag_id in enumerate(tag_ids) if tag_id not in known]
     if unknown:
         raise ValidationFailedError(

@@ -21,19 +21,7 @@ Position = tuple[datetime, UUID]
 
 # --- communities and tags -----------------------------------------------------------------------------
 
-_TAGS_OF_SQL = (
-    "select id from public.user_tags where community_id = %s and id = any(%s::uuid[]) for key share"
-)
-"""Key-share locked: a concurrent deletion of a tag waits until what names it has committed."""
 _TAG_NAMES_SQL = "select id, lower(name) as name from public.user_tags where community_id = %s"
-
-
-async def existing_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[UUID]) -> set[UUID]:
-    """Which of `tag_ids` are tags of this community."""
-    if not tag_ids:
-        return set()
-    rows = await tx.fetch_all(_TAGS_OF_SQL, (community_id, list(tag_ids)))
-    return {row["id"] for row in rows}
 
 
 async def tag_ids_by_name(tx: Tx, community_id: UUID) -> dict[str, UUID]:
