@@ -9,7 +9,7 @@ from shared.platform.http import Context, Function
 fn = Function("me", body_limit=16 * 1024, description="The signed-in user's own profile and roles.")
 
 
-@fn.get("/", allow_inactive=True)
+@fn.get("/", allow_inactive=True, caller_only=True)
 async def read_me(ctx: Context) -> MeView:
     """The caller's profile, staff role and community memberships."""
     return service.me_view(ctx.user)

@@ -275,23 +275,11 @@ async def _verify_jwt(token: str, settings: Settings) -> VerifiedToken:
         raise UnauthenticatedError("The token's subject is not a user id.") from exc
 
 
-PRINCIPAL_SQL = """
-select u.id as user_id, p.email, p.first_name, p.last_name, p.avatar_url, p.timezone, p.status,
-       p.last_active_at, p.created_at, p.updated_at, p.id is not null as has_profile,
-       (select s.role from public.platform_staff s where s.user_id = u.id) as staff_role,
-       coalesce((select jsonb_agg(jsonb_build_object(
-                   'community_id', m.community_id, 'name', c.name, 'slug', c.slug, 'role', m.role)
-                   order by c.name)
-                 from public.memberships m join public.communities c on c.id = m.community_id
-                 where m.user_id = u.id and c.status = 'active'), '[]'::jsonb) as memberships
-from (select %s::uuid as id) u
-left join public.profiles p on p.id = u.id
-"""
-"""Runs as the user, under row level security: it can only ever see the caller's own rows."""
-
-
 def principal_from_row(token: VerifiedToken, row: Mapping[str, Any]) -> Principal:
-    """Build the principal from the PRINCIPAL_SQL row; a user without a profile gets an empty role set."""
+    """Build the principal from its row (`app.open_request`, read as the caller under row level security).
+
+    A user without a profile gets an empty role set.
+    """
     memberships = tuple(
         Membership(UUID(m["community_id"]), m["name"], m["slug"], m["role"]) for m in row["memberships"]
     )

@@ -45,6 +45,10 @@ class Settings:
     db_pool_max: int
     db_statement_timeout_ms: int
     db_connect_timeout_s: float
+    db_prepare: bool
+    """Let psycopg prepare a route's repeated statements (DB_PREPARE=1). Off by default: Supabase's
+    transaction pooler (port 6543) refuses client-side prepared statements; on only for a direct
+    connection (port 5432) or the session pooler. The opening and COMMIT are never prepared (plain Queries)."""
     sentry_dsn: str | None = field(repr=False)
     environment: str
     rate_limits: Mapping[str, tuple[int, int]]
@@ -191,6 +195,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         db_pool_max=_int(env, "DB_POOL_MAX", 4, problems),
         db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 8000, problems),
         db_connect_timeout_s=float(_int(env, "DB_CONNECT_TIMEOUT_SECONDS", 3, problems)),
+        db_prepare=_flag(env, "DB_PREPARE", problems),
         sentry_dsn=env.get("SENTRY_DSN") or None,
         environment=env.get("AIGYM_ENV", "production"),
         rate_limits=_rate_limits(env, problems),
@@ -208,6 +213,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if problems:
         raise ConfigError("Invalid configuration: " + "; ".join(problems))
     return settings
+
+
+def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:
+    """An on/off setting: 1/true/yes/on or 0/false/no/off (off when not set)."""
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    problems.append(f"{name} must be 0 or 1")
+    return False
 
 
 @lru_cache(maxsize=1)

@@ -52,7 +52,10 @@ def decorate(response: Response, request: Request, settings: Settings) -> None:
     """Add CORS headers to an actual (non-preflight) response when its origin is allowed."""
     if request.method == "OPTIONS":
         return
-    response.headers["Vary"] = "Origin"
+    vary = response.headers.get("vary")
+    response.headers["Vary"] = (
+        f"{vary}, Origin" if vary and "origin" not in vary.lower() else vary or "Origin"
+    )
     origin = allowed_origin(request.headers.get("origin"), settings)
     if origin is not None:
         response.headers.update(_cors_headers(origin))

@@ -3,7 +3,13 @@
 Every transaction is opened the way PostgREST opens one: the verified JWT claims and the database role are
 set *transaction-locally* (`set_config(..., true)`), never with a session-level SET, because Supabase's
 transaction pooler hands the same server connection to other clients after COMMIT. For the same reason no
-statement is prepared (`prepare_threshold=None`).
+statement is prepared by default (`prepare_threshold=None`; `DB_PREPARE=1` where the connection allows it).
+
+Plans are reused on the server instead: the opening work is two plpgsql functions (`app.rate_hit`,
+`app.open_request`) whose plans each backend caches. The platform's own multi-statement round trips (the
+opening, COMMIT with its queued statements) are one simple-protocol Query of client-side bound statements
+(`Tx.batch`): one message, one reply to wait for, which costs the client half the CPU of the same
+statements in a pipeline, and which the transaction pooler passes as it passes any single query.
 
 psycopg is imported on first use, not at import time: functions that never touch the database (and the
 cold start of those that do) do not pay for it.
@@ -18,14 +24,16 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
 from shared.platform import logging as log
 from shared.platform.config import get_settings
 from shared.platform.errors import ConflictError, ForbiddenError, UnavailableError, ValidationFailedError
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+    from psycopg import AsyncClientCursor, AsyncConnection
     from psycopg.abc import QueryNoTemplate as Query
+    from psycopg.pq.abc import Escaping
     from psycopg_pool import AsyncConnectionPool
 
 Role = Literal["authenticated", "service_role", "anon"]
@@ -34,12 +42,14 @@ Params = Sequence[Any] | Mapping[str, Any] | None
 Statement = tuple["Query", Params]
 """A statement and its parameters: a constant, or one composed with `shared.platform.sql`."""
 
-_SETUP_SQL = (
-    "select set_config('request.jwt.claims', %s, true), set_config('role', %s, true),"
-    " set_config('statement_timeout', %s, true)"
-)
+_OPEN_SQL = "select * from app.open_request(%s, %s, %s, %s)"
+"""Set the claims, role and statement timeout transaction-locally; read the principal when a user is named."""
 _BECOME_SQL = "select set_config('role', %s, true)"
+_TUPLES_OK = 2
+"""libpq's PGRES_TUPLES_OK: a result with rows (read without importing psycopg at import time)."""
 PLATFORM_ROLE: Role = "service_role"
+PRINCIPAL = "principal"
+"""The name the principal's rows come back under, when `transaction(principal_of=…)` asked for them."""
 
 
 @dataclass(slots=True)
@@ -89,7 +99,7 @@ async def get_pool() -> AsyncConnectionPool[Any]:
         timeout=settings.db_connect_timeout_s,
         kwargs={
             "autocommit": True,  # transactions are opened explicitly, so they can share a pipeline
-            "prepare_threshold": None,
+            "prepare_threshold": 5 if settings.db_prepare else None,
             "row_factory": dict_row,
             "connect_timeout": max(1, int(settings.db_connect_timeout_s)),
             "application_name": "aigym",
@@ -126,21 +136,23 @@ class Tx:
     def __init__(self, conn: AsyncConnection[Any], role: Role) -> None:
         self.conn = conn
         self.role = role
+        self.closed = False
+        """Committed with its opening round trip (a caller-only route): it may run no statement."""
         self.at_commit: list[Statement] = []
         """Platform statements that run as the platform role right before COMMIT, in its round trip."""
 
     async def fetch_all(self, sql: Query, params: Params = None) -> list[Row]:
         """All rows of a query."""
+        self._check_open()
         started = log.monotonic_ms()
         cur = await self.conn.execute(sql, params)
         rows = await cur.fetchall()
         _account(started)
         return rows
 
-    async def fetch_one(
-        self, sql: Query, params: Params = None
-    ) -> Row | None:
+    async def fetch_one(self, sql: Query, params: Params = None) -> Row | None:
         """The first row of a query, or None."""
+        self._check_open()
         started = log.monotonic_ms()
         cur = await self.conn.execute(sql, params)
         row = await cur.fetchone()
@@ -154,23 +166,41 @@ class Tx:
 
     async def execute(self, sql: Query, params: Params = None) -> int:
         """Run a statement; return the number of rows it touched."""
+        self._check_open()
         started = log.monotonic_ms()
         cur = await self.conn.execute(sql, params)
         _account(started)
         return cur.rowcount
 
-    async def pipeline(self, statements: Sequence[Statement]) -> list[list[Row]]:
-        """Run several independent statements in one round trip; return each one's rows."""
+    async def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run several statements as one simple-protocol Query (one round trip); each one's rows.
+
+        The parameters are bound on the client (`bind`). A statement that fails makes the server skip
+        the rest of the batch, as it would in a pipeline.
+        """
+        from psycopg import AsyncClientCursor
+        from psycopg.pq import Escaping
+
+        self._check_open()
         started = log.monotonic_ms()
-        async with self.conn.pipeline():
-            cursors = [await self.conn.execute(sql, params) for sql, params in statements]
-        results = [await cur.fetchall() if cur.description else [] for cur in cursors]
+        cur: AsyncClientCursor[Row] = AsyncClientCursor(self.conn)
+        escaping = Escaping(self.conn.pgconn)
+        await cur.execute("; ".join(bind(cur, escaping, sql, params) for sql, params in statements))
+        results: list[list[Row]] = []
+        while True:
+            result = cur.pgresult
+            results.append(await cur.fetchall() if result is not None and result.status == _TUPLES_OK else [])
+            if not cur.nextset():
+                break
         _account(started)
         return results
 
-    async def as_platform(
-        self, sql: Query, params: Params = None
-    ) -> list[Row]:
+    def _check_open(self) -> None:
+        if self.closed:
+            # After its COMMIT the connection is the login role again: SQL there would escape RLS.
+            raise RuntimeError("this transaction committed with its opening round trip: it may run no SQL")
+
+    async def as_platform(self, sql: Query, params: Params = None) -> list[Row]:
         """Run one platform-owned statement as the platform role inside this transaction; its rows.
 
         One round trip: switch to the platform role, the statement, switch back to the caller's role.
@@ -178,11 +208,9 @@ class Tx:
         if self.role == PLATFORM_ROLE:
             return await self.fetch_all(sql, params)
         become = [(_BECOME_SQL, (PLATFORM_ROLE,)), (sql, params), (_BECOME_SQL, (self.role,))]
-        return (await self.pipeline(become))[1]
+        return (await self.batch(become))[1]
 
-    def as_platform_at_commit(
-        self, sql: Query, params: Params = None
-    ) -> None:
+    def as_platform_at_commit(self, sql: Query, params: Params = None) -> None:
         """Queue a platform-owned statement for the COMMIT round trip (as the platform role).
 
         It runs iff the transaction is about to commit, after everything else; if it fails, nothing
@@ -201,9 +229,9 @@ class Tx:
         # The role need not be switched back: COMMIT ends everything set transaction-locally.
         become: list[Statement] = [] if self.role == PLATFORM_ROLE else [(_BECOME_SQL, (PLATFORM_ROLE,))]
         try:
-            await self.pipeline([*become, *queued, ("commit", None)])
+            await self.batch([*become, *queued, ("commit", None)])
         except BaseException:
-            # A failed statement makes the server skip the rest of the pipeline, COMMIT included.
+            # A failed statement makes the server skip the rest of the batch, COMMIT included.
             await self.conn.execute("rollback")
             raise
 
@@ -213,6 +241,37 @@ class Tx:
         started = log.monotonic_ms()
         await self.conn.execute("rollback")
         _account(started)
+
+
+def bind(cur: AsyncClientCursor[Any], escaping: Escaping, sql: Query, params: Params) -> str:
+    """`sql` with `params` bound as literals, for a simple-protocol Query.
+
+    The platform's hot statements (the opening's) take only None, bool, int, UUID and str, quoted here
+    with libpq's own PQescapeLiteral for this connection; anything else goes through psycopg's mogrify,
+    which costs ~40 µs a statement (a third of the client's work in `GET /me` before this).
+    """
+    if params is None and isinstance(sql, str):
+        return sql
+    if isinstance(sql, str) and isinstance(params, tuple):
+        literals = [_literal(escaping, value) for value in params]
+        if None not in literals:
+            return sql % tuple(literals)
+    return cur.mogrify(sql, params)
+
+
+def _literal(escaping: Escaping, value: Any) -> str | None:
+    """A SQL literal for a value of the few simple types, or None to leave it to mogrify."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, UUID):
+        return f"'{value}'"
+    if isinstance(value, str) and "\x00" not in value:
+        return escaping.escape_literal(value.encode()).decode()
+    return None
 
 
 def claims_for(role: Role, claims: Mapping[str, Any] | None) -> str:
@@ -242,33 +301,49 @@ async def transaction(
     *,
     before: Mapping[str, Statement] | None = None,
     within: Mapping[str, Statement] | None = None,
+    principal_of: UUID | None = None,
+    commit: bool = False,
 ) -> AsyncIterator[tuple[Tx, Opened]]:
     """Open a transaction as `role` with `claims`, committed on success and rolled back on error.
 
     `before` statements commit on their own ahead of the transaction (a rate-limit hit must count even
     when the request fails), `within` run first inside it. Both share the opening round trip with BEGIN
-    and the role set-up, so a request's authentication, rate limit and principal cost one round trip;
-    their rows come back under the names they were given.
+    and `app.open_request`, which sets the role up and, for `principal_of`, reads that user's principal
+    (its row under PRINCIPAL); rows come back under the names they were given. With `commit`, COMMIT
+    leaves in the same round trip: the transaction is over when the block starts, and its Tx refuses
+    any statement (for routes that need nothing but the caller).
     """
     before, within = before or {}, within or {}
-    if before.keys() & within.keys():
+    if before.keys() & within.keys() or PRINCIPAL in before.keys() | within.keys():
         raise ValueError(f"statement names used twice: {sorted(before.keys() & within.keys())}")
-    settings = get_settings()
-    setup: Statement = (_SETUP_SQL, (claims_for(role, claims), role, str(settings.db_statement_timeout_ms)))
+    opening = _opening(role, claims, principal_of)
+    # `before` commits in its own BEGIN/COMMIT, not a Sync of its own: the hosted transaction pooler has
+    # dropped replies of batches with several Syncs (supabase/supavisor#1061), and one Query is one Sync.
+    head: list[Statement] = [("begin", None), *before.values(), ("commit", None)] if before else []
+    tail: list[Statement] = [("commit", None)] if commit else []
     async with _connection() as conn:
         tx = Tx(conn, role)
-        # A pipeline has one Sync at its end, so without their own BEGIN/COMMIT the `before` statements
-        # would join the implicit transaction that the following BEGIN turns into the request's own one,
-        # and a ROLLBACK would undo them too.
-        head: list[Statement] = [("begin", None), *before.values(), ("commit", None)] if before else []
-        results = await tx.pipeline([*head, ("begin", None), setup, *within.values()])
-        rows = results[1 : 1 + len(before)] + results[len(head) + 2 :]
+        results = await tx.batch([*head, ("begin", None), opening, *within.values(), *tail])
+        named = dict(zip(before, results[1 : 1 + len(before)], strict=True))
+        named.update(zip(within, results[len(head) + 2 : len(results) - len(tail)], strict=True))
+        if principal_of is not None:
+            named[PRINCIPAL] = results[len(head) + 1]
+        opened = Opened(named)
+        if commit:
+            tx.closed = True
+            yield tx, opened
+            return
         try:
-            yield tx, Opened(dict(zip([*before, *within], rows, strict=True)))
+            yield tx, opened
         except BaseException:
             await tx.rollback()
             raise
         await tx.commit()
+
+
+def _opening(role: Role, claims: Mapping[str, Any] | None, principal_of: UUID | None) -> Statement:
+    timeout = str(get_settings().db_statement_timeout_ms)
+    return _OPEN_SQL, (claims_for(role, claims), role, timeout, principal_of)
 
 
 @asynccontextmanager
@@ -291,16 +366,10 @@ async def service_round_trip(statements: Sequence[Statement]) -> list[list[Row]]
     For the worker's many small, independent writes (one per provider outcome), where a transaction of
     three round trips would triple their cost. Each statement's rows; nothing commits if one fails.
     """
-    settings = get_settings()
-    setup: Statement = (
-        _SETUP_SQL,
-        (claims_for("service_role", None), "service_role", str(settings.db_statement_timeout_ms)),
-    )
     async with _connection() as conn:
+        batch = [("begin", None), _opening("service_role", None, None), *statements, ("commit", None)]
         try:
-            results = await Tx(conn, "service_role").pipeline(
-                [("begin", None), setup, *statements, ("commit", None)]
-            )
+            results = await Tx(conn, "service_role").batch(batch)
         except Exception:
             await conn.execute("rollback")  # the failed statement left the transaction open and aborted
             raise

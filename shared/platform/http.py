@@ -18,9 +18,9 @@ that names only the request id (responses.py).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
@@ -55,6 +55,7 @@ from shared.platform.webhooks_http import Webhook
 __all__ = ["API_VERSION", "Context", "Function", "Reply"]
 
 API_VERSION = "v1"
+_API_VERSION = API_VERSION.encode()
 DEFAULT_BODY_LIMIT = 256 * 1024
 H = TypeVar("H", bound=Handler)
 
@@ -95,6 +96,7 @@ class Function:
         raw_types: tuple[str, ...] = (),
         allow: Guard | None = None,
         responses: Mapping[int, str] | None = None,
+        caller_only: bool = False,
     ) -> Callable[[H], H]:
         """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
         role = transaction_for(auth, rate_limit, tx)
@@ -122,6 +124,7 @@ class Function:
                     tuple(t.lower() for t in raw_types),
                     allow,
                     dict(responses or {}),
+                    caller_only=caller_only,
                 )
             )
             return endpoint
@@ -183,7 +186,7 @@ class Function:
         ctx: Context | None = None
         try:
             settings = get_settings()
-            path = local_path(self.name, request.url.path)
+            path = local_path(self.name, request.scope["path"])
             if request.method == "OPTIONS":
                 response = cors.preflight(request, settings, methods_at(self.routes, path))
             else:
@@ -213,7 +216,7 @@ def _check_settings() -> None:
 def _request_id(request: Request) -> str:
     """The caller's x-request-id when it is sane, a fresh one otherwise."""
     given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return given if _REQUEST_ID.match(given) else os.urandom(16).hex()
 
 
 def _finish(
@@ -225,13 +228,14 @@ def _finish(
     metrics: DbMetrics,
     total_ms: float,
 ) -> None:
-    headers = response.headers
-    if ctx is not None:
+    raw = response.raw_headers
+    if ctx is not None and ctx.response_headers:
         for name, value in ctx.response_headers.items():
-            headers.setdefault(name, value)
-    headers["X-Request-Id"] = request_id
-    headers["API-Version"] = API_VERSION
-    headers["Server-Timing"] = server_timing(metrics.time_ms, metrics.round_trips, total_ms)
+            response.headers.setdefault(name, value)
+    # Appended as raw pairs: no response carries these yet, and MutableHeaders scans the list per name.
+    raw.append((b"x-request-id", request_id.encode("latin-1")))
+    raw.append((b"api-version", _API_VERSION))
+    raw.append((b"server-timing", server_timing(metrics.time_ms, metrics.round_trips, total_ms).encode()))
     if settings is not None:
         cors.decorate(response, request, settings)
 
@@ -243,7 +247,7 @@ def _log_access(request: Request, response: Response, metrics: DbMetrics, total_
         severity,
         "request",
         method=request.method,
-        path=request.url.path,
+        path=request.scope["path"],
         status=status,
         duration_ms=round(total_ms, 2),
         db_round_trips=metrics.round_trips,

@@ -16,22 +16,41 @@ request_context: ContextVar[dict[str, Any] | None] = ContextVar("request_context
 _SECRET_KEY = re.compile(r"authorization|apikey|api_key|token|secret|password|signature|cookie", re.I)
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_SUSPECT = re.compile(r"(?i)bearer|eyJ")
+"""What a string must contain for either pattern above to match: most strings are let through by one search."""
 REDACTED = "[redacted]"
+_NUMBERS = (int, float, bool)
+_SECRET_KEYS_KEPT = 512
+_secret_keys: dict[str, bool] = {}
+"""Field name → whether it names a credential (names are few and repeat on every line)."""
 
 stream: TextIO = sys.stdout
 
 
 def redact(value: Any, key: str = "") -> Any:
     """Drop anything that looks like a credential, by key name or by shape."""
-    if key and _SECRET_KEY.search(key):
+    if key and _is_secret_key(key):
         return REDACTED
     if isinstance(value, str):
+        if _SUSPECT.search(value) is None:
+            return value
         return _JWT.sub(REDACTED, _BEARER.sub("Bearer " + REDACTED, value))
+    if isinstance(value, int | float | bool) or value is None:
+        return value
     if isinstance(value, dict):
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
+
+
+def _is_secret_key(key: str) -> bool:
+    known = _secret_keys.get(key)
+    if known is None:
+        known = _SECRET_KEY.search(key) is not None
+        if len(_secret_keys) < _SECRET_KEYS_KEPT:  # keys of logged payloads could be anything
+            _secret_keys[key] = known
+    return known
 
 
 def bind(**fields: Any) -> None:
@@ -48,9 +67,9 @@ def log(severity: str, message: str, **fields: Any) -> None:
         "message": redact(message),
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
     }
-    line.update(request_context.get() or {})
-    line.update(fields)
-    line = {k: redact(v, k) if k not in ("severity", "message", "time") else v for k, v in line.items()}
+    for source in (request_context.get(), fields):
+        for key, value in (source or {}).items():
+            line[key] = value if type(value) in _NUMBERS and not _is_secret_key(key) else redact(value, key)
     stream.write(json.dumps(line, default=str, separators=(",", ":")) + "\n")
     stream.flush()
 

@@ -26,4 +26,5 @@ def capture_exception(exc: BaseException, settings: Settings | None) -> None:
 
 def server_timing(db_ms: float, db_round_trips: int, total_ms: float) -> str:
     """The Server-Timing header: database time and round trips, and the total."""
-    return f'db;dur={db_ms:.2f};desc="{db_round_trips} round trips", total;dur={total_ms:.2f}'
+    trips = "1 round trip" if db_round_trips == 1 else f"{db_round_trips} round trips"
+    return f'db;dur={db_ms:.2f};desc="{trips}", total;dur={total_ms:.2f}'

@@ -1,8 +1,9 @@
 """The request pipeline of a matched route: credentials, inputs, the opening round trip, the route, COMMIT.
 
 The opening round trip sends, by name: the rate-limit hit, the activity mark and the idempotency-key
-claim (committed on their own ahead of the transaction), then BEGIN as the caller, the principal and the
-webhook event's record. Their rows are read back by those names.
+claim (committed on their own ahead of the transaction), then BEGIN, `app.open_request` (the caller's
+role and claims, and the principal) and the webhook event's record. Their rows are read back by those
+names. A route that needs nothing but the caller (`caller_only`) has its COMMIT in that round trip too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from starlette.responses import Response
 from shared.platform import activity, idempotency
 from shared.platform import logging as log
 from shared.platform.auth import (
-    PRINCIPAL_SQL,
     VerifiedToken,
     bearer_token,
     principal_from_row,
@@ -22,7 +22,7 @@ from shared.platform.auth import (
     verify_service_key,
 )
 from shared.platform.context import Context, client_ip
-from shared.platform.db import Opened, Statement, as_login_role, transaction
+from shared.platform.db import PRINCIPAL, Opened, Statement, as_login_role, transaction
 from shared.platform.errors import AccountDeactivatedError, AppError, UnauthenticatedError
 from shared.platform.inputs import needs_body, read_body, route_inputs
 from shared.platform.ratelimit import decide, hit_statement, refuse
@@ -33,7 +33,6 @@ from shared.platform.routing import Route
 RATE_LIMIT = "rate_limit"
 ACTIVITY = "activity"
 IDEMPOTENCY = "idempotency"
-PRINCIPAL = "principal"
 WEBHOOK_SEEN = "webhook_seen"
 
 _WEBHOOK_SEEN_SQL = (
@@ -71,7 +70,17 @@ async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: 
 
     opening = _opening(route, ctx, token, raw, kwargs, may_claim=held is None)
     claims = token.claims if token is not None else None
-    begin = transaction(route.tx, claims, before=opening.before, within=opening.within)
+    # A caller-only route commits with its opening, unless the request has more to settle at COMMIT
+    # (an idempotency key's stored response) or sends more than the principal (a webhook's record).
+    early = route.caller_only and opening.claim is None and not opening.within
+    begin = transaction(
+        route.tx,
+        claims,
+        before=opening.before,
+        within=opening.within,
+        principal_of=token.user_id if token is not None else None,
+        commit=early,
+    )
     owned: idempotency.Claim | None = None  # a key this request claimed and has not yet settled
     try:
         async with begin as (tx, opened):
@@ -146,8 +155,6 @@ def _opening(
         if claim is not None:
             opening.claim = claim
             opening.before[IDEMPOTENCY] = idempotency.claim_statement(claim)
-    if token is not None:
-        opening.within[PRINCIPAL] = (PRINCIPAL_SQL, (token.user_id,))
     if route.webhook is not None and route.webhook.dedupe:
         opening.within[WEBHOOK_SEEN] = (_WEBHOOK_SEEN_SQL, (route.webhook.provider, kwargs["event_id"]))
     return opening

@@ -1,7 +1,8 @@
 """Rate limits kept in Postgres, so they hold across instances: one atomic upsert per request.
 
-A fixed window per (key, limit class). The hit is counted in its own autocommit statement, pipelined
-ahead of the request's transaction, so a request that fails (and rolls back) still counts.
+A fixed window per (key, limit class). The hit (`app.rate_hit`, a plpgsql function whose plan each
+backend caches) is committed on its own ahead of the request's transaction, in the same round trip, so a
+request that fails (and rolls back) still counts.
 """
 
 from __future__ import annotations
@@ -13,13 +14,7 @@ from typing import Any
 from shared.platform.db import Statement
 from shared.platform.errors import RateLimitedError
 
-HIT_SQL = """
-insert into app.rate_limits as r (key, limit_class, window_start, hits)
-values (%(key)s, %(cls)s, to_timestamp(floor(extract(epoch from now()) / %(window)s) * %(window)s), 1)
-on conflict (key, limit_class, window_start) do update set hits = r.hits + 1
-returning r.hits,
-          greatest(1, ceil(extract(epoch from r.window_start - now()) + %(window)s))::int as reset_s
-"""
+HIT_SQL = "select hits, reset_s from app.rate_hit(%s, %s, %s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +47,7 @@ class RateDecision:
 
 def hit_statement(key: str, limit_class: str, window_s: int) -> Statement:
     """The statement that counts one hit for `key` in `limit_class`."""
-    return HIT_SQL, {"key": key, "cls": limit_class, "window": window_s}
+    return HIT_SQL, (key, limit_class, window_s)
 
 
 def decide(row: Mapping[str, Any], limit: int, window_s: int, limit_class: str) -> RateDecision:

@@ -57,6 +57,8 @@ class Route:
     """Whom the route is open to, checked before the caller learns anything of its input's errors."""
     responses: Mapping[int, str] = field(default_factory=dict)
     """Statuses the route answers besides those the platform documents for every route of its kind."""
+    caller_only: bool = False
+    """The route needs nothing from the database but the caller: COMMIT leaves with the opening round trip."""
     pattern: Pattern[str] = field(init=False)
     path_format: str = field(init=False)
     """The template without convertors (`/items/{item_id}`), as OpenAPI writes paths."""

@@ -87,7 +87,7 @@ DateTimeParam = Annotated[AwareDatetime, BeforeValidator(_iso_date_time)]
 class Body(BaseModel):
     """Base of every request body: strict types, unknown fields are an error."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Patch(Body):
@@ -130,13 +130,13 @@ NotNull = (AfterValidator(_not_null), Field(json_schema_extra=_without_null))
 class Query(BaseModel):
     """Base of every query model: values arrive as strings and are converted; unknown keys are an error."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class View(BaseModel):
     """Base of every response model."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 def field_errors(exc: ValidationError, prefix: str) -> list[FieldError]:

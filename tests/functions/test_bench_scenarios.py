@@ -17,7 +17,7 @@ from scripts.local.bench.throughput import Scenario
 from tests.factories import ACME, ACME_ADMIN, auth
 from tests.helpers import Sql
 
-ROUND_TRIPS = re.compile(r'db;dur=[\d.]+;desc="(\d+) round trips"')
+ROUND_TRIPS = re.compile(r'db;dur=[\d.]+;desc="(\d+) round trips?"')
 MEASURED = [s for s in SCENARIOS if s.target != HELLO]
 
 

@@ -27,7 +27,7 @@ from tests.helpers import Sql, assert_problem, assign, make_tag
 
 MEMBERS = "/members"
 OF_ACME = {"community_id": ACME}
-ROUND_TRIPS = re.compile(r'desc="(\d+) round trips"')
+ROUND_TRIPS = re.compile(r'desc="(\d+) round trips?"')
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
-from shared.platform.db import DbMetrics, db_metrics, transaction
-from shared.platform.errors import ConflictError
-from tests.factories import ACME_LENA
+from shared.platform.db import PRINCIPAL, DbMetrics, db_metrics, transaction
+from shared.platform.errors import ConflictError, ForbiddenError
+from tests.factories import ACME_LENA, GLOBEX_ADMIN
 
 LENA = {"sub": ACME_LENA, "role": "authenticated"}
 
@@ -50,3 +51,69 @@ async def test_a_statement_name_may_be_used_once(db: str) -> None:
             "service_role", before={"x": ("select 1", None)}, within={"x": ("select 2", None)}
         ):
             pass
+
+
+HOSTILE = [
+    "it's",
+    "back\\slash \\' and a quote",
+    "'); drop table public.profiles; --",
+    "$$ dollar $$ quoted",
+    "ünïcødé ☃ 𝄞",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+async def test_client_bound_literals_come_back_exactly_and_inject_nothing(
+    db: str, value: str, sql: Any
+) -> None:
+    # The opening batch binds its parameters on the client (Tx.batch); a value must stay a value.
+    async with transaction("service_role") as (tx, _):
+        [rows, count] = await tx.batch(
+            [
+                ("select %s as v, %s::int as n, %s as nothing", (value, 7, None)),
+                ("select count(*) as c from profiles", None),
+            ]
+        )
+    assert rows == [{"v": value, "n": 7, "nothing": None}]
+    assert count[0]["c"] > 0
+
+
+async def test_a_transaction_committed_with_its_opening_refuses_every_statement(db: str, sql: Any) -> None:
+    async with transaction("authenticated", LENA, principal_of=UUID(ACME_LENA), commit=True) as (tx, opened):
+        assert opened.first(PRINCIPAL)["user_id"] == UUID(ACME_LENA)  # type: ignore[index]
+        for run in (tx.fetch_all, tx.fetch_one, tx.execute):
+            with pytest.raises(RuntimeError, match="may run no SQL"):
+                await run("select 1")
+        with pytest.raises(RuntimeError, match="may run no SQL"):
+            await tx.batch([("select 1", None)])
+    # Nothing was left open: the pooled connection is idle, as the login role.
+    async with transaction("service_role") as (tx, _):
+        assert await tx.fetch_val("select current_user") == "service_role"
+
+
+async def test_the_principal_is_read_under_row_level_security_as_the_caller(db: str) -> None:
+    async with transaction("authenticated", LENA, principal_of=UUID(GLOBEX_ADMIN)) as (tx, opened):
+        # Lena (Acme) asking for Globex's admin sees no profile of theirs, and nothing they hold.
+        row = opened.first(PRINCIPAL)
+        assert row is not None
+        assert row["has_profile"] is False
+        assert row["staff_role"] is None
+        assert row["memberships"] == []
+        assert await tx.fetch_val("select current_user") == "authenticated"
+        assert await tx.fetch_val("select auth.uid()::text") == ACME_LENA
+
+
+@pytest.mark.parametrize("role", ["anon", "authenticated", "service_role"])
+async def test_no_api_role_may_open_requests_or_count_hits(db: str, role: str) -> None:
+    import psycopg
+
+    claims = {"sub": ACME_LENA, "role": "authenticated"} if role == "authenticated" else None
+    for statement in (
+        "select * from app.open_request('{}', 'service_role', '1000', null)",
+        "select * from app.rate_hit('user:x', 'general', 60)",
+    ):
+        with pytest.raises(ForbiddenError) as refused:
+            async with transaction(role, claims) as (tx, _):  # type: ignore[arg-type]
+                await tx.fetch_all(statement)
+        assert isinstance(refused.value.__cause__, psycopg.errors.InsufficientPrivilege)

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[3]
 LOADGEN_ENV = "AIGYM_BENCH_LOADGEN"
 """How run_load hands headers and body to loadgen.py (JSON)."""
 _WRK_DURATION = re.compile(r"^([\d.]+)(us|ms|s|m)$")
-_SERVER_TIMING_DB = re.compile(r'db;dur=([\d.]+);desc="(\d+) round trips"')
+_SERVER_TIMING_DB = re.compile(r'db;dur=([\d.]+);desc="(\d+) round trips?"')
 _WRK_SCRIPT = """\
 wrk.method = {method}
 local template = {template}
