@@ -52,10 +52,12 @@ def decorate(response: Response, request: Request, settings: Settings) -> None:
     """Add CORS headers to an actual (non-preflight) response when its origin is allowed."""
     if request.method == "OPTIONS":
         return
-    vary = response.headers.get("vary")
-    response.headers["Vary"] = (
-        f"{vary}, Origin" if vary and "origin" not in vary.lower() else vary or "Origin"
-    )
+    if any(name == b"vary" for name, _ in response.raw_headers):
+        vary = response.headers["vary"]
+        if "origin" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Origin"
+    else:
+        response.raw_headers.append((b"vary", b"Origin"))
     origin = allowed_origin(request.headers.get("origin"), settings)
     if origin is not None:
         response.headers.update(_cors_headers(origin))

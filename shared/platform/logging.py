@@ -67,9 +67,18 @@ def log(severity: str, message: str, **fields: Any) -> None:
         "message": redact(message),
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
     }
-    for source in (request_context.get(), fields):
-        for key, value in (source or {}).items():
-            line[key] = value if type(value) in _NUMBERS and not _is_secret_key(key) else redact(value, key)
+    context = request_context.get()
+    if context:
+        line.update(context)
+    line.update(fields)
+    for key, value in line.items():  # replacing values only: the dict keeps its size while iterated
+        if _is_secret_key(key):
+            line[key] = REDACTED
+        elif type(value) is str:
+            if _SUSPECT.search(value) is not None:
+                line[key] = redact(value)
+        elif value is not None and type(value) not in _NUMBERS:
+            line[key] = redact(value)
     stream.write(json.dumps(line, default=str, separators=(",", ":")) + "\n")
     stream.flush()
 

@@ -129,6 +129,27 @@ def test_values_under_secret_keys_are_redacted(lines: Lines, key: str) -> None:
     assert "hunter2" not in json.dumps(line)
 
 
+@pytest.mark.parametrize("value", [123456789, 1.5, True, ["hunter2"], {"a": "hunter2"}])
+def test_values_of_any_type_under_secret_keys_are_redacted(lines: Lines, value: Any) -> None:
+    # The fast path lets numbers through unexamined, but never under a secret key.
+    log.info("request", api_key=value, status=200)
+    (line,) = lines()
+    assert line["api_key"] == log.REDACTED
+    assert line["status"] == 200
+
+
+def test_credentials_in_the_request_context_are_redacted(lines: Lines) -> None:
+    jwt_shaped = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    token = log.request_context.set({"request_id": jwt_shaped, "function": "me"})
+    try:
+        log.info("request")
+    finally:
+        log.request_context.reset(token)
+    (line,) = lines()
+    assert line["request_id"] == log.REDACTED
+    assert line["function"] == "me"
+
+
 def test_secret_keys_are_redacted_inside_nested_structures(captured: io.StringIO, lines: Lines) -> None:
     log.info(
         "nested",
