@@ -59,6 +59,7 @@ HOSTILE = [
     "'); drop table public.profiles; --",
     "$$ dollar $$ quoted",
     "ünïcødé ☃ 𝄞",
+    "100% of %s and %(name)s",
     "",
 ]
 
