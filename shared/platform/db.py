@@ -180,16 +180,23 @@ class Tx:
         """
         from psycopg import AsyncClientCursor
         from psycopg.pq import Escaping
+        from psycopg.rows import tuple_row
 
         self._check_open()
         started = log.monotonic_ms()
-        cur: AsyncClientCursor[Row] = AsyncClientCursor(self.conn)
+        # Tuples, made dicts here only for results with rows: a dict row factory would be set up for
+        # every result of the batch, BEGIN and COMMIT included.
+        cur = AsyncClientCursor(self.conn, row_factory=tuple_row)
         escaping = Escaping(self.conn.pgconn)
         await cur.execute("; ".join(bind(cur, escaping, sql, params) for sql, params in statements))
         results: list[list[Row]] = []
         while True:
             result = cur.pgresult
-            results.append(await cur.fetchall() if result is not None and result.status == _TUPLES_OK else [])
+            if result is not None and result.status == _TUPLES_OK:
+                names = [(result.fname(i) or b"").decode() for i in range(result.nfields)]
+                results.append([dict(zip(names, row, strict=True)) for row in await cur.fetchall()])
+            else:
+                results.append([])
             if not cur.nextset():
                 break
         _account(started)
@@ -317,17 +324,21 @@ async def transaction(
     if before.keys() & within.keys() or PRINCIPAL in before.keys() | within.keys():
         raise ValueError(f"statement names used twice: {sorted(before.keys() & within.keys())}")
     opening = _opening(role, claims, principal_of)
-    # `before` commits in its own BEGIN/COMMIT, not a Sync of its own: the hosted transaction pooler has
-    # dropped replies of batches with several Syncs (supabase/supavisor#1061), and one Query is one Sync.
-    head: list[Statement] = [("begin", None), *before.values(), ("commit", None)] if before else []
+    # `before` commits in a transaction of its own, not a Sync of its own: the hosted transaction pooler
+    # has dropped replies of batches with several Syncs (supabase/supavisor#1061); one Query is one Sync.
+    # COMMIT AND CHAIN ends it and begins the request's own.
+    head: list[Statement] = [("begin", None)]
+    if before:
+        head += [*before.values(), ("commit and chain", None)]
     tail: list[Statement] = [("commit", None)] if commit else []
     async with _connection() as conn:
         tx = Tx(conn, role)
-        results = await tx.batch([*head, ("begin", None), opening, *within.values(), *tail])
+        results = await tx.batch([*head, opening, *within.values(), *tail])
+        opened_at = len(head)
         named = dict(zip(before, results[1 : 1 + len(before)], strict=True))
-        named.update(zip(within, results[len(head) + 2 : len(results) - len(tail)], strict=True))
+        named.update(zip(within, results[opened_at + 1 : len(results) - len(tail)], strict=True))
         if principal_of is not None:
-            named[PRINCIPAL] = results[len(head) + 1]
+            named[PRINCIPAL] = results[opened_at]
         opened = Opened(named)
         if commit:
             tx.closed = True
