@@ -6,11 +6,11 @@ from uuid import UUID
 
 from shared.identity import policy
 from shared.identity.communities import ai_settings, service
+from shared.identity.communities.read_view import CommunityReadView
 from shared.identity.communities.schemas import (
     AiSettingsView,
     CommunityListQuery,
     CommunityPage,
-    CommunityReadView,
     CommunityView,
     CreateCommunity,
     DeleteCommunityQuery,

@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     Field,
-    RootModel,
     SecretStr,
     StrictBool,
     StringConstraints,
@@ -189,12 +188,6 @@ class CommunityView(CommunitySummaryView):
 
     access: Literal["full"] = "full"
     ai_settings: AiSettingsView
-
-
-class CommunityReadView(
-    RootModel[Annotated[CommunityView | CommunityBasicView, Field(discriminator="access")]]
-):
-    """A community as the caller may see it: `full` for staff and its admins, `basic` for its learners."""
 
 
 class CommunityPage(View):
