@@ -268,16 +268,17 @@ def bind(cur: AsyncClientCursor[Any], escaping: Escaping, sql: Query, params: Pa
 
 def _literal(escaping: Escaping, value: Any) -> str | None:
     """A SQL literal for a value of the few simple types, or None to leave it to mogrify."""
+    kind = type(value)  # exact types only: a subclass (an enum, say) goes through mogrify
+    if kind is str:
+        return None if "\x00" in value else escaping.escape_literal(value.encode()).decode()
+    if kind is UUID:
+        return f"'{value}'"
+    if kind is int:
+        return str(value)
     if value is None:
         return "null"
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, UUID):
-        return f"'{value}'"
-    if isinstance(value, str) and "\x00" not in value:
-        return escaping.escape_literal(value.encode()).decode()
     return None
 
 

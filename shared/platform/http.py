@@ -230,8 +230,11 @@ def _finish(
 ) -> None:
     raw = response.raw_headers
     if ctx is not None and ctx.response_headers:
-        for name, value in ctx.response_headers.items():
-            response.headers.setdefault(name, value)
+        present = {name for name, _ in raw}
+        for name, value in ctx.response_headers.items():  # a route's own header wins over the platform's
+            key = name.lower().encode("latin-1")
+            if key not in present:
+                raw.append((key, value.encode("latin-1")))
     # Appended as raw pairs: no response carries these yet, and MutableHeaders scans the list per name.
     raw.append((b"x-request-id", request_id.encode("latin-1")))
     raw.append((b"api-version", _API_VERSION))
