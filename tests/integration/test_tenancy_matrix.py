@@ -69,6 +69,8 @@ SPARE_TAG = {ACME: "d0000000-0000-4000-8000-000000000a02", GLOBEX: "d0000000-000
 LINK = {ACME: "d0000000-0000-4000-8000-000000000a03", GLOBEX: "d0000000-0000-4000-8000-000000000b03"}
 INVITE = {ACME: "d0000000-0000-4000-8000-000000000a04", GLOBEX: "d0000000-0000-4000-8000-000000000b04"}
 JOB = {ACME: "d0000000-0000-4000-8000-000000000a05", GLOBEX: "d0000000-0000-4000-8000-000000000b05"}
+UPLOAD = {ACME: "d0000000-0000-4000-8000-000000000a06", GLOBEX: "d0000000-0000-4000-8000-000000000b06"}
+PLATFORM_UPLOAD = "d0000000-0000-4000-8000-0000000000f6"
 TAG_HOLDER = {ACME: ACME_LENA, GLOBEX: GLOBEX_GINA}
 SPARE_TAG_TAKER = {ACME: ACME_LIAM, GLOBEX: GLOBEX_GINA}  # members who do not hold the spare tag yet
 
@@ -95,6 +97,7 @@ NAMES = {
     GLOBEX_GINA: "gina",
     OUTSIDER: "outsider",
     ORPHAN: "orphan",
+    PLATFORM_UPLOAD: "upload@platform",
     **{
         ids[c]: f"{kind}@{SHORT[c]}"
         for kind, ids in (
@@ -103,6 +106,7 @@ NAMES = {
             ("link", LINK),
             ("invite", INVITE),
             ("job", JOB),
+            ("upload", UPLOAD),
         )
         for c in SHORT
     },
@@ -127,6 +131,8 @@ insert into public.community_subscriptions (community_id, customer_id, subscript
                                             provider_event_id, provider_event_created)
   values ('{c}', 'cus_{n}', 'sub_{n}', 'team', 10, 'active', 'evt_{n}', now());
 insert into app.community_secrets (community_id, provider, ciphertext) values ('{c}', 'openai', decode('00', 'hex'));
+insert into public.uploads (id, community_id, declared_mime, declared_size, expires_at)
+  values ('{UPLOAD[c]}', '{c}', 'image/png', 10, now() + interval '10 minutes');
 """  # noqa: S608
 
 
@@ -143,6 +149,8 @@ insert into app.idempotency_keys (owner, key, request_hash, state, locked_until,
   values ('user:lena', 'k1', 'h', 'running', now(), now() + interval '1 day');
 insert into app.video_transcripts (platform, provider_video_id, language, transcript, received_at)
   values ('youtube', 'v1', 'en', 'hello', now());
+insert into public.uploads (id, community_id, declared_mime, declared_size, expires_at)
+  values ('{PLATFORM_UPLOAD}', null, 'application/pdf', 10, now() + interval '10 minutes');
 """  # noqa: S608
     + _rows_of(ACME)
     + _rows_of(GLOBEX)
@@ -210,6 +218,15 @@ def _closed(
         insert=Insert(new_row, DENIED, into=into, make_room=make_room),
         update=Update(change, rows=DENIED),
         delete=Delete(rows=DENIED),
+    )
+
+
+def _upload(t: Target) -> Statement:
+    """A pending upload of a community or (no community) of the platform, through the columns a writer has."""
+    return statement(
+        "insert into public.uploads (community_id, declared_mime, declared_size, expires_at)"
+        " values (%s, 'image/png', 10, now() + interval '10 minutes')",
+        t.community,
     )
 
 
@@ -448,6 +465,24 @@ MATRIX = (
         update=Update("action = 'rewritten'", rows=DENIED),  # append-only
         delete=Delete(rows=DENIED),
     ),
+    Table(
+        "public.uploads",
+        key="id",
+        tenant="array_remove(array[community_id], null)",
+        read=STAFF | ADMINS,
+        # A platform upload (no community) is staff writers' only; a community's also its admins'.
+        insert=Insert(_upload, STAFF_WRITERS | ADMINS, into=(Target(), *IN_EACH_COMMUNITY)),
+        # Only the platform settles an upload (after checking the stored object); nobody deletes one.
+        update=(
+            Update(
+                "status = 'confirmed', byte_size = 10, detected_mime = 'image/png', confirmed_at = now()",
+                rows=DENIED,
+                label="mark confirmed",
+            ),
+            Update(f"community_id = '{GLOBEX}'", rows=DENIED, label="move to globex"),
+        ),
+        delete=Delete(rows=DENIED),
+    ),
     _closed(
         "app.rate_limits",
         "key || '/' || limit_class",
@@ -504,6 +539,7 @@ MATRIX = (
 )
 TABLES = {table.name: table for table in MATRIX}
 
+
 async def test_every_table_and_view_the_api_roles_can_reach_is_in_the_matrix(db: str, sql: Sql) -> None:
     unlisted = unlisted_relations(sql, MATRIX)
     assert not unlisted, "\n".join(map(str, unlisted))
@@ -521,7 +557,9 @@ async def test_each_loosened_policy_and_widened_grant_turns_the_matrix_red(
     async with new_database() as dsn:
         owner = owner_sql(dsn)
         arrange(owner)
-        assert await run_matrix(owner, MATRIX, CALLERS, NAMES) == []  # so any mismatch below is the mutation's
+        assert (
+            await run_matrix(owner, MATRIX, CALLERS, NAMES) == []
+        )  # so any mismatch below is the mutation's
         mutations = policy_mutations(owner) + grant_mutations(list(TABLES))
     assert {relation for relation, _ in mutations} == set(TABLES)  # and no policy on an unlisted relation
     still_green = []
