@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from shared.content.uploads.model import MAX_BYTES, Kind, MediaType
-from shared.platform.validation import Body, View
+from shared.platform.validation import Body, Integral, View
 
 UploadStatus = Literal["pending", "confirmed", "rejected"]
 
@@ -21,7 +21,7 @@ class CreateUpload(Body):
         default=None, description="The community that owns the file; absent or null: the platform"
     )
     mime_type: MediaType = Field(description="The file's type: jpeg, png, webp or gif images, or a PDF")
-    byte_size: int = Field(
+    byte_size: Annotated[int, Integral] = Field(
         ge=1, le=MAX_BYTES["pdf"], description="The file's exact size: images ≤ 10 MB, PDFs ≤ 50 MB"
     )
 
