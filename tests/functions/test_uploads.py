@@ -18,6 +18,7 @@ from tests.factories import (
     ACME,
     ACME_ADMIN,
     ACME_LENA,
+    GLOBEX,
     GLOBEX_ADMIN,
     GLOBEX_GINA,
     MANAGER,
@@ -377,3 +378,19 @@ async def test_an_unknown_upload_is_a_404(client: httpx.AsyncClient, db: str, s3
     missing = "00000000-0000-4000-8000-000000000000"
     assert_problem(await client.get(f"{UPLOADS}/{missing}", headers=auth(SUPER)), 404, "not_found")
     assert_problem(await client.post(f"{UPLOADS}/{missing}/confirm", headers=auth(SUPER)), 404, "not_found")
+
+
+async def test_a_specialist_who_administers_another_community_cannot_confirm_acmes_upload(
+    client: httpx.AsyncClient, sql: Sql, s3: Any
+) -> None:
+    # Staff read every upload (row level security shows it), and an admin passes the route's guard:
+    # only the service's own check of the upload's community stands between them and the settling.
+    sql(
+        "insert into memberships (community_id, user_id, role) values (%s, %s, 'admin')", (GLOBEX, SPECIALIST)
+    )
+    body = (await issue(client, ACME_ADMIN, "image/png", len(PNG))).json()
+    send(body["target"], PNG)
+    response = await client.post(f"{UPLOADS}/{body['upload']['id']}/confirm", headers=auth(SPECIALIST))
+    assert_problem(response, 403, "forbidden")
+    assert upload_rows(sql)[0]["status"] == "pending"
+    assert [a for a, _ in upload_audit(sql)] == ["upload.issued"]
