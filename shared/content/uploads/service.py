@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from shared.content.uploads import policy
+from shared.content import ownership
 from shared.content.uploads import repository as repository
 from shared.content.uploads.errors import (
     REFUSALS,
@@ -54,7 +54,7 @@ async def create_upload(
     cmd: CreateUpload, *, tx: Tx, principal: Principal, meta: RequestMeta, settings: StorageSettings
 ) -> IssuedUpload:
     """Check type, size and the caller's right to the owner; record a pending upload and sign its URL."""
-    policy.require_uploader(principal, cmd.community_id)
+    ownership.require_owner_writer(principal, cmd.community_id)
     if cmd.community_id is not None:
         await require_existing(tx, principal, cmd.community_id)
     kind = kind_of(cmd.mime_type)
@@ -85,7 +85,7 @@ async def confirm_upload(
 ) -> UploadView:
     """Check the stored object (size, type by its first bytes) and record it; refuse and delete a mismatch."""
     row = await _visible(tx, principal, upload_id)
-    policy.require_upload_writer(principal, row["community_id"])
+    ownership.require_thing_writer(principal, row["community_id"], UploadNotFoundError)
     if row["status"] != "pending":
         return _settled(row)
     storage = storage_for(settings)
@@ -139,7 +139,7 @@ async def _visible(tx: Tx, principal: Principal, upload_id: UUID) -> Row:
     row = await repository.get_upload(tx, upload_id)
     if row is None:
         raise UploadNotFoundError()
-    policy.require_upload_reader(principal, row["community_id"])
+    ownership.require_thing_reader(principal, row["community_id"], UploadNotFoundError)
     return row
 
 
