@@ -5,12 +5,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.content.uploads import service
+from shared.content.uploads.errors import UploadRefusedError
 from shared.content.uploads.schemas import CreateUpload, DownloadLink, IssuedUpload, UploadView
 from shared.identity import policy
 from shared.identity.schemas import NO_SUCH_COMMUNITY
 from shared.platform.audit import meta_of
 from shared.platform.guards import caller
 from shared.platform.http import Context, Function, Reply
+from shared.platform.responses import problem_reply
 
 fn = Function(
     "uploads", body_limit=4 * 1024, description="Signed upload and download URLs for images and PDFs."
@@ -49,13 +51,16 @@ async def get_upload(ctx: Context, upload_id: UUID) -> UploadView:
 
 
 @fn.post(UPLOAD + "/confirm", rate_limit="admin", allow=WRITERS, responses=NOT_STORED)
-async def confirm_upload(ctx: Context, upload_id: UUID) -> UploadView:
+async def confirm_upload(ctx: Context, upload_id: UUID) -> Reply[UploadView]:
     """Check the stored file (its size and, by its first bytes, its type) and record it. A file that is not
     what was declared is deleted and the upload rejected: 422 with `upload_too_large`,
     `upload_type_mismatch` or `upload_size_mismatch`. Confirming a confirmed upload again answers it as is."""
-    return await service.confirm_upload(
+    outcome = await service.confirm_upload(
         upload_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx), settings=ctx.settings.storage
     )
+    if isinstance(outcome, UploadRefusedError):
+        return problem_reply(outcome, ctx.request_id)  # the rejection is recorded: commit, then refuse
+    return Reply(outcome)
 
 
 @fn.get(

@@ -394,3 +394,61 @@ async def test_a_specialist_who_administers_another_community_cannot_confirm_acm
     assert_problem(response, 403, "forbidden")
     assert upload_rows(sql)[0]["status"] == "pending"
     assert [a for a, _ in upload_audit(sql)] == ["upload.issued"]
+
+
+async def test_a_confirmed_upload_attaches_only_to_its_own_owners_content(
+    client: httpx.AsyncClient, sql: Sql, s3: Any
+) -> None:
+    from uuid import UUID
+
+    from shared.content.uploads.service import confirmed_file
+    from shared.platform.db import as_user
+
+    body = (await issue(client, ACME_ADMIN, "application/pdf", len(PDF))).json()
+    upload_id = UUID(body["upload"]["id"])
+    claims = {"sub": ACME_ADMIN, "role": "authenticated"}
+    async with as_user(claims) as tx:
+        assert await confirmed_file(tx, upload_id, owner=UUID(ACME)) is None  # pending
+    send(body["target"], PDF)
+    await client.post(f"{UPLOADS}/{upload_id}/confirm", headers=auth(ACME_ADMIN))
+    async with as_user(claims) as tx:
+        found = await confirmed_file(tx, upload_id, owner=UUID(ACME))
+        assert await confirmed_file(tx, upload_id, owner=None) is None  # not a platform file
+    assert found is not None
+    assert (found.kind, found.byte_size, found.mime_type, found.object_key) == (
+        "pdf",
+        len(PDF),
+        "application/pdf",
+        body["upload"]["object_key"],
+    )
+    async with as_user({"sub": GLOBEX_ADMIN, "role": "authenticated"}) as tx:
+        assert await confirmed_file(tx, upload_id, owner=UUID(ACME)) is None  # hidden from another community
+
+
+async def test_concurrent_confirmations_record_the_upload_once(
+    client: httpx.AsyncClient, sql: Sql, s3: Any
+) -> None:
+    import asyncio
+
+    body = (await issue(client, ACME_ADMIN, "image/png", len(PNG))).json()
+    send(body["target"], PNG)
+    path = f"{UPLOADS}/{body['upload']['id']}/confirm"
+    answers = await asyncio.gather(*(client.post(path, headers=auth(ACME_ADMIN)) for _ in range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert [a for a, _ in upload_audit(sql)] == ["upload.issued", "upload.confirmed"]
+
+
+async def test_concurrent_refusals_reject_once_and_delete_once(
+    client: httpx.AsyncClient, sql: Sql, s3: Any
+) -> None:
+    import asyncio
+
+    body = (await issue(client, ACME_ADMIN, "image/png", len(JPEG))).json()
+    send(body["target"], JPEG)
+    path = f"{UPLOADS}/{body['upload']['id']}/confirm"
+    answers = await asyncio.gather(*(client.post(path, headers=auth(ACME_ADMIN)) for _ in range(4)))
+    codes = sorted(a.json()["code"] for a in answers)
+    assert codes.count("upload_type_mismatch") >= 1
+    assert set(codes) <= {"upload_type_mismatch", "upload_rejected", "upload_not_stored"}
+    assert [a for a, _ in upload_audit(sql)] == ["upload.issued", "upload.rejected"]
+    assert stored_keys(s3) == []

@@ -1,9 +1,9 @@
 """Upload use cases: issue a signed upload URL, confirm what was stored, hand out a download URL.
 
 The browser sends the file straight to object storage; a function only ever reads an object's size and
-first bytes. A rejection is recorded in a short transaction of its own before the 422 is answered
-(the request's transaction rolls back with the error), and the object is deleted only once the
-rejection is recorded, so a file another confirmation has accepted meanwhile is never deleted.
+first bytes. A rejection is recorded in the request's transaction, which commits, and answered as a 422
+(`problem_reply`); the object is deleted only once this transaction holds the rejected row, so a file
+another confirmation has accepted meanwhile is never deleted.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from shared.platform import audit
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.config import StorageSettings
-from shared.platform.db import Row, Tx, transaction
+from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.storage import storage_for
 
@@ -82,8 +82,11 @@ async def get_upload(upload_id: UUID, *, tx: Tx, principal: Principal) -> Upload
 
 async def confirm_upload(
     upload_id: UUID, *, tx: Tx, principal: Principal, meta: RequestMeta, settings: StorageSettings
-) -> UploadView:
-    """Check the stored object (size, type by its first bytes) and record it; refuse and delete a mismatch."""
+) -> UploadView | UploadRefusedError:
+    """Check the stored object (size, type by its first bytes) and record it; reject and delete a mismatch.
+
+    A refusal is returned, not raised: the rejection is recorded in this transaction, which must commit.
+    """
     row = await _visible(tx, principal, upload_id)
     ownership.require_thing_writer(principal, row["community_id"], UploadNotFoundError)
     if row["status"] != "pending":
@@ -95,19 +98,16 @@ async def confirm_upload(
     detected = sniff(stored.head)
     code = rejection(row["mime_type"], row["declared_size"], stored.size, detected)
     if code is None:
-        confirmed = await repository.confirm_upload(tx, upload_id, stored.size, row["mime_type"])
-        if confirmed is None:
-            return _settled(await _visible(tx, principal, upload_id))
-        await _record(tx, meta, "upload.confirmed", confirmed)
-        return UploadView.model_validate(confirmed)
-    async with transaction("authenticated", principal.claims) as (own, _):
-        rejected = await repository.reject_upload(own, upload_id, stored.size, detected, code)
-        if rejected is not None:
-            await _record(own, meta, "upload.rejected", rejected)
-    if rejected is None:
+        settled = await repository.confirm_upload(tx, upload_id, stored.size, row["mime_type"])
+    else:
+        settled = await repository.reject_upload(tx, upload_id, stored.size, detected, code)
+    if settled is None:  # another confirmation settled it first
         return _settled(await _visible(tx, principal, upload_id))
-    await storage.delete(row["object_key"])
-    raise UploadRefusedError(code, REFUSALS[code])
+    await _record(tx, meta, f"upload.{settled['status']}", settled)
+    if code is None:
+        return UploadView.model_validate(settled)
+    await storage.delete(row["object_key"])  # only once this transaction holds the rejected row
+    return UploadRefusedError(code, REFUSALS[code])
 
 
 async def download_link(
