@@ -11,6 +11,8 @@ from typing import Any
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 PREFIX = "/functions/v1/"
+STORAGE_PREFIX = "/storage/v1/local/"
+"""The local storage endpoints (uploads' signed URLs on the local stack), mounted beside the functions."""
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -37,7 +39,10 @@ def load(name: str, directory: Path = FUNCTIONS_DIR) -> ModuleType:
 
 
 class LocalGateway:
-    """One ASGI app that routes /functions/v1/<name>/… to that function's handler, as Supabase's gateway does."""
+    """One ASGI app that routes /functions/v1/<name>/… to that function's handler, as Supabase's gateway does.
+
+    It also serves /storage/v1/local/…: the signed upload and download URLs of the local object storage.
+    """
 
     def __init__(self, names: list[str] | None = None) -> None:
         from shared.platform.http import Function
@@ -54,6 +59,12 @@ class LocalGateway:
         from starlette.requests import Request
 
         path: str = scope.get("path", "")
+        if path.startswith(STORAGE_PREFIX):
+            from scripts.local.storage_server import serve_storage
+
+            response = await serve_storage(Request(scope, receive))
+            await response(scope, receive, send)
+            return
         name = path[len(PREFIX) :].split("/", 1)[0] if path.startswith(PREFIX) else ""
         handler = self.handlers.get(name, self.unknown)
         response = await handler(Request(scope, receive))

@@ -30,6 +30,7 @@ LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:51
 LOCAL_AUTH_HOOK_SECRET = "v1,whsec_bG9jYWwtYXV0aC1ob29rLXNlY3JldC1kZXYtb25seQ=="  # noqa: S105
 LOCAL_STRIPE_SECRET = "whsec_local_stripe_endpoint_secret_dev_only"  # noqa: S105
 LOCAL_VIDEO_SECRET = "whsec_bG9jYWwtdmlkZW8td2ViaG9vay1zZWNyZXQtZGV2"  # noqa: S105
+LOCAL_STORAGE_SIGNING_KEY = "local-storage-signing-key-dev-only-0123456789"
 WEBHOOK_SECRET_ENVS = ("SUPABASE_AUTH_HOOK_SECRET", "STRIPE_WEBHOOK_SECRET", "VIDEO_WEBHOOK_SECRET")
 DATABASE = "aigym"
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,9 @@ def local_env(database_url: str, supabase_url: str) -> dict[str, str]:
         "SUPABASE_AUTH_HOOK_SECRET": LOCAL_AUTH_HOOK_SECRET,
         "STRIPE_WEBHOOK_SECRET": LOCAL_STRIPE_SECRET,
         "VIDEO_WEBHOOK_SECRET": LOCAL_VIDEO_SECRET,
+        "STORAGE_BACKEND": "local",
+        "STORAGE_LOCAL_DIR": str(CHECKOUT / ".local" / "storage"),
+        "STORAGE_SIGNING_KEY": LOCAL_STORAGE_SIGNING_KEY,
     }
     return {key: os.environ.get(key) or value for key, value in defaults.items()}
 

@@ -26,7 +26,29 @@ LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 """The local stack's HS256 secret (the Supabase CLI's well-known default). Never used outside local."""
 
 IdentityProviderKind = Literal["supabase", "local"]
+StorageBackend = Literal["s3", "local"]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    """Object storage for uploads: an S3-protocol bucket (Supabase Storage, S3, moto) or a local folder."""
+
+    backend: StorageBackend
+    bucket: str | None
+    s3_endpoint: str | None
+    """None: AWS itself; Supabase Storage: `https://<ref>.supabase.co/storage/v1/s3`."""
+    s3_region: str
+    s3_access_key_id: str | None = field(repr=False)
+    s3_secret_access_key: str | None = field(repr=False)
+    local_dir: str | None
+    """Where the local stack keeps uploaded files (`local` backend)."""
+    signing_key: bytes | None = field(repr=False)
+    """HMAC key of the local backend's upload and download tokens."""
+    public_url: str | None
+    """Where the local backend's URLs point: the local stack's own address (`SUPABASE_URL`)."""
+    upload_url_ttl_s: int
+    download_url_ttl_s: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +88,7 @@ class Settings:
     """AES-256 key for secrets kept at rest (communities' own provider keys); None when not set."""
     webhook_secrets: Mapping[str, tuple[str, ...]] = field(repr=False)
     """Variable name (WEBHOOK_SECRETS) → its secrets, several during rotation; empty when not set."""
+    storage: StorageSettings
 
 
 DEFAULT_RATE_LIMITS = {
@@ -87,6 +110,7 @@ WEBHOOK_SECRETS: Mapping[str, Scheme] = {
 
 SECRETS_KEY_ENV = "AIGYM_SECRETS_KEY"
 _IDENTITY_PROVIDERS: tuple[IdentityProviderKind, ...] = ("supabase", "local")
+_STORAGE_BACKENDS: tuple[StorageBackend, ...] = ("s3", "local")
 
 
 def require(value: T | None, setting: str, purpose: str) -> T:
@@ -167,6 +191,38 @@ def _webhook_secrets(env: Mapping[str, str], problems: list[str]) -> dict[str, t
     return found
 
 
+def _storage(env: Mapping[str, str], problems: list[str]) -> StorageSettings:
+    backend: StorageBackend = "s3"
+    wanted = env.get("STORAGE_BACKEND") or "s3"
+    for known in _STORAGE_BACKENDS:
+        if wanted == known:
+            backend = known
+            break
+    else:
+        problems.append("STORAGE_BACKEND must be 's3' or 'local'")
+    signing_key = env.get("STORAGE_SIGNING_KEY") or None
+    if signing_key is not None and len(signing_key) < 32:
+        problems.append("STORAGE_SIGNING_KEY must be at least 32 characters")
+        signing_key = None
+    upload_ttl = _int(env, "UPLOAD_URL_TTL_SECONDS", 600, problems, minimum=30)
+    if upload_ttl > 3600:  # the uploads table refuses longer-lived rows
+        problems.append("UPLOAD_URL_TTL_SECONDS must be at most 3600")
+        upload_ttl = 3600
+    return StorageSettings(
+        backend=backend,
+        bucket=env.get("STORAGE_BUCKET") or None,
+        s3_endpoint=(env.get("STORAGE_S3_ENDPOINT") or "").rstrip("/") or None,
+        s3_region=env.get("STORAGE_S3_REGION") or "us-east-1",
+        s3_access_key_id=env.get("STORAGE_S3_ACCESS_KEY_ID") or None,
+        s3_secret_access_key=env.get("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+        local_dir=env.get("STORAGE_LOCAL_DIR") or None,
+        signing_key=None if signing_key is None else signing_key.encode(),
+        public_url=(env.get("SUPABASE_URL") or "").rstrip("/") or None,
+        upload_url_ttl_s=upload_ttl,
+        download_url_ttl_s=_int(env, "DOWNLOAD_URL_TTL_SECONDS", 300, problems, minimum=30),
+    )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and validate settings; one ConfigError names everything missing or malformed."""
     problems: list[str] = []
@@ -207,6 +263,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         dead_letter_retention_days=_int(env, "DEAD_LETTER_RETENTION_DAYS", 30, problems, minimum=1),
         secrets_key=_secrets_key(env, problems),
         webhook_secrets=_webhook_secrets(env, problems),
+        storage=_storage(env, problems),
     )
     if missing:
         problems.insert(0, "missing " + ", ".join(missing))

@@ -37,6 +37,21 @@ class Reply(Generic[B]):
     body: B | None = None
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    media_type: str = "application/json"
+
+
+def problem_reply(error: AppError, request_id: str) -> Reply[Any]:
+    """Answer `error` as its problem while the route's transaction still commits.
+
+    For a refusal that is itself an outcome to keep (a rejected upload is recorded, then refused): raising
+    the error would roll the record back with everything else.
+    """
+    return Reply(
+        problem_from(error, request_id).to_dict(),
+        status=error.status,
+        headers=error.headers,
+        media_type="application/problem+json",
+    )
 
 
 def render(result: Any, *, status: int, method: str) -> Response:
@@ -44,8 +59,14 @@ def render(result: Any, *, status: int, method: str) -> Response:
     if isinstance(result, Response):
         return result
     headers: dict[str, str] = {}
+    media_type = "application/json"
     if isinstance(result, Reply):
-        status, headers, result = result.status, dict(result.headers), result.body
+        status, headers, media_type, result = (
+            result.status,
+            dict(result.headers),
+            result.media_type,
+            result.body,
+        )
     if result is None:
         return Response(status_code=204 if status == 200 else status, headers=headers)
     if isinstance(result, BaseModel):
@@ -55,7 +76,7 @@ def render(result: Any, *, status: int, method: str) -> Response:
     if method == "HEAD":
         headers["Content-Length"] = str(len(content))
         content = b""
-    return Response(content, status_code=status, media_type="application/json", headers=headers)
+    return Response(content, status_code=status, media_type=media_type, headers=headers)
 
 
 def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response:

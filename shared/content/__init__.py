@@ -1,0 +1,1 @@
+"""Content: the repository of typed items, their versions, grants, folders and uploads."""

@@ -1,0 +1,1 @@
+"""Folders: one tree per owner and repository (wods, blocks, content)."""

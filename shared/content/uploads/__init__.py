@@ -1,0 +1,1 @@
+"""Uploads: signed URLs for images and PDFs, and the check of what was stored."""
