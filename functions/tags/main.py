@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.identity import policy
+from shared.identity.people import tag_repository
 from shared.identity.people import tag_service as service
 from shared.identity.people.schemas import CreateTag, DeleteTagQuery, TagDeleted, TagPage, TagView, UpdateTag
 from shared.identity.schemas import NO_SUCH_COMMUNITY, CommunityPageQuery
@@ -38,10 +39,10 @@ async def create_tag(ctx: Context, body: CreateTag) -> TagView:
     return await service.create_tag(body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 
 
-@fn.get(TAG, rate_limit="admin", allow=READERS)
+@fn.get(TAG, rate_limit="admin", allow=READERS, read=tag_repository.get_tag_statement)
 async def get_tag(ctx: Context, tag_id: UUID) -> TagView:
     """One tag with its member count."""
-    return await service.get_tag(tag_id, tx=ctx.db, principal=ctx.user)
+    return service.tag_view(ctx.rows, ctx.user)
 
 
 @fn.patch(TAG, body=UpdateTag, rate_limit="admin", allow=WRITERS)

@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from shared.platform.auth import Principal, ServiceCaller
 from shared.platform.config import Settings
-from shared.platform.db import Tx
+from shared.platform.db import Row, Tx
 from shared.platform.errors import UnauthenticatedError
 
 
@@ -25,6 +25,8 @@ class Context:
     response_headers: dict[str, str] = field(default_factory=dict)
     replay_body: bytes | None = None
     """What an idempotent replay sends instead of this response's body (e.g. without a secret shown once)."""
+    read_rows: list[Row] | None = None
+    """The rows of the route's declared `read=` query (run with the opening, as the caller)."""
 
     @property
     def user(self) -> Principal:
@@ -32,6 +34,13 @@ class Context:
         if self.principal is None:
             raise UnauthenticatedError()
         return self.principal
+
+    @property
+    def rows(self) -> list[Row]:
+        """The rows of the route's `read=` query (routes that declare one always have them)."""
+        if self.read_rows is None:
+            raise RuntimeError("this route declares no read= query")
+        return self.read_rows
 
     @property
     def db(self) -> Tx:

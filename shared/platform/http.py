@@ -33,7 +33,7 @@ from shared.platform import cors
 from shared.platform import logging as log
 from shared.platform.config import Settings, get_settings
 from shared.platform.context import Context
-from shared.platform.db import DbMetrics, Role, db_metrics
+from shared.platform.db import DbMetrics, Role, Statement, db_metrics
 from shared.platform.errors import ConfigError
 from shared.platform.guards import Guard
 from shared.platform.observability import server_timing
@@ -97,11 +97,12 @@ class Function:
         allow: Guard | None = None,
         responses: Mapping[int, str] | None = None,
         caller_only: bool = False,
+        read: Callable[..., Statement] | None = None,
     ) -> Callable[[H], H]:
         """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
         role = transaction_for(auth, rate_limit, tx)
         check_declaration(
-            method, template, auth=auth, rate_limit=rate_limit, tx=role, webhook=webhook, allow=allow
+            method, template, auth=auth, rate_limit=rate_limit, tx=role, webhook=webhook, allow=allow, read=read
         )
 
         def register(endpoint: H) -> H:
@@ -125,6 +126,7 @@ class Function:
                     allow,
                     dict(responses or {}),
                     caller_only=caller_only,
+                    read=read,
                 )
             )
             return endpoint

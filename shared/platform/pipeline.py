@@ -34,6 +34,7 @@ RATE_LIMIT = "rate_limit"
 ACTIVITY = "activity"
 IDEMPOTENCY = "idempotency"
 WEBHOOK_SEEN = "webhook_seen"
+READ = "read"
 
 _WEBHOOK_SEEN_SQL = (
     "insert into app.webhook_events (provider, event_id) values (%s, %s) on conflict do nothing returning 1"
@@ -69,10 +70,15 @@ async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: 
         return _render(route, await route.endpoint(ctx, **kwargs), ctx)
 
     opening = _opening(route, ctx, token, raw, kwargs, may_claim=held is None)
+    if route.read is not None and held is None:
+        # Sent before the guard has admitted the caller: it runs as the caller, under row level
+        # security, so it returns only what they may see, and the rows are dropped if the guard refuses.
+        opening.within[READ] = route.read(**kwargs)
     claims = token.claims if token is not None else None
-    # A caller-only route commits with its opening, unless the request has more to settle at COMMIT
-    # (an idempotency key's stored response) or sends more than the principal (a webhook's record).
-    early = route.caller_only and opening.claim is None and not opening.within
+    # A route that needs only the caller, or the caller and its one query, commits with its opening,
+    # unless the request has more to settle at COMMIT (an idempotency key's stored response).
+    early = (route.caller_only or READ in opening.within) and opening.claim is None
+    early = early and WEBHOOK_SEEN not in opening.within
     begin = transaction(
         route.tx,
         claims,
@@ -99,6 +105,8 @@ async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: 
             if WEBHOOK_SEEN in opening.within and opened.first(WEBHOOK_SEEN) is None:
                 return _render(route, Reply({"status": "duplicate"}), ctx)
             ctx.tx = tx
+            if READ in opening.within:
+                ctx.read_rows = opened.rows[READ]
             response = _render(route, await route.endpoint(ctx, **kwargs), ctx)
             if owned is not None:
                 stored = bytes(response.body) if ctx.replay_body is None else ctx.replay_body

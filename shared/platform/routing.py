@@ -16,7 +16,7 @@ from starlette.convertors import Convertor
 from starlette.routing import compile_path
 
 from shared.platform.config import DEFAULT_RATE_LIMITS
-from shared.platform.db import Role
+from shared.platform.db import Role, Statement
 from shared.platform.errors import MethodNotAllowedError, NotFoundError
 from shared.platform.guards import Guard
 from shared.platform.webhooks_http import Webhook
@@ -59,6 +59,8 @@ class Route:
     """Statuses the route answers besides those the platform documents for every route of its kind."""
     caller_only: bool = False
     """The route needs nothing from the database but the caller: COMMIT leaves with the opening round trip."""
+    read: Callable[..., Statement] | None = None
+    """The route's one query, built from its inputs: it and COMMIT leave with the opening (`ctx.rows`)."""
     pattern: Pattern[str] = field(init=False)
     path_format: str = field(init=False)
     """The template without convertors (`/items/{item_id}`), as OpenAPI writes paths."""
@@ -87,9 +89,12 @@ def check_declaration(
     tx: Role | None,
     webhook: Webhook | None,
     allow: Guard | None,
+    read: Callable[..., Statement] | None = None,
 ) -> None:
     """Refuse a route that cannot work when it is declared (at import), not when a request comes."""
     where = f"{method} {template}"
+    if read is not None and (method not in ("GET", "HEAD") or tx is None):
+        raise ValueError(f"{where}: read= is for GET routes with a transaction (it commits before the route runs)")
     if (auth == "webhook") != (webhook is not None):
         raise ValueError(f"{where}: webhook routes need auth='webhook' and a Webhook verifier, and only they")
     if rate_limit is not None and rate_limit not in DEFAULT_RATE_LIMITS:

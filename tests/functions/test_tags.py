@@ -126,6 +126,21 @@ async def test_a_tag_is_read_by_its_own_id_by_its_communitys_admins_and_staff(
     assert_problem(await client.get(f"/tags/{uuid.uuid4()}", headers=auth(MANAGER)), 404, "not_found")
 
 
+async def test_a_tag_is_read_in_one_round_trip_and_a_refused_caller_learns_nothing_of_it(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    # GET /tags/{id} declares its query (read=): it leaves with the opening and COMMIT, as the caller.
+    ours = make_tag(sql, ACME, "Ours")
+    response = await client.get(f"/tags/{ours}", headers=auth(ACME_ADMIN))
+    assert response.status_code == 200 and response.json()["name"] == "Ours"
+    assert 'desc="1 round trip"' in response.headers["server-timing"]
+
+    refused = await client.get(f"/tags/{ours}", headers=auth(ACME_LENA))  # a learner: the guard refuses
+    assert_problem(refused, 403, "forbidden")
+    assert "Ours" not in refused.text
+    assert 'desc="1 round trip"' in refused.headers["server-timing"]
+
+
 @pytest.mark.parametrize("learner_there", [False, True], ids=["outsider", "learner there"])
 async def test_another_communitys_tag_answers_exactly_as_a_missing_one(
     client: httpx.AsyncClient, sql: Sql, learner_there: bool

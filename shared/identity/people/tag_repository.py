@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.identity.errors import TagNameTakenError
-from shared.platform.db import Row, Tx
+from shared.platform.db import Row, Statement, Tx
 from shared.platform.sql import Order, Select
 
 _TAG_COLUMNS = "t.id, t.community_id, t.name, t.color, t.created_at, t.updated_at"
@@ -38,7 +38,12 @@ async def list_tags(tx: Tx, community_id: UUID, after: tuple[str, UUID] | None, 
 
 async def get_tag(tx: Tx, tag_id: UUID) -> Row | None:
     """One tag with its member count, or None (also when row level security hides it)."""
-    return await tx.fetch_one(GET_SQL, (tag_id,))
+    return await tx.fetch_one(*get_tag_statement(tag_id))
+
+
+def get_tag_statement(tag_id: UUID) -> Statement:
+    """The query of one tag with its member count (no row when row level security hides it)."""
+    return GET_SQL, (tag_id,)
 
 
 async def create_tag(tx: Tx, community_id: UUID, name: str, color: str) -> Row:

@@ -20,7 +20,7 @@ from shared.identity.schemas import CommunityPageQuery
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
-from shared.platform.db import Tx
+from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.pagination import page_of
 
@@ -37,9 +37,9 @@ async def list_tags(query: CommunityPageQuery, *, tx: Tx, principal: Principal) 
     return TagPage(items=[TagView.model_validate(r) for r in page], next_cursor=next_cursor)
 
 
-async def get_tag(tag_id: UUID, *, tx: Tx, principal: Principal) -> TagView:
-    """One tag with its member count."""
-    row = await repository.get_tag(tx, tag_id)
+def tag_view(rows: list[Row], principal: Principal) -> TagView:
+    """The tag `get_tag_statement` read (404 when there was none to read, or the caller may not read it)."""
+    row = rows[0] if rows else None
     if row is None:
         raise TagNotFoundError()
     policy.require_item_reader(principal, row["community_id"], TagNotFoundError)
