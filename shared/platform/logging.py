@@ -20,6 +20,8 @@ _SUSPECT = re.compile(r"(?i)bearer|eyJ")
 """What a string must contain for either pattern above to match: most strings are let through by one search."""
 REDACTED = "[redacted]"
 _NUMBERS = (int, float, bool)
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))
+"""One encoder for every line (json.dumps with options builds a new one per call)."""
 _SECRET_KEYS_KEPT = 512
 _secret_keys: dict[str, bool] = {}
 """Field name → whether it names a credential (names are few and repeat on every line)."""
@@ -79,7 +81,7 @@ def log(severity: str, message: str, **fields: Any) -> None:
                 line[key] = redact(value)
         elif value is not None and type(value) not in _NUMBERS:
             line[key] = redact(value)
-    stream.write(json.dumps(line, default=str, separators=(",", ":")) + "\n")
+    stream.write(_ENCODER.encode(line) + "\n")
     stream.flush()
 
 
