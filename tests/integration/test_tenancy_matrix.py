@@ -46,6 +46,7 @@ from tests.tenancy import (
     Caller,
     Delete,
     Insert,
+    Rule,
     Table,
     Target,
     Update,
@@ -71,6 +72,30 @@ INVITE = {ACME: "d0000000-0000-4000-8000-000000000a04", GLOBEX: "d0000000-0000-4
 JOB = {ACME: "d0000000-0000-4000-8000-000000000a05", GLOBEX: "d0000000-0000-4000-8000-000000000b05"}
 TAG_HOLDER = {ACME: ACME_LENA, GLOBEX: GLOBEX_GINA}
 SPARE_TAG_TAKER = {ACME: ACME_LIAM, GLOBEX: GLOBEX_GINA}  # members who do not hold the spare tag yet
+
+# Content: per community a folder, a draft of its own and a published item granted to itself; on the
+# platform a folder and published items granted in every way, plus a draft and an expired grant.
+FOLDER = {ACME: "f0000000-0000-4000-8000-000000000a01", GLOBEX: "f0000000-0000-4000-8000-000000000b01"}
+PLATFORM_FOLDER = "f0000000-0000-4000-8000-000000000001"
+OWN_DRAFT = {ACME: "e0000000-0000-4000-8000-000000000a11", GLOBEX: "e0000000-0000-4000-8000-000000000b11"}
+OWN_SHARED = {ACME: "e0000000-0000-4000-8000-000000000a12", GLOBEX: "e0000000-0000-4000-8000-000000000b12"}
+PLATFORM_DRAFT = "e0000000-0000-4000-8000-000000000001"  # granted to acme, but not published
+PLATFORM_ACME = "e0000000-0000-4000-8000-000000000002"  # granted to acme as a whole
+PLATFORM_TAGGED = "e0000000-0000-4000-8000-000000000003"  # granted to the tag of each community
+PLATFORM_LIAM = "e0000000-0000-4000-8000-000000000004"  # granted to liam alone
+PLATFORM_EXPIRED = "e0000000-0000-4000-8000-000000000005"  # granted to acme until yesterday
+OWN_SHARED_GRANT = {ACME: "90000000-0000-4000-8000-000000000a21", GLOBEX: "90000000-0000-4000-8000-000000000b21"}
+VISIBLE_TO = {
+    ACME_LENA: {OWN_SHARED[ACME], PLATFORM_ACME, PLATFORM_TAGGED},
+    ACME_ADMIN: {OWN_SHARED[ACME], PLATFORM_ACME},
+    GLOBEX_ADMIN: {OWN_SHARED[GLOBEX]},
+}
+"""The items each caller sees as a learner: published, in the window, granted to them."""
+GRANTED_PUBLISHED = {
+    ACME: {OWN_SHARED[ACME], PLATFORM_ACME, PLATFORM_TAGGED, PLATFORM_LIAM, PLATFORM_EXPIRED},
+    GLOBEX: {OWN_SHARED[GLOBEX], PLATFORM_TAGGED},
+}
+"""The published items granted to each community in any way, with any window."""
 
 CALLERS = (
     Caller("lena (learner of acme)", ACME_LENA, member_of=frozenset({ACME})),
@@ -103,9 +128,19 @@ NAMES = {
             ("link", LINK),
             ("invite", INVITE),
             ("job", JOB),
+            ("folder", FOLDER),
+            ("draft", OWN_DRAFT),
+            ("shared", OWN_SHARED),
+            ("shared-grant", OWN_SHARED_GRANT),
         )
         for c in SHORT
     },
+    PLATFORM_FOLDER: "folder@platform",
+    PLATFORM_DRAFT: "platform-draft",
+    PLATFORM_ACME: "platform-acme",
+    PLATFORM_TAGGED: "platform-tagged",
+    PLATFORM_LIAM: "platform-liam",
+    PLATFORM_EXPIRED: "platform-expired",
 }
 """How mismatches show the ids they name."""
 
@@ -127,6 +162,13 @@ insert into public.community_subscriptions (community_id, customer_id, subscript
                                             provider_event_id, provider_event_created)
   values ('{c}', 'cus_{n}', 'sub_{n}', 'team', 10, 'active', 'evt_{n}', now());
 insert into app.community_secrets (community_id, provider, ciphertext) values ('{c}', 'openai', decode('00', 'hex'));
+insert into public.content_folders (id, community_id, repository, name) values ('{FOLDER[c]}', '{c}', 'content', 'folder');
+insert into public.content_items (id, community_id, type, title, payload, status) values
+  ('{OWN_DRAFT[c]}', '{c}', 'prompt', 'draft', '{{"text": "draft"}}', 'draft'),
+  ('{OWN_SHARED[c]}', '{c}', 'prompt', 'shared', '{{"text": "shared"}}', 'published');
+insert into public.content_versions (item_id, number, kind, snapshot) values ('{OWN_DRAFT[c]}', 1, 'save', '{{}}');
+insert into public.content_grants (id, item_id, community_id) values ('{OWN_SHARED_GRANT[c]}', '{OWN_SHARED[c]}', '{c}');
+insert into public.content_grants (item_id, community_id, tag_id) values ('{PLATFORM_TAGGED}', '{c}', '{TAG[c]}');
 """  # noqa: S608
 
 
@@ -143,9 +185,24 @@ insert into app.idempotency_keys (owner, key, request_hash, state, locked_until,
   values ('user:lena', 'k1', 'h', 'running', now(), now() + interval '1 day');
 insert into app.video_transcripts (platform, provider_video_id, language, transcript, received_at)
   values ('youtube', 'v1', 'en', 'hello', now());
+insert into public.content_folders (id, repository, name) values ('{PLATFORM_FOLDER}', 'content', 'platform');
+insert into public.content_items (id, type, title, payload, status) values
+  ('{PLATFORM_DRAFT}', 'prompt', 'platform draft', '{{"text": "x"}}', 'draft'),
+  ('{PLATFORM_ACME}', 'prompt', 'for acme', '{{"text": "x"}}', 'published'),
+  ('{PLATFORM_TAGGED}', 'prompt', 'for tags', '{{"text": "x"}}', 'published'),
+  ('{PLATFORM_LIAM}', 'prompt', 'for liam', '{{"text": "x"}}', 'published'),
+  ('{PLATFORM_EXPIRED}', 'prompt', 'expired', '{{"text": "x"}}', 'published');
+insert into public.content_versions (item_id, number, kind, snapshot) values ('{PLATFORM_ACME}', 1, 'publish', '{{}}');
 """  # noqa: S608
     + _rows_of(ACME)
     + _rows_of(GLOBEX)
+    + f"""
+insert into public.content_grants (item_id, community_id, user_id, starts_at, ends_at) values
+  ('{PLATFORM_DRAFT}', '{ACME}', null, null, null),
+  ('{PLATFORM_ACME}', '{ACME}', null, now() - interval '1 day', null),
+  ('{PLATFORM_LIAM}', '{ACME}', '{ACME_LIAM}', null, now() + interval '1 day'),
+  ('{PLATFORM_EXPIRED}', '{ACME}', null, now() - interval '7 days', now() - interval '1 day');
+"""  # noqa: S608
 )
 
 
@@ -191,6 +248,38 @@ def _import_row(t: Target) -> Statement:
     )
 
 
+def _folder(t: Target) -> Statement:
+    return statement(
+        "insert into public.content_folders (community_id, repository, parent_id, name) values (%s, 'content', %s, 'new')",
+        t.community,
+        FOLDER[t.parent] if t.parent else None,
+    )
+
+
+def _item(t: Target) -> Statement:
+    return statement(
+        "insert into public.content_items (community_id, type, title, payload) values (%s, 'prompt', 'new', '{}')",
+        t.community,
+    )
+
+
+def _version(t: Target) -> Statement:
+    return statement(
+        "insert into public.content_versions (item_id, number, kind, snapshot) values (%s, 1, 'save', '{}')",
+        OWN_DRAFT[t.community] if t.community else PLATFORM_ACME,
+    )
+
+
+def _grant(t: Target) -> Statement:
+    """A community's own item granted to a tag: of that community, or of the other one."""
+    return statement(
+        "insert into public.content_grants (item_id, community_id, tag_id) values (%s, %s, %s)",
+        OWN_DRAFT[t.community or ACME],
+        t.community,
+        SPARE_TAG[t.parent or ACME],
+    )
+
+
 def _closed(
     name: str,
     key: str,
@@ -214,6 +303,23 @@ def _closed(
 
 
 COMMUNITY = "array[community_id]"
+OWNER = "array_remove(array[community_id], null)"
+ITEM_OWNER = "array(select i.community_id from public.content_items i where i.id = t.item_id and i.community_id is not null)"
+OWNED_GRANTS = "array(select g.id::text from public.content_grants g join public.content_items i on i.id = g.item_id where i.community_id is not null)"
+IN_EACH_OWNER = (Target(), *IN_EACH_COMMUNITY)
+IN_EACH_OWNER_AND_ACROSS = (Target(), *IN_EACH_COMMUNITY_AND_ACROSS)
+VISIBLE = Rule(
+    "published items granted to the caller (their community, a tag they hold, themselves)",
+    lambda c, r: c.user_id is not None and r.key in VISIBLE_TO.get(c.user_id, set()),
+)
+GRANTED_TO_ADMINISTERED = Rule(
+    "published items granted to a community the caller administers",
+    lambda c, r: any(r.key in GRANTED_PUBLISHED[a] for a in c.administers),
+)
+OWN_ITEM_GRANTS = Rule(
+    "grants of its own items, for the community's admins",
+    lambda c, r: bool(r.communities & c.administers) and r.user_id == "owned",
+)
 STAFF_IDS = f"('{MANAGER}', '{SPECIALIST}')"
 LEARNER_IDS = f"('{ACME_LENA}', '{GLOBEX_GINA}')"
 
@@ -447,6 +553,50 @@ MATRIX = (
         ),
         update=Update("action = 'rewritten'", rows=DENIED),  # append-only
         delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.content_folders",
+        key="id",
+        tenant=OWNER,
+        read=STAFF | ADMINS,
+        # A folder's parent is a folder of the same owner: naming the other community's is refused.
+        insert=Insert(_folder, STAFF_WRITERS | ADMINS, into=IN_EACH_OWNER_AND_ACROSS),
+        update=Update("name = 'renamed'", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.content_items",
+        key="id",
+        tenant=OWNER,
+        read=STAFF | ADMINS | GRANTED_TO_ADMINISTERED | VISIBLE,
+        insert=Insert(_item, STAFF_WRITERS | ADMINS, into=IN_EACH_OWNER),
+        update=(
+            Update("title = 'renamed'", rows=STAFF_WRITERS | ADMINS),
+            # The owner never changes (nor may an API role name it in an update).
+            Update(f"community_id = '{GLOBEX}'", rows=DENIED, label="move an item to globex"),
+        ),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.content_versions",
+        key="item_id || '/' || number",
+        tenant=ITEM_OWNER,
+        read=STAFF | ADMINS,
+        insert=Insert(_version, STAFF_WRITERS | ADMINS, into=IN_EACH_OWNER),
+        update=Update("change_summary = 'rewritten'", rows=DENIED),  # append-only
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.content_grants",
+        key="id",
+        tenant=COMMUNITY,
+        # Marks the grants of community-owned items, which their community's admins manage.
+        user=f"case when t.id::text = any ({OWNED_GRANTS}) then 'owned' end",
+        read=STAFF | ADMINS,
+        # A tag grant names a tag of its own community: naming the other community's tag is refused.
+        insert=Insert(_grant, STAFF_WRITERS | ADMINS, into=IN_EACH_COMMUNITY_AND_ACROSS),
+        update=Update("ends_at = now() + interval '1 year'", rows=STAFF_WRITERS | OWN_ITEM_GRANTS),
+        delete=Delete(rows=STAFF_WRITERS | OWN_ITEM_GRANTS),
     ),
     _closed(
         "app.rate_limits",
