@@ -124,7 +124,7 @@ class VideoPayload(Body):
 
     url: SecureUrl
     platform: Literal["youtube", "vimeo", "other"]
-    video_id: str | None = Field(
+    platform_video_id: str | None = Field(
         default=None,
         pattern=OTHER_ID,
         description="The platform's id; must match the URL (YouTube: 11 characters, Vimeo: digits)",
@@ -146,9 +146,9 @@ class VideoPayload(Body):
             raise PydanticCustomError(
                 "video_id_missing", "the URL names no {platform} video", {"platform": self.platform}
             )
-        if self.video_id is not None and self.video_id != found:
-            raise PydanticCustomError("video_id_mismatch", "video_id does not match the video the URL names")
-        self.video_id = found
+        if self.platform_video_id is not None and self.platform_video_id != found:
+            raise PydanticCustomError("video_id_mismatch", "platform_video_id does not match the video the URL names")
+        self.platform_video_id = found
         return self
 
 

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from typing import Any, LiteralString
 from uuid import UUID
 
-from shared.platform.db import Row, Tx
+from shared.platform.db import Row, Statement, Tx
 from shared.platform.sql import Order, Select, assignments, compose
 
 SEARCH_CONFIG: LiteralString = "english"
 """The text search configuration of `content_items.search` (the queries must parse words alike)."""
 
 _SUMMARY = """i.id, i.community_id, i.type, i.title, i.description, i.thumbnail_url, i.tags, i.folder_id,
- i.status, i.revision, i.latest_version, i.published_at, i.created_by, i.updated_by, i.created_at, i.updated_at"""
+ i.status, i.revision, i.published_at, i.created_by, i.updated_by, i.created_at, i.updated_at"""
 _ITEM = _SUMMARY + ", i.payload"
 SNAPSHOT: LiteralString = """jsonb_build_object('type', i.type, 'title', i.title, 'description', i.description,
  'thumbnail_url', i.thumbnail_url, 'tags', to_jsonb(i.tags), 'folder_id', i.folder_id, 'status', i.status,
@@ -31,21 +31,14 @@ values (%(community_id)s, %(type)s, %(title)s, %(description)s, %(thumbnail_url)
 returning {_ITEM}
 """  # noqa: S608 - constants
 UPDATABLE = frozenset({"title", "description", "thumbnail_url", "tags", "folder_id", "payload", "status"})
-WRITE_TEMPLATE: LiteralString = f"""
-with item as (
-  update public.content_items i
-     set {{assignments}}, revision = i.revision + 1, latest_version = i.latest_version + %(snapshots)s,
-         updated_by = %(actor)s, updated_at = now(){{published}}
-   where i.id = %(id)s
-  returning {_ITEM}
-), version as (
-  insert into public.content_versions (item_id, number, kind, snapshot, change_summary, author_id)
-  select i.id, i.latest_version, %(kind)s, {SNAPSHOT}, %(summary)s, %(actor)s from item i where %(snapshots)s = 1
-)
-select * from item
+UPDATE_TEMPLATE: LiteralString = "update public.content_items i set {assignments}, updated_by = %(actor)s where i.id = %(id)s"
+"""The revision, updated_at and published_at follow in the database (app.maintain_content_item)."""
+SAVE_VERSION_SQL = f"""
+insert into public.content_versions (item_id, kind, snapshot, change_summary, author_id)
+select i.id, %(kind)s, {SNAPSHOT}, %(summary)s, %(actor)s from public.content_items i where i.id = %(id)s
+returning number
 """  # noqa: S608 - constants
-"""One statement: the row's new values, its revision bumped, and (when `snapshots` is 1) the next version,
-numbered from the row this transaction holds locked."""
+"""The database numbers the version: the item's next latest_version, under the item's row lock."""
 FOLDER_SQL = """
 select 1 from public.content_folders f
 where f.id = %s and f.repository = 'content' and f.community_id is not distinct from %s
@@ -112,38 +105,22 @@ async def create_item(tx: Tx, values: Mapping[str, Any], actor: UUID) -> Row:
 
 
 async def write_item(
-    tx: Tx,
-    item_id: UUID,
-    changes: Mapping[str, Any],
-    *,
-    actor: UUID,
-    version: tuple[str, str | None] | None,
-    is_publish: bool = False,
+    tx: Tx, item_id: UUID, changes: Mapping[str, Any], *, actor: UUID, version: tuple[str, str] | None
 ) -> Row:
-    """Apply `changes` to the locked item, bump its revision and, when `version` (kind, summary) is given,
-    save the result as its next version. The item's row as it now is."""
-    from psycopg.sql import SQL
+    """Apply `changes` to the locked item and, when `version` (kind, summary) is given, save the result as
+    its next version; both in one round trip. The item's row as it now is."""
     from psycopg.types.json import Jsonb
 
-    values = {k: Jsonb(v) if k == "payload" else v for k, v in changes.items()}
-    statement = compose(
-        WRITE_TEMPLATE,
-        # Nothing changed: a version saved of the content as it is.
-        assignments=assignments(values, UPDATABLE) if values else SQL("title = i.title"),
-        published=", published_at = now()" if is_publish else "",
-    )
-    kind, summary = version if version is not None else ("save", None)
-    params = {
-        **values,
-        "id": item_id,
-        "actor": actor,
-        "snapshots": 1 if version is not None else 0,
-        "kind": kind,
-        "summary": summary,
-    }
-    row = await tx.fetch_one(statement, params)
-    if row is None:
-        raise RuntimeError("the locked item was not updated")
+    statements: list[Statement] = []
+    if changes:
+        values = {k: Jsonb(v) if k == "payload" else v for k, v in changes.items()}
+        update = compose(UPDATE_TEMPLATE, assignments=assignments(values, UPDATABLE))
+        statements.append((update, {**values, "id": item_id, "actor": actor}))
+    if version is not None:
+        kind, summary = version
+        statements.append((SAVE_VERSION_SQL, {"id": item_id, "kind": kind, "summary": summary, "actor": actor}))
+    statements.append((GET_SQL, (item_id,)))
+    *_, (row,) = await tx.pipeline(statements)
     return row
 
 

@@ -226,8 +226,7 @@ class ItemSummary(View):
     tags: list[str]
     folder_id: UUID | None
     status: Status
-    revision: int = Field(description="Bumped by every write; send it back (or the ETag) to change the item")
-    latest_version: int = Field(description="Number of the newest saved version (0: none yet)")
+    revision: int = Field(description="Bumped by every change; send it back (or the ETag) to change the item")
     published_at: datetime | None
     created_by: UUID | None
     updated_by: UUID | None
@@ -273,7 +272,7 @@ class VersionSummary(View):
 
     number: int
     kind: VersionKind = Field(description="save, publish or restore")
-    change_summary: str | None
+    change_summary: str
     author_id: UUID | None
     created_at: datetime
 

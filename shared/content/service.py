@@ -135,8 +135,8 @@ async def update_item(
         await _require_folder(tx, cmd.folder_id, before["community_id"])  # type: ignore[arg-type]
     changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
     version = None
-    if before["status"] == "published":
-        version = ("publish", cmd.change_summary)  # what learners now see is a version too
+    if before["status"] == "published" and (changed or cmd.change_summary is not None):
+        version = ("publish", cmd.change_summary or "")  # what learners now see is a version too
     elif cmd.change_summary is not None:
         version = ("save", cmd.change_summary)
     if not changed and version is None:
@@ -162,11 +162,8 @@ async def transition(
     target = model.next_status(before["status"], action)
     if target is None:
         raise InvalidTransitionError(f"A {before['status']} item cannot be {_past[action]}.")
-    is_publish = action == "publish"
-    version = ("publish", summary) if is_publish else None
-    row = await repo.write_item(
-        tx, item_id, {"status": target}, actor=principal.user_id, version=version, is_publish=is_publish
-    )
+    version = ("publish", summary or "") if action == "publish" else None
+    row = await repo.write_item(tx, item_id, {"status": target}, actor=principal.user_id, version=version)
     await _record(tx, meta, f"content.{_past[action]}", row, {"status": before["status"]}, {"status": target})
     return _view(row)
 

@@ -52,7 +52,9 @@ def decorate(response: Response, request: Request, settings: Settings) -> None:
     """Add CORS headers to an actual (non-preflight) response when its origin is allowed."""
     if request.method == "OPTIONS":
         return
-    response.headers["Vary"] = "Origin"
+    # Keep what the route varies on (e.g. Authorization for per-caller content), and add Origin.
+    varies = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
+    response.headers["Vary"] = ", ".join([*(v for v in varies if v.lower() != "origin"), "Origin"])
     origin = allowed_origin(request.headers.get("origin"), settings)
     if origin is not None:
         response.headers.update(_cors_headers(origin))

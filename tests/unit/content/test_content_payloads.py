@@ -89,21 +89,21 @@ def test_types_are_strict() -> None:
 )
 def test_a_youtube_id_is_read_from_every_url_form(url: str) -> None:
     video = payloads.VideoPayload.model_validate({"url": url, "platform": "youtube"})
-    assert video.video_id == YOUTUBE
-    assert payloads.stored(video)["video_id"] == YOUTUBE
+    assert video.platform_video_id == YOUTUBE
+    assert payloads.stored(video)["platform_video_id"] == YOUTUBE
 
 
 @pytest.mark.parametrize(
-    ("url", "video_id"),
+    ("url", "platform_video_id"),
     [
         ("https://vimeo.com/76979871", None),
         ("https://player.vimeo.com/video/76979871?h=abc", "76979871"),
         ("https://vimeo.com/76979871/8272103f6e", None),
     ],
 )
-def test_a_vimeo_id_is_read_and_checked(url: str, video_id: str | None) -> None:
-    video = payloads.VideoPayload.model_validate({"url": url, "platform": "vimeo", "video_id": video_id})
-    assert video.video_id == "76979871"
+def test_a_vimeo_id_is_read_and_checked(url: str, platform_video_id: str | None) -> None:
+    video = payloads.VideoPayload.model_validate({"url": url, "platform": "vimeo", "platform_video_id": platform_video_id})
+    assert video.platform_video_id == "76979871"
 
 
 @pytest.mark.parametrize(
@@ -114,13 +114,13 @@ def test_a_vimeo_id_is_read_and_checked(url: str, video_id: str | None) -> None:
         ({"url": "https://www.youtube.com/channel/abc", "platform": "youtube"}, "video_id_missing"),
         ({"url": "https://www.youtube.com/watch?v=short", "platform": "youtube"}, "video_id_missing"),
         (
-            {"url": f"https://youtu.be/{YOUTUBE}", "platform": "youtube", "video_id": "aaaaaaaaaaa"},
+            {"url": f"https://youtu.be/{YOUTUBE}", "platform": "youtube", "platform_video_id": "aaaaaaaaaaa"},
             "video_id_mismatch",
         ),
-        ({"url": "https://vimeo.com/123", "platform": "vimeo", "video_id": "124"}, "video_id_mismatch"),
+        ({"url": "https://vimeo.com/123", "platform": "vimeo", "platform_video_id": "124"}, "video_id_mismatch"),
         ({"url": f"http://youtu.be/{YOUTUBE}", "platform": "youtube"}, "url_scheme"),
         (
-            {"url": "https://example.com/v.mp4", "platform": "other", "video_id": "has space"},
+            {"url": "https://example.com/v.mp4", "platform": "other", "platform_video_id": "has space"},
             "string_pattern_mismatch",
         ),
         ({"url": "https://example.com/v.mp4", "platform": "twitch"}, "literal_error"),
@@ -134,7 +134,7 @@ def test_another_platform_keeps_any_https_url_and_an_optional_id() -> None:
     video = payloads.VideoPayload.model_validate(
         {"url": "https://cdn.example.com/v.mp4", "platform": "other"}
     )
-    assert video.video_id is None
+    assert video.platform_video_id is None
 
 
 # --- urls ---------------------------------------------------------------------------------------------
