@@ -7,19 +7,40 @@ from typing import Any
 
 from tests.helpers import Sql
 
-PROMPT = {"prompt_text": "Rewrite this e-mail so a busy reader gets it in ten seconds.", "category": "writing"}
+PROMPT = {
+    "prompt_text": "Rewrite this e-mail so a busy reader gets it in ten seconds.",
+    "category": "writing",
+}
 AGENT = {
     "name": "Coach",
     "system_prompt": "You coach people through their first prompts.",
-    "model_settings": {"provider": "openai", "model": "gpt-4o-mini", "temperature": 0.3, "max_output_tokens": 800},
+    "model_settings": {
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "temperature": 0.3,
+        "max_output_tokens": 800,
+    },
 }
 PAYLOADS: dict[str, dict[str, Any]] = {
     "ai_agent": AGENT,
-    "video": {"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "platform": "youtube", "duration_seconds": 212},
+    "video": {
+        "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "platform": "youtube",
+        "duration_seconds": 212,
+    },
     "document": {"html_body": "<h1>Prompting</h1><p>Say what you want, then how.</p>"},
     "prompt": PROMPT,
-    "automation": {"url": "https://make.com/scenario/42", "required_tools": ["Make"], "setup_instructions": "Import it."},
-    "image": {"url": "https://cdn.example.com/cover.png", "byte_size": 20480, "mime_type": "image/png", "width": 640},
+    "automation": {
+        "url": "https://make.com/scenario/42",
+        "required_tools": ["Make"],
+        "setup_instructions": "Import it.",
+    },
+    "image": {
+        "url": "https://cdn.example.com/cover.png",
+        "byte_size": 20480,
+        "mime_type": "image/png",
+        "width": 640,
+    },
     "pdf": {"url": "https://cdn.example.com/guide.pdf", "byte_size": 204800, "page_count": 12},
 }
 
@@ -47,7 +68,15 @@ def make_item(
     rows = sql(
         "insert into content_items (community_id, type, title, description, tags, payload, status)"
         " values (%s, %s, %s, %s, %s, %s::jsonb, %s) returning id::text as id",
-        (community, content_type, title, description, tags or [], json.dumps(payload or PAYLOADS[content_type]), status),
+        (
+            community,
+            content_type,
+            title,
+            description,
+            tags or [],
+            json.dumps(payload or PAYLOADS[content_type]),
+            status,
+        ),
     )
     return str(rows[0]["id"])
 

@@ -277,6 +277,8 @@ async def _locked(
     tx: Tx, principal: Principal, item_id: UUID, if_match: str | None, revision: int | None
 ) -> Row:
     """The item, locked, for a caller who may change it and names its current revision."""
+    if if_match is not None and if_match.strip() == "*":
+        if_match = None  # "whatever is there" names no revision
     if if_match is None and revision is None:
         raise PreconditionRequiredError()
     row = await repo.lock_item(tx, item_id)
