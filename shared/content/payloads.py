@@ -37,6 +37,8 @@ _URL = TypeAdapter(HttpUrl)
 
 
 def _https(value: str) -> str:
+    if not value.isascii():  # a URI is ASCII (RFC 3986): other characters are percent-encoded, hosts punycode
+        raise PydanticCustomError("url_parsing", "must be an ASCII URL (percent-encode other characters)")
     url = _URL.validate_python(value)
     # http only for a loopback host: the local stack serves uploaded files from disk over plain http.
     if url.scheme != "https" and not (url.host is not None and _is_local(url.host)):
