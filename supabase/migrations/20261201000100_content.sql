@@ -4,10 +4,10 @@
 -- it is published, now is inside a grant's window [starts_at, ends_at), and the grant names an ACTIVE
 -- community they belong to, a tag they hold there, or them as a member there.
 --
--- The learner's rule is computed from the grants side: app.visible_content_ids() starts from the
--- caller's memberships, tags and own grants (all indexed) and returns the few item ids they may see, so
--- `id = any((select app.visible_content_ids()))` is answered by primary key probes whose number does not
--- depend on the size of content_items. Under row level security Postgres only turns a query's own
+-- The learner's rule is computed from the grants side: app.granted_content_ids() starts from the
+-- caller's memberships, tags and own grants (all indexed) and returns the few item ids granted to them,
+-- so `status = 'published' and id = any((select app.granted_content_ids()))` is answered by primary key
+-- probes whose number does not depend on the size of content_items. Under row level security Postgres only turns a query's own
 -- conditions into index conditions when their operators are leakproof (uuid `=` is, tsvector `@@` and
 -- array `@>` are not), so a learner-facing query that must not scan the table repeats that condition
 -- itself; the policy remains the guard for every caller (see docs/decisions.md).
@@ -102,7 +102,6 @@ create table public.content_items (
   updated_by uuid references public.profiles (id) on delete set null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  unique (id, community_id),
   -- An item's folder is a folder of the content repository of the same owner.
   foreign key (folder_id, tenant_key, folder_repository)
     references public.content_folders (id, tenant_key, repository)
@@ -247,10 +246,11 @@ create trigger content_grants_guard before insert or update of item_id, communit
 -- Policy helpers (STABLE SECURITY DEFINER, about the caller only).
 -- ---------------------------------------------------------------------------------------------------
 
--- The items the caller sees as a learner, optionally only through one community's grants: published,
--- inside the window, granted to an active community they belong to, to a tag they hold there, or to them.
--- Three indexed paths from the caller's side; never a scan of content_items.
-create or replace function app.visible_content_ids(p_community uuid default null) returns uuid[]
+-- The items granted to the caller now, optionally only through one community's grants: the window holds,
+-- and the grant names an active community they belong to, a tag they hold there, or them. Three indexed
+-- paths from the caller's side, never a scan of content_items; whether the item is published is the
+-- policy's (or the query's) own condition on the row.
+create or replace function app.granted_content_ids(p_community uuid default null) returns uuid[]
 language sql stable security definer set search_path = '' as $$
   with mine as (
     select m.community_id from public.memberships m join public.communities c on c.id = m.community_id
@@ -268,20 +268,19 @@ language sql stable security definer set search_path = '' as $$
     select g.item_id, g.starts_at, g.ends_at from public.content_grants g join mine using (community_id)
      where g.user_id = auth.uid()
   )
-  select coalesce(array_agg(distinct i.id), '{}')
-    from granted g join public.content_items i on i.id = g.item_id
-   where i.status = 'published'
-     and (g.starts_at is null or g.starts_at <= now())
+  select coalesce(array_agg(distinct g.item_id), '{}')
+    from granted g
+   where (g.starts_at is null or g.starts_at <= now())
      and (g.ends_at is null or now() < g.ends_at)
 $$;
 
--- Published items granted to a community the caller administers, whatever the window or target: what
--- an admin reads to manage their community's assignments.
+-- The items granted to a community the caller administers, whatever the window or target: what an
+-- admin reads (once published) to manage their community's assignments.
 create or replace function app.administered_granted_content_ids() returns uuid[]
 language sql stable security definer set search_path = '' as $$
   select coalesce(array_agg(distinct g.item_id), '{}')
-    from public.content_grants g join public.content_items i on i.id = g.item_id
-   where g.community_id = any (app.administered_communities()) and i.status = 'published'
+    from public.content_grants g
+   where g.community_id = any (app.administered_communities())
 $$;
 
 -- Whether the caller administers the (active) community that owns this item.
@@ -292,9 +291,9 @@ language sql stable security definer set search_path = '' as $$
      where i.id = p_item and i.community_id = any (app.administered_communities()))
 $$;
 
-revoke all on function app.visible_content_ids(uuid), app.administered_granted_content_ids(),
+revoke all on function app.granted_content_ids(uuid), app.administered_granted_content_ids(),
   app.administers_content_item(uuid) from public;
-grant execute on function app.visible_content_ids(uuid), app.administered_granted_content_ids(),
+grant execute on function app.granted_content_ids(uuid), app.administered_granted_content_ids(),
   app.administers_content_item(uuid) to authenticated, service_role;
 
 -- Trigger functions need no EXECUTE grant to fire; nobody calls them.
@@ -361,14 +360,21 @@ create policy content_items_read_staff on public.content_items for select to aut
 create policy content_items_read_own_community on public.content_items for select to authenticated
   using (community_id = any ((select app.administered_communities())::uuid[]));
 create policy content_items_read_granted_to_community on public.content_items for select to authenticated
-  using (id = any ((select app.administered_granted_content_ids())::uuid[]));
+  using (status = 'published' and id = any ((select app.administered_granted_content_ids())::uuid[]));
 create policy content_items_read_visible on public.content_items for select to authenticated
-  using (id = any ((select app.visible_content_ids())::uuid[]));
-create policy content_items_write on public.content_items for all to authenticated
+  using (status = 'published' and id = any ((select app.granted_content_ids())::uuid[]));
+-- Writes by command, so that no write condition joins the read policies above.
+create policy content_items_insert on public.content_items for insert to authenticated
+  with check ((select app.has_staff_role(array['super_admin', 'manager']))
+              or community_id = any ((select app.administered_communities())::uuid[]));
+create policy content_items_update on public.content_items for update to authenticated
   using ((select app.has_staff_role(array['super_admin', 'manager']))
          or community_id = any ((select app.administered_communities())::uuid[]))
   with check ((select app.has_staff_role(array['super_admin', 'manager']))
               or community_id = any ((select app.administered_communities())::uuid[]));
+create policy content_items_delete on public.content_items for delete to authenticated
+  using ((select app.has_staff_role(array['super_admin', 'manager']))
+         or community_id = any ((select app.administered_communities())::uuid[]));
 
 -- Versions: who may read or write the item's content (learners read the published item, not its history).
 create policy content_versions_read on public.content_versions for select to authenticated

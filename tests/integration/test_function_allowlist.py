@@ -44,8 +44,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         "app.decline_invitation(uuid,jsonb)": "declines only an invitation addressed to the caller (app.is_invitee)",
         "app.set_community_provider_key(uuid,text,bytea)": "refuses all but a super admin or the community's admin",
         "app.clear_community_provider_key(uuid)": "refuses all but a super admin or the community's admin",
-        "app.visible_content_ids(uuid)": "policy helper: the items the caller sees as a learner (optionally via one community)",
-        "app.administered_granted_content_ids()": "policy helper: published items granted to communities the caller administers",
+        "app.granted_content_ids(uuid)": "policy helper: the items granted to the caller now (optionally via one community)",
+        "app.administered_granted_content_ids()": "policy helper: the items granted to communities the caller administers",
         "app.administers_content_item(uuid)": "policy helper: whether the caller administers the item's owner community",
     },
 }
