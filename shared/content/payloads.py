@@ -149,7 +149,9 @@ class VideoPayload(Body):
                 "video_id_missing", "the URL names no {platform} video", {"platform": self.platform}
             )
         if self.platform_video_id is not None and self.platform_video_id != found:
-            raise PydanticCustomError("video_id_mismatch", "platform_video_id does not match the video the URL names")
+            raise PydanticCustomError(
+                "video_id_mismatch", "platform_video_id does not match the video the URL names"
+            )
         self.platform_video_id = found
         return self
 

@@ -31,7 +31,9 @@ values (%(community_id)s, %(type)s, %(title)s, %(description)s, %(thumbnail_url)
 returning {_ITEM}
 """  # noqa: S608 - constants
 UPDATABLE = frozenset({"title", "description", "thumbnail_url", "tags", "folder_id", "payload", "status"})
-UPDATE_TEMPLATE: LiteralString = "update public.content_items i set {assignments}, updated_by = %(actor)s where i.id = %(id)s"
+UPDATE_TEMPLATE: LiteralString = (
+    "update public.content_items i set {assignments}, updated_by = %(actor)s where i.id = %(id)s"
+)
 """The revision, updated_at and published_at follow in the database (app.maintain_content_item)."""
 SAVE_VERSION_SQL = f"""
 insert into public.content_versions (item_id, kind, snapshot, change_summary, author_id)
@@ -88,10 +90,9 @@ async def lock_item(tx: Tx, item_id: UUID) -> Row | None:
     return await tx.fetch_one(LOCK_SQL, (item_id,))
 
 
-async def owner_of(tx: Tx, item_id: UUID) -> tuple[UUID | None] | None:
-    """(the owning community,) of an item the caller can see, or None when they cannot."""
-    row = await tx.fetch_one(OWNER_SQL, (item_id,))
-    return None if row is None else (row["community_id"],)
+async def owner_of(tx: Tx, item_id: UUID) -> Row | None:
+    """The owning community (`community_id`) of an item the caller can see, or None when they cannot."""
+    return await tx.fetch_one(OWNER_SQL, (item_id,))
 
 
 async def create_item(tx: Tx, values: Mapping[str, Any], actor: UUID) -> Row:
@@ -118,7 +119,9 @@ async def write_item(
         statements.append((update, {**values, "id": item_id, "actor": actor}))
     if version is not None:
         kind, summary = version
-        statements.append((SAVE_VERSION_SQL, {"id": item_id, "kind": kind, "summary": summary, "actor": actor}))
+        statements.append(
+            (SAVE_VERSION_SQL, {"id": item_id, "kind": kind, "summary": summary, "actor": actor})
+        )
     statements.append((GET_SQL, (item_id,)))
     *_, (row,) = await tx.pipeline(statements)
     return row

@@ -131,8 +131,8 @@ async def update_item(
     )
     if cmd.payload is not None:
         requested["payload"] = stored(cmd.payload)
-    if "folder_id" in requested and requested["folder_id"] is not None:
-        await _require_folder(tx, cmd.folder_id, before["community_id"])  # type: ignore[arg-type]
+    if "folder_id" in cmd.model_fields_set and cmd.folder_id is not None:
+        await _require_folder(tx, cmd.folder_id, before["community_id"])
     changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
     version = None
     if before["status"] == "published" and (changed or cmd.change_summary is not None):
@@ -284,10 +284,10 @@ async def _locked(
     row = await repo.lock_item(tx, item_id)
     if row is None:
         # Row level security locks only what the caller may change; one they may only read is a 403.
-        owner = await repo.owner_of(tx, item_id)
-        if owner is None:
+        readable = await repo.owner_of(tx, item_id)
+        if readable is None:
             raise ItemNotFoundError()
-        policy.require_item_writer(principal, owner[0])
+        policy.require_item_writer(principal, readable["community_id"])
         raise ItemNotFoundError()  # the policy and the database disagree: tell nothing
     policy.require_item_writer(principal, row["community_id"])
     current = caching.strong_etag(row["id"], row["revision"])

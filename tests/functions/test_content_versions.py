@@ -358,3 +358,26 @@ async def test_restoring_published_content_keeps_it_published_and_versions_it(
         "restore",
         "Back to basics",
     )
+
+
+async def test_an_admin_reads_granted_platform_content_but_not_its_history(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    # Row level security: versions are for those who may write the item (staff, the owning community's admins).
+    item, tag = await create(client, new_item("prompt"), caller=MANAGER)
+    published = await client.post(
+        f"{CONTENT}/{item}/publish", json={}, headers={**auth(MANAGER), "If-Match": tag}
+    )
+    assert published.status_code == 200
+    sql("insert into content_grants (item_id, community_id) values (%s, %s)", (item, ACME))
+
+    assert (await client.get(f"{CONTENT}/{item}", headers=auth(ACME_ADMIN))).status_code == 200
+    history = await client.get(f"{CONTENT}/{item}/versions", headers=auth(ACME_ADMIN))
+    assert history.status_code == 200 and history.json()["items"] == []
+    assert_problem(
+        await client.get(f"{CONTENT}/{item}/versions/1", headers=auth(ACME_ADMIN)), 404, "not_found"
+    )
+    assert [
+        v["number"]
+        for v in (await client.get(f"{CONTENT}/{item}/versions", headers=auth(SPECIALIST))).json()["items"]
+    ] == [1]
