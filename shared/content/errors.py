@@ -56,3 +56,12 @@ class ItemWasPublishedError(ConflictError):
             "An item that has been published is kept for its history, grants and learners' records;"
             " archive it instead."
         )
+
+
+class VersionNotRestorableError(ConflictError):
+    code, title = "version_not_restorable", "Version cannot be restored"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(
+            f"Version {number} does not hold valid content for this item, so it cannot be restored."
+        )

@@ -238,6 +238,10 @@ PayloadView = (
 """A stored payload as shown; which one is told by the item's `type`."""
 
 
+DERIVED = ("word_count", "reading_minutes")
+"""What the server adds to a stored payload (and takes off before checking one again)."""
+
+
 def stored(payload: BaseModel) -> dict[str, Any]:
     """The payload as stored, with what the server derives (a document's word count and reading minutes)."""
     values = payload.model_dump(mode="json")

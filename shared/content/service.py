@@ -9,9 +9,12 @@ from the locked row) cannot interleave with another writer's: version numbers ar
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
+
+from pydantic import ValidationError
 
 from shared.content import model, policy
 from shared.content import repository as repo
@@ -23,8 +26,9 @@ from shared.content.errors import (
     PreconditionRequiredError,
     StaleVersionError,
     VersionNotFoundError,
+    VersionNotRestorableError,
 )
-from shared.content.payloads import shown, stored
+from shared.content.payloads import DERIVED, shown, stored
 from shared.content.schemas import (
     AnyChanges,
     AnyNewItem,
@@ -34,6 +38,7 @@ from shared.content.schemas import (
     ItemQuery,
     ItemSummary,
     ItemView,
+    UpdateItem,
     VersionPage,
     VersionSummary,
     VersionView,
@@ -254,8 +259,7 @@ async def restore_version(
     version = await repo.get_version(tx, item_id, number)
     if version is None:
         raise VersionNotFoundError()
-    snapshot = version["snapshot"]
-    restored = {name: snapshot.get(name) for name in model.RESTORED_FIELDS}
+    restored = _restorable(before["type"], version["snapshot"], number)
     changed = {name: value for name, value in restored.items() if _differs(before[name], value)}
     note = summary if summary is not None else f"Restored version {number}"
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=("restore", note))
@@ -296,6 +300,22 @@ async def _locked(
     ):
         raise StaleVersionError(row["revision"])
     return row
+
+
+def _restorable(content_type: str, snapshot: Mapping[str, Any], number: int) -> dict[str, Any]:
+    """A snapshot's content, checked as a change of this item would be (a version may have been written
+    directly, through PostgREST, with any JSON in it); derived values are derived again."""
+    fields = {name: snapshot.get(name) for name in model.RESTORED_FIELDS}
+    payload = fields["payload"]
+    if not isinstance(payload, Mapping):
+        raise VersionNotRestorableError(number)
+    fields["payload"] = {k: v for k, v in payload.items() if k not in DERIVED}
+    try:
+        checked = UpdateItem.model_validate_json(json.dumps({"type": content_type, **fields})).root
+    except ValidationError:
+        raise VersionNotRestorableError(number) from None
+    values = checked.model_dump(mode="json", include=set(model.RESTORED_FIELDS) - {"payload"})
+    return values | {"payload": stored(checked.payload) if checked.payload is not None else payload}
 
 
 async def _require_folder(tx: Tx, folder_id: UUID, community_id: UUID | None) -> None:

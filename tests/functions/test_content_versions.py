@@ -4,6 +4,7 @@ comparing and restoring."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -381,3 +382,63 @@ async def test_an_admin_reads_granted_platform_content_but_not_its_history(
         v["number"]
         for v in (await client.get(f"{CONTENT}/{item}/versions", headers=auth(SPECIALIST))).json()["items"]
     ] == [1]
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        {"title": "Forged", "description": "", "tags": [], "payload": {"prompt_text": ""}},
+        {
+            "title": "Forged",
+            "description": "",
+            "tags": [],
+            "payload": {"url": "javascript:alert(1)", "platform": "other"},
+        },
+        {"title": "", "description": "", "tags": [], "payload": {"prompt_text": "ok"}},
+        {"title": "No payload"},
+    ],
+    ids=["empty prompt", "another type's payload", "empty title", "fields missing"],
+)
+async def test_a_version_written_around_the_api_is_checked_before_it_is_restored(
+    client: httpx.AsyncClient, sql: Sql, snapshot: dict[str, Any]
+) -> None:
+    # An admin may insert a version through PostgREST with any JSON as its snapshot.
+    item = make_item(sql, ACME)
+    async with as_user(claims(ACME_ADMIN)) as tx:
+        await tx.execute(
+            "insert into content_versions (item_id, kind, snapshot, author_id) values (%s, 'save', %s::jsonb, %s)",
+            (item, json.dumps(snapshot), ACME_ADMIN),
+        )
+    before = item_row(sql, item)
+    response = await client.post(
+        f"{CONTENT}/{item}/versions/1/restore", json={"revision": 1}, headers=auth(ACME_ADMIN)
+    )
+    assert_problem(response, 409, "version_not_restorable")
+    assert item_row(sql, item) == before and len(versions(sql, item)) == 1
+
+
+async def test_a_restored_document_gets_its_figures_derived_again(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    item = make_item(sql, ACME, content_type="document", payload={"html_body": "<p>one</p>"})
+    forged = {
+        "title": "T",
+        "description": "",
+        "tags": [],
+        "thumbnail_url": None,
+        "payload": {
+            "html_body": "<p>one two three</p>",
+            "json_body": None,
+            "word_count": 999,
+            "reading_minutes": 99,
+        },
+    }
+    sql(
+        "insert into content_versions (item_id, kind, snapshot) values (%s, 'save', %s::jsonb)",
+        (item, json.dumps(forged)),
+    )
+    response = await client.post(
+        f"{CONTENT}/{item}/versions/1/restore", json={"revision": 1}, headers=auth(ACME_ADMIN)
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["payload"]["word_count"], response.json()["payload"]["reading_minutes"]) == (3, 1)
