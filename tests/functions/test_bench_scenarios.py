@@ -40,7 +40,5 @@ async def test_bench_scenario_succeeds_and_reports_round_trips(
     if scenario.target != "health":
         assert timing is not None and int(timing.group(1)) >= 1
     if scenario.name == "tags-create":
-        names = sql(
-            "select name from public.user_tags where community_id = %s and name like 'bench %%'", (ACME,)
-        )
+        names = sql("select name from public.user_tags where community_id = %s and name like 'bench %%'", (ACME,))
         assert sorted(r["name"] for r in names) == ["bench t1", "bench t2"]

@@ -72,8 +72,7 @@ def test_scaffolded_function_passes_its_own_tests(tmp_path: Path, capsys: pytest
     lint = _run([str(BIN / "ruff"), "check", "functions", "shared", "tests"], checkout)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     types = _run(
-        [str(BIN / "mypy"), "--no-error-summary", "functions/learning-paths/main.py", "shared/identity"],
-        checkout,
+        [str(BIN / "mypy"), "--no-error-summary", "functions/learning-paths/main.py", "shared/identity"], checkout
     )
     assert types.returncode == 0, types.stdout + types.stderr
     tests = _run(
