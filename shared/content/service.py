@@ -3,8 +3,9 @@
 Reading is row level security's: an item the database does not show the caller is a 404, whatever the
 reason. Every write to an existing item names the revision it was made against (If-Match or
 `revision`): without one it is a 428, with an old one a 409 `stale_version` that changes nothing. The
-item's row is locked first, so the check, the change and the next version number (latest + 1, taken
-from the locked row) cannot interleave with another writer's: version numbers are gapless per item.
+item's row is locked first, so the check and the change cannot interleave with another writer's; the
+database numbers each version (the item's next `latest_version`) under that same lock, so numbers are
+gapless per item whoever writes them.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ async def update_item(
     if not changed and version is None:
         return _view(before)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
-    await _record(tx, meta, "content.updated", row, _summary(before, changed), _summary(row, changed))
+    action = "content.updated" if changed else "content.version_saved"
+    await _record(tx, meta, action, row, _summary(before, changed), _summary(row, changed))
     return _view(row)
 
 

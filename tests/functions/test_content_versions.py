@@ -61,6 +61,14 @@ async def test_an_explicit_save_snapshots_the_result_and_a_plain_edit_does_not(
     )
     assert version["snapshot"]["title"] == "Three" and version["snapshot"]["status"] == "draft"
     assert version["snapshot"]["payload"] == item_row(sql, item)["payload"]  # type: ignore[index]
+    checkpoint = await change(
+        client, item, saved.headers["etag"], {"type": "prompt", "change_summary": "Checkpoint"}
+    )
+    assert checkpoint.status_code == 200 and checkpoint.json()["revision"] == saved.json()["revision"]
+    actions = [
+        r["action"] for r in sql("select action from audit_log where target_id = %s order by id", (item,))
+    ]
+    assert actions == ["content.created", "content.updated", "content.updated", "content.version_saved"]
 
 
 async def test_every_change_to_published_content_is_a_version(client: httpx.AsyncClient, sql: Sql) -> None:
@@ -314,6 +322,8 @@ async def test_a_restore_is_a_new_version_and_a_new_revision(client: httpx.Async
         (2, "save", "second"),
         (3, "restore", "Restored version 1"),
     ]
+    audit = sql("select action, after from audit_log where target_id = %s order by id desc limit 1", (item,))
+    assert audit[0]["action"] == "content.restored" and audit[0]["after"]["from"] == 1
     assert {k: v for k, v in history[2]["snapshot"].items() if k != "status"} == {
         k: v for k, v in history[0]["snapshot"].items() if k != "status"
     }
