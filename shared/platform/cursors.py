@@ -50,3 +50,16 @@ def integer(cursor: str | None) -> int | None:
     if not isinstance(key[0], int) or isinstance(key[0], bool) or not 0 < key[0] < 2**63:
         raise _invalid()
     return key[0]
+
+
+def number_and_id(cursor: str | None) -> tuple[float, UUID] | None:
+    """A (number, uuid) position, e.g. (search rank, id)."""
+    key = decode_cursor(cursor, 2)
+    if key is None:
+        return None
+    if not isinstance(key[0], int | float) or isinstance(key[0], bool):
+        raise _invalid()
+    try:
+        return float(key[0]), UUID(str(key[1]))
+    except ValueError:
+        raise _invalid() from None

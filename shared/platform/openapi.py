@@ -8,12 +8,14 @@ So the contract is always generated from the code, and no function imports every
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.convertors import Convertor, FloatConvertor, IntegerConvertor, UUIDConvertor
+from starlette.responses import Response
 
 from shared.platform.http import Function
 from shared.platform.responses import Reply
@@ -79,6 +81,10 @@ def _returns(route: Route) -> Any:
 
 def _response_model(route: Route) -> type[BaseModel] | None:
     result = _returns(route)
+    if isinstance(result, types.UnionType) or typing.get_origin(result) is typing.Union:
+        # `Reply[View] | Response`: the Response is a bodiless answer (a 304) the route documents itself.
+        bodies = [arg for arg in typing.get_args(result) if arg is not Response]
+        result = bodies[0] if len(bodies) == 1 else None
     if typing.get_origin(result) is Reply:
         result = typing.get_args(result)[0]
     return result if isinstance(result, type) and issubclass(result, BaseModel) else None
@@ -173,7 +179,9 @@ def _responses(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in sorted(declared):
         description = declared[status]
-        if status >= 300:
+        if status == 304:
+            responses[str(status)] = {"description": f"{description}; no body"}
+        elif status >= 300:
             responses[str(status)] = _problem(description)
         elif status == 204 or is_empty:
             responses[str(status)] = {"description": f"{description}; no body"}

@@ -1,0 +1,161 @@
+"""Hand-written SQL for content items and their versions. Runs in the caller's transaction, under RLS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, LiteralString
+from uuid import UUID
+
+from shared.platform.db import Row, Statement, Tx
+from shared.platform.sql import Order, Select, assignments, compose
+
+SEARCH_CONFIG: LiteralString = "english"
+"""The text search configuration of `content_items.search` (the queries must parse words alike)."""
+
+_SUMMARY = """i.id, i.community_id, i.type, i.title, i.description, i.thumbnail_url, i.tags, i.folder_id,
+ i.status, i.revision, i.published_at, i.created_by, i.updated_by, i.created_at, i.updated_at"""
+_ITEM = _SUMMARY + ", i.payload"
+SNAPSHOT: LiteralString = """jsonb_build_object('type', i.type, 'title', i.title, 'description', i.description,
+ 'thumbnail_url', i.thumbnail_url, 'tags', to_jsonb(i.tags), 'folder_id', i.folder_id, 'status', i.status,
+ 'payload', i.payload)"""
+"""An item's content as a version keeps it (status for the record; a restore leaves it alone)."""
+
+GET_SQL = f"select {_ITEM} from public.content_items i where i.id = %s"  # noqa: S608 - constants
+LOCK_SQL = GET_SQL + " for update"
+OWNER_SQL = "select i.community_id from public.content_items i where i.id = %s"
+CREATE_SQL = f"""
+insert into public.content_items as i
+  (community_id, type, title, description, thumbnail_url, tags, folder_id, payload, created_by, updated_by)
+values (%(community_id)s, %(type)s, %(title)s, %(description)s, %(thumbnail_url)s, %(tags)s, %(folder_id)s,
+        %(payload)s, %(actor)s, %(actor)s)
+returning {_ITEM}
+"""  # noqa: S608 - constants
+UPDATABLE = frozenset({"title", "description", "thumbnail_url", "tags", "folder_id", "payload", "status"})
+UPDATE_TEMPLATE: LiteralString = (
+    "update public.content_items i set {assignments}, updated_by = %(actor)s where i.id = %(id)s"
+)
+"""The revision, updated_at and published_at follow in the database (app.maintain_content_item)."""
+SAVE_VERSION_SQL = f"""
+insert into public.content_versions (item_id, kind, snapshot, change_summary, author_id)
+select i.id, %(kind)s, {SNAPSHOT}, %(summary)s, %(actor)s from public.content_items i where i.id = %(id)s
+returning number
+"""  # noqa: S608 - constants
+"""The database numbers the version: the item's next latest_version, under the item's row lock."""
+FOLDER_SQL = """
+select 1 from public.content_folders f
+where f.id = %s and f.repository = 'content' and f.community_id is not distinct from %s
+"""
+DELETE_SQL = "delete from public.content_items where id = %s"
+
+_VERSION = "v.number, v.kind, v.change_summary, v.author_id, v.created_at"
+VERSIONS_SQL = f"""
+select i.id as item_id, {_VERSION}
+from public.content_items i
+left join public.content_versions v
+  on v.item_id = i.id and (%(after)s::int is null or v.number < %(after)s::int)
+where i.id = %(id)s
+order by v.number desc
+limit %(limit)s
+"""  # noqa: S608 - constants
+"""The item's versions, newest first; one row of nulls when it has none, no row when it is not visible."""
+VERSION_SQL = f"""
+select v.item_id, {_VERSION}, v.snapshot
+from public.content_versions v join public.content_items i on i.id = v.item_id
+where v.item_id = %s and v.number = %s
+"""  # noqa: S608 - constants
+SNAPSHOTS_SQL = f"""
+select v.number, v.snapshot
+from public.content_versions v join public.content_items i on i.id = v.item_id
+where v.item_id = %(id)s and v.number = any(%(numbers)s)
+union all
+select null, {SNAPSHOT} from public.content_items i where i.id = %(id)s and %(current)s
+"""  # noqa: S608 - constants
+"""The snapshots of the versions named, and the item's current content (number null) when asked."""
+
+_RANK: LiteralString = f"ts_rank(i.search, websearch_to_tsquery('{SEARCH_CONFIG}', %(q)s))::float8"
+NEWEST_FIRST = Order(("i.updated_at", "i.id"), descending=True)
+BY_RELEVANCE = Order((_RANK, "i.id"), descending=True)
+LIST_SQL = f"select {_SUMMARY} from public.content_items i"  # noqa: S608 - constants
+SEARCH_SQL = f"select {_SUMMARY}, {_RANK} as rank from public.content_items i"  # noqa: S608 - constants
+MATCHES: LiteralString = f"i.search @@ websearch_to_tsquery('{SEARCH_CONFIG}', %(q)s)"
+
+
+async def get_item(tx: Tx, item_id: UUID) -> Row | None:
+    """The item with its payload, or None (also when row level security hides it)."""
+    return await tx.fetch_one(GET_SQL, (item_id,))
+
+
+async def lock_item(tx: Tx, item_id: UUID) -> Row | None:
+    """The item, locked for this transaction; None when absent or when the caller may not change it."""
+    return await tx.fetch_one(LOCK_SQL, (item_id,))
+
+
+async def owner_of(tx: Tx, item_id: UUID) -> Row | None:
+    """The owning community (`community_id`) of an item the caller can see, or None when they cannot."""
+    return await tx.fetch_one(OWNER_SQL, (item_id,))
+
+
+async def create_item(tx: Tx, values: Mapping[str, Any], actor: UUID) -> Row:
+    """Insert a draft item; its row as stored."""
+    from psycopg.types.json import Jsonb
+
+    row = await tx.fetch_one(CREATE_SQL, {**values, "payload": Jsonb(values["payload"]), "actor": actor})
+    if row is None:
+        raise RuntimeError("insert returned no row")
+    return row
+
+
+async def write_item(
+    tx: Tx, item_id: UUID, changes: Mapping[str, Any], *, actor: UUID, version: tuple[str, str] | None
+) -> Row:
+    """Apply `changes` to the locked item and, when `version` (kind, summary) is given, save the result as
+    its next version; both in one round trip. The item's row as it now is."""
+    from psycopg.types.json import Jsonb
+
+    statements: list[Statement] = []
+    if changes:
+        values = {k: Jsonb(v) if k == "payload" else v for k, v in changes.items()}
+        update = compose(UPDATE_TEMPLATE, assignments=assignments(values, UPDATABLE))
+        statements.append((update, {**values, "id": item_id, "actor": actor}))
+    if version is not None:
+        kind, summary = version
+        statements.append(
+            (SAVE_VERSION_SQL, {"id": item_id, "kind": kind, "summary": summary, "actor": actor})
+        )
+    statements.append((GET_SQL, (item_id,)))
+    *_, (row,) = await tx.pipeline(statements)
+    return row
+
+
+async def is_folder_of(tx: Tx, folder_id: UUID, community_id: UUID | None) -> bool:
+    """Whether the folder is a content folder of this owner (and visible to the caller)."""
+    return await tx.fetch_one(FOLDER_SQL, (folder_id, community_id)) is not None
+
+
+async def delete_item(tx: Tx, item_id: UUID) -> None:
+    """Delete the item; its versions go with it."""
+    await tx.execute(DELETE_SQL, (item_id,))
+
+
+async def list_items(tx: Tx, select: Select, order: Order, after: Any, limit: int) -> list[Row]:
+    """Up to `limit` items of `select` in `order`, after the keyset position."""
+    return await tx.fetch_all(*select.page(order, after, limit))
+
+
+async def list_versions(tx: Tx, item_id: UUID, before: int | None, limit: int) -> list[Row] | None:
+    """Up to `limit` versions older than `before`, newest first; None when the item is not visible."""
+    rows = await tx.fetch_all(VERSIONS_SQL, {"id": item_id, "after": before, "limit": limit})
+    if not rows:
+        return None
+    return [row for row in rows if row["number"] is not None]
+
+
+async def get_version(tx: Tx, item_id: UUID, number: int) -> Row | None:
+    """One version with its snapshot, or None (also when the item is not visible)."""
+    return await tx.fetch_one(VERSION_SQL, (item_id, number))
+
+
+async def snapshots(tx: Tx, item_id: UUID, numbers: list[int], *, current: bool) -> dict[int | None, Any]:
+    """Snapshots by version number (None: the item's current content, when `current`)."""
+    rows = await tx.fetch_all(SNAPSHOTS_SQL, {"id": item_id, "numbers": numbers, "current": current})
+    return {row["number"]: row["snapshot"] for row in rows}

@@ -1,0 +1,365 @@
+"""Content use cases: create, read, search, change, lifecycle, delete; versions listed, compared, restored.
+
+Reading is row level security's: an item the database does not show the caller is a 404, whatever the
+reason. Every write to an existing item names the revision it was made against (If-Match or
+`revision`): without one it is a 428, with an old one a 409 `stale_version` that changes nothing. The
+item's row is locked first, so the check and the change cannot interleave with another writer's; the
+database numbers each version (the item's next `latest_version`) under that same lock, so numbers are
+gapless per item whoever writes them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from shared.content import model, policy
+from shared.content import repository as repo
+from shared.content.errors import (
+    InvalidTransitionError,
+    ItemArchivedError,
+    ItemNotFoundError,
+    ItemWasPublishedError,
+    PreconditionRequiredError,
+    StaleVersionError,
+    VersionNotFoundError,
+    VersionNotRestorableError,
+)
+from shared.content.payloads import DERIVED, shown, stored
+from shared.content.schemas import (
+    AnyChanges,
+    AnyNewItem,
+    Comparison,
+    FieldChange,
+    ItemPage,
+    ItemQuery,
+    ItemSummary,
+    ItemView,
+    UpdateItem,
+    VersionPage,
+    VersionSummary,
+    VersionView,
+)
+from shared.identity.communities.service import require_existing
+from shared.platform import audit, caching, cursors
+from shared.platform.audit import RequestMeta
+from shared.platform.auth import Principal
+from shared.platform.db import Row, Tx
+from shared.platform.errors import FieldError, ValidationFailedError
+from shared.platform.pagination import PageQuery, page_of
+from shared.platform.sql import Select
+
+CONTENT_ITEM = "content_item"
+
+
+def etag(item: ItemSummary) -> str:
+    """The strong ETag of an item's revision (what If-Match names)."""
+    return caching.strong_etag(item.id, item.revision)
+
+
+def cache_control(item: ItemSummary) -> str:
+    """Published content may be kept and revalidated by the caller; drafts and archived items are not kept."""
+    return caching.PRIVATE_REVALIDATE if item.status == "published" else caching.NO_STORE
+
+
+# --- read ---------------------------------------------------------------------------------------------
+
+
+async def get_item(item_id: UUID, *, tx: Tx, principal: Principal) -> ItemView:
+    """One item with its payload, if the database shows it to the caller."""
+    policy.require_reader(principal)
+    row = await repo.get_item(tx, item_id)
+    if row is None:
+        raise ItemNotFoundError()
+    return _view(row)
+
+
+async def list_items(query: ItemQuery, *, tx: Tx, principal: Principal) -> ItemPage:
+    """A page of the items the caller sees, searched and filtered; by relevance when searching."""
+    policy.require_reader(principal)
+    base = repo.LIST_SQL if query.q is None else repo.SEARCH_SQL
+    select = (
+        Select(base)
+        .filter(repo.MATCHES, q=query.q)
+        .filter("i.community_id = %(community_id)s", community_id=query.community_id)
+        .filter("i.type = %(type)s", type=query.type)
+        .filter("i.status = %(status)s", status=query.status)
+        .filter("i.tags @> array[%(tag)s]::text[]", tag=query.tag)
+        .filter("i.folder_id = %(folder_id)s", folder_id=query.folder_id)
+    )
+    if query.platform is not None:
+        select.where("i.community_id is null" if query.platform else "i.community_id is not null")
+    if query.q is None:
+        after: Any = cursors.time_and_id(query.cursor)
+        rows = await repo.list_items(tx, select, repo.NEWEST_FIRST, after, query.limit + 1)
+        page, next_cursor = page_of(
+            rows, query.limit, key=lambda r: [r["updated_at"].isoformat(), str(r["id"])]
+        )
+    else:
+        after = cursors.number_and_id(query.cursor)
+        rows = await repo.list_items(tx, select, repo.BY_RELEVANCE, after, query.limit + 1)
+        page, next_cursor = page_of(rows, query.limit, key=lambda r: [r["rank"], str(r["id"])])
+    return ItemPage(items=[ItemSummary.model_validate(r) for r in page], next_cursor=next_cursor)
+
+
+# --- create and change --------------------------------------------------------------------------------
+
+
+async def create_item(cmd: AnyNewItem, *, tx: Tx, principal: Principal, meta: RequestMeta) -> ItemView:
+    """Create a draft item: platform content by staff who may write, a community's by its writers."""
+    policy.require_creator(principal, cmd.community_id)
+    if cmd.community_id is not None:
+        await require_existing(tx, principal, cmd.community_id)
+    if cmd.folder_id is not None:
+        await _require_folder(tx, cmd.folder_id, cmd.community_id)
+    values = cmd.model_dump(mode="json", exclude={"payload"}) | {"payload": stored(cmd.payload)}
+    row = await repo.create_item(tx, values, principal.user_id)
+    await _record(tx, meta, "content.created", row, None, {"type": row["type"], "title": row["title"]})
+    return _view(row)
+
+
+async def update_item(
+    item_id: UUID, cmd: AnyChanges, *, if_match: str | None, tx: Tx, principal: Principal, meta: RequestMeta
+) -> ItemView:
+    """Change an item; a published item's result is saved as a version, a draft's when a summary is given."""
+    before = await _locked(tx, principal, item_id, if_match, cmd.revision)
+    if before["status"] == "archived":
+        raise ItemArchivedError()
+    if cmd.type != before["type"]:
+        message = f"An item's type never changes; this item is a {before['type']}."
+        raise ValidationFailedError([FieldError("body.type", message, "type_immutable")])
+    requested = cmd.model_dump(
+        mode="json", include=cmd.model_fields_set - {"type", "revision", "change_summary"}
+    )
+    if cmd.payload is not None:
+        requested["payload"] = stored(cmd.payload)
+    if "folder_id" in cmd.model_fields_set and cmd.folder_id is not None:
+        await _require_folder(tx, cmd.folder_id, before["community_id"])
+    changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
+    version = None
+    if before["status"] == "published" and (changed or cmd.change_summary is not None):
+        version = ("publish", cmd.change_summary or "")  # what learners now see is a version too
+    elif cmd.change_summary is not None:
+        version = ("save", cmd.change_summary)
+    if not changed and version is None:
+        return _view(before)
+    row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
+    action = "content.updated" if changed else "content.version_saved"
+    await _record(tx, meta, action, row, _summary(before, changed), _summary(row, changed))
+    return _view(row)
+
+
+async def transition(
+    item_id: UUID,
+    action: model.Action,
+    *,
+    summary: str | None = None,
+    if_match: str | None,
+    revision: int | None,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> ItemView:
+    """Publish (saved as a version), unpublish, archive or unarchive; any other step is a 409."""
+    before = await _locked(tx, principal, item_id, if_match, revision)
+    target = model.next_status(before["status"], action)
+    if target is None:
+        raise InvalidTransitionError(f"A {before['status']} item cannot be {_past[action]}.")
+    version = ("publish", summary or "") if action == "publish" else None
+    row = await repo.write_item(tx, item_id, {"status": target}, actor=principal.user_id, version=version)
+    await _record(tx, meta, f"content.{_past[action]}", row, {"status": before["status"]}, {"status": target})
+    return _view(row)
+
+
+_past: Mapping[model.Action, str] = {
+    "publish": "published",
+    "unpublish": "unpublished",
+    "archive": "archived",
+    "unarchive": "unarchived",
+}
+
+
+async def delete_item(
+    item_id: UUID,
+    *,
+    if_match: str | None,
+    revision: int | None,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> None:
+    """Delete an item that was never published (with its versions); one that was must be archived."""
+    before = await _locked(tx, principal, item_id, if_match, revision)
+    if before["published_at"] is not None:
+        raise ItemWasPublishedError()
+    await repo.delete_item(tx, item_id)
+    await _record(
+        tx, meta, "content.deleted", before, {"type": before["type"], "title": before["title"]}, None
+    )
+
+
+# --- versions -----------------------------------------------------------------------------------------
+
+
+async def list_versions(item_id: UUID, query: PageQuery, *, tx: Tx, principal: Principal) -> VersionPage:
+    """A page of the item's versions, newest first."""
+    policy.require_reader(principal)
+    before = cursors.integer(query.cursor)
+    rows = await repo.list_versions(tx, item_id, before, query.limit + 1)
+    if rows is None:
+        raise ItemNotFoundError()
+    page, next_cursor = page_of(rows, query.limit, key=lambda r: [r["number"]])
+    return VersionPage(items=[VersionSummary.model_validate(r) for r in page], next_cursor=next_cursor)
+
+
+async def get_version(item_id: UUID, number: int, *, tx: Tx, principal: Principal) -> VersionView:
+    """One version with the item's content as it was."""
+    policy.require_reader(principal)
+    row = await repo.get_version(tx, item_id, number)
+    if row is None:
+        raise VersionNotFoundError()
+    return VersionView.model_validate(row)
+
+
+async def compare(
+    item_id: UUID, first: int, second: int | None, *, tx: Tx, principal: Principal
+) -> Comparison:
+    """Field by field, what differs from version `first` to version `second` (None: the item now)."""
+    policy.require_reader(principal)
+    numbers = [first] if second is None else [first, second]
+    found = await repo.snapshots(tx, item_id, numbers, current=second is None)
+    if first not in found or second not in found:
+        raise VersionNotFoundError()
+    changes = model.changes(found[first], found[second])
+    return Comparison(
+        item_id=item_id,
+        from_version=first,
+        to_version=second,
+        changes=[FieldChange.model_validate(c) for c in changes],
+    )
+
+
+async def restore_version(
+    item_id: UUID,
+    number: int,
+    *,
+    summary: str | None,
+    if_match: str | None,
+    revision: int | None,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+) -> ItemView:
+    """Make a version's content (not its status or folder) current again, saved as a new version."""
+    before = await _locked(tx, principal, item_id, if_match, revision)
+    if before["status"] == "archived":
+        raise ItemArchivedError()
+    version = await repo.get_version(tx, item_id, number)
+    if version is None:
+        raise VersionNotFoundError()
+    restored = _restorable(before["type"], version["snapshot"], number)
+    changed = {name: value for name, value in restored.items() if _differs(before[name], value)}
+    note = summary if summary is not None else f"Restored version {number}"
+    row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=("restore", note))
+    await _record(
+        tx,
+        meta,
+        "content.restored",
+        row,
+        _summary(before, changed),
+        {**_summary(row, changed), "from": number},
+    )
+    return _view(row)
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+async def _locked(
+    tx: Tx, principal: Principal, item_id: UUID, if_match: str | None, revision: int | None
+) -> Row:
+    """The item, locked, for a caller who may change it and names its current revision."""
+    if if_match is not None and if_match.strip() == "*":
+        if_match = None  # "whatever is there" names no revision
+    if if_match is None and revision is None:
+        raise PreconditionRequiredError()
+    row = await repo.lock_item(tx, item_id)
+    if row is None:
+        # Row level security locks only what the caller may change; one they may only read is a 403.
+        readable = await repo.owner_of(tx, item_id)
+        if readable is None:
+            raise ItemNotFoundError()
+        policy.require_item_writer(principal, readable["community_id"])
+        raise ItemNotFoundError()  # the policy and the database disagree: tell nothing
+    policy.require_item_writer(principal, row["community_id"])
+    current = caching.strong_etag(row["id"], row["revision"])
+    if (if_match is not None and not caching.if_match_holds(if_match, current)) or (
+        revision is not None and revision != row["revision"]
+    ):
+        raise StaleVersionError(row["revision"])
+    return row
+
+
+def _restorable(content_type: str, snapshot: Mapping[str, Any], number: int) -> dict[str, Any]:
+    """A snapshot's content, checked as a change of this item would be (a version may have been written
+    directly, through PostgREST, with any JSON in it); derived values are derived again."""
+    fields = {name: snapshot.get(name) for name in model.RESTORED_FIELDS}
+    payload = fields["payload"]
+    if not isinstance(payload, Mapping):
+        raise VersionNotRestorableError(number)
+    fields["payload"] = {k: v for k, v in payload.items() if k not in DERIVED}
+    try:
+        checked = UpdateItem.model_validate_json(json.dumps({"type": content_type, **fields})).root
+    except ValidationError:
+        raise VersionNotRestorableError(number) from None
+    values = checked.model_dump(mode="json", include=set(model.RESTORED_FIELDS) - {"payload"})
+    return values | {"payload": stored(checked.payload) if checked.payload is not None else payload}
+
+
+async def _require_folder(tx: Tx, folder_id: UUID, community_id: UUID | None) -> None:
+    """The folder must be a content folder of the item's owner (422 otherwise)."""
+    if not await repo.is_folder_of(tx, folder_id, community_id):
+        message = "Not a content folder of the item's owner."
+        raise ValidationFailedError([FieldError("body.folder_id", message, "unknown_folder")])
+
+
+def _differs(current: Any, requested: Any) -> bool:
+    if isinstance(current, UUID):
+        current = str(current)
+    return bool(current != requested)
+
+
+def _view(row: Row) -> ItemView:
+    return ItemView.model_validate({**row, "payload": shown(row["type"], row["payload"])})
+
+
+def _summary(row: Mapping[str, Any], changed: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit keeps of a change: the small fields' values, payload only as changed or not."""
+    kept = {name: row[name] for name in changed if name != "payload"}
+    if "payload" in changed:
+        kept["payload"] = "changed"
+    return {**kept, "revision": row["revision"]}
+
+
+async def _record(
+    tx: Tx,
+    meta: RequestMeta,
+    action: str,
+    row: Mapping[str, Any],
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    await audit.record(
+        tx,
+        meta,
+        action,
+        target_type=CONTENT_ITEM,
+        target_id=row["id"],
+        community_id=row["community_id"],
+        before=before,
+        after=after,
+    )
