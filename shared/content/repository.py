@@ -123,7 +123,7 @@ async def write_item(
             (SAVE_VERSION_SQL, {"id": item_id, "kind": kind, "summary": summary, "actor": actor})
         )
     statements.append((GET_SQL, (item_id,)))
-    *_, (row,) = await tx.pipeline(statements)
+    *_, (row,) = await tx.batch(statements)
     return row
 
 
