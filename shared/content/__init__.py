@@ -1,0 +1,1 @@
+"""The content repository: typed items, their lifecycle and versions."""
