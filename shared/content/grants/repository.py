@@ -40,6 +40,19 @@ UPDATE_WINDOW_SQL = f"""
 update public.content_grants g set starts_at = %s, ends_at = %s where g.id = %s returning {_GRANT_COLUMNS}
 """  # noqa: S608 - reviewed constants
 DELETE_SQL = "delete from public.content_grants where id = %s"
+# A template's platform-content grants, onto the community cloned from it: community-wide grants as they
+# are, tag grants onto the clone's tag of the same name, windows kept. Grants to single members stay
+# behind (the clone has no members), and so do the template's own items (they are the template's).
+CLONE_SQL = """
+insert into public.content_grants (item_id, community_id, tag_id, starts_at, ends_at, created_by)
+select g.item_id, %(target)s, copy.id, g.starts_at, g.ends_at, auth.uid()
+  from public.content_grants g
+  join public.content_items i on i.id = g.item_id and i.community_id is null
+  left join public.user_tags tag on tag.id = g.tag_id
+  left join public.user_tags copy on copy.community_id = %(target)s and lower(copy.name) = lower(tag.name)
+ where g.community_id = %(source)s and g.user_id is null and (g.tag_id is null or copy.id is not null)
+on conflict on constraint content_grants_target_key do nothing
+"""
 
 
 async def get_item(tx: Tx, item_id: UUID) -> Row | None:
@@ -111,3 +124,8 @@ async def list_grants(
         .filter("g.community_id = %(community_id)s", community_id=community_id)
     )
     return await tx.fetch_all(*grants.page(NEWEST_FIRST, after, limit))
+
+
+async def clone_grants(tx: Tx, *, source: UUID, target: UUID) -> int:
+    """Grant `target` the platform content its template `source` is granted; how many grants were made."""
+    return await tx.execute(CLONE_SQL, {"source": source, "target": target})

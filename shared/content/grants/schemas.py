@@ -47,7 +47,9 @@ class UpdateGrant(Patch):
     """Move a grant's window; an omitted end stays as it is, null opens it."""
 
     # A PATCH body is validated from a dict (its "before" check), where strict mode takes no strings.
-    starts_at: DateTimeParam | None = Field(default=None, strict=False, description="Visible from (inclusive)")
+    starts_at: DateTimeParam | None = Field(
+        default=None, strict=False, description="Visible from (inclusive)"
+    )
     ends_at: DateTimeParam | None = Field(default=None, strict=False, description="Visible until (exclusive)")
 
 
