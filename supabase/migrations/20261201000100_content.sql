@@ -268,11 +268,15 @@ create table public.content_grants (
   foreign key (tag_id, community_id) references public.user_tags (id, community_id) on delete cascade,
   foreign key (community_id, user_id) references public.memberships (community_id, user_id) on delete cascade
 );
-create index content_grants_community_idx on public.content_grants (community_id, created_at desc, id);
+create index content_grants_community_idx on public.content_grants (community_id, created_at desc, id desc);
+-- The learner's three paths (app.granted_content_ids), each answered from the index alone: the item and
+-- the window ride along, so finding a caller's grants reads no grant rows.
 create index content_grants_community_wide_idx on public.content_grants (community_id)
-  where tag_id is null and user_id is null;
-create index content_grants_tag_idx on public.content_grants (tag_id) where tag_id is not null;
-create index content_grants_user_idx on public.content_grants (user_id, community_id) where user_id is not null;
+  include (item_id, starts_at, ends_at) where tag_id is null and user_id is null;
+create index content_grants_tag_idx on public.content_grants (tag_id, community_id)
+  include (item_id, starts_at, ends_at) where tag_id is not null;
+create index content_grants_user_idx on public.content_grants (user_id, community_id)
+  include (item_id, starts_at, ends_at) where user_id is not null;
 
 -- A community's own item is granted only within that community (platform content to any community).
 create or replace function app.guard_content_grant() returns trigger
