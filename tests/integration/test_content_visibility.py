@@ -6,10 +6,13 @@ of our Python stands between the caller and the tables.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from psycopg import sql as sql_text
 
+from shared.content.catalogue.repository import catalogue_statement
 from shared.platform.db import RuleViolationError, Tx, as_user, transaction
 from shared.platform.errors import ConflictError, ForbiddenError
 from tests.content_rows import grant_rows, make_grant, make_item
@@ -191,3 +194,26 @@ async def test_versions_are_numbered_by_the_database_without_gaps(sql: Sql) -> N
     assert sql("select latest_version, revision from content_items where id = %s", (item,)) == [
         {"latest_version": 3, "revision": 1}
     ]
+
+
+async def test_the_catalogue_reads_the_learners_granted_rows_by_primary_key_never_the_whole_table(
+    sql: Sql,
+) -> None:
+    sql(
+        "insert into content_items (type, title, status, payload)"
+        " select 'prompt', 'filler ' || g, 'published', '{}' from generate_series(1, 3000) g"
+    )
+    for item in (make_item(sql), make_item(sql)):
+        make_grant(sql, item, ACME)
+    sql("analyze content_items")
+
+    async with as_user(claims(ACME_LENA)) as tx:
+        for q in (None, "filler"):
+            query, params = catalogue_statement(
+                community_id=None, type=None, tag=None, q=q, after=None, limit=21
+            )
+            plan = json.dumps(
+                await tx.fetch_val(sql_text.SQL("explain (format json) {}").format(query), params)
+            )
+            assert "content_items_pkey" in plan, plan
+            assert '"Seq Scan"' not in plan, plan

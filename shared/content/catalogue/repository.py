@@ -9,10 +9,14 @@ security still filters every row it returns; the rest (type, label, text) is che
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.platform.db import Row, Tx
-from shared.platform.sql import Order, Select
+from shared.platform.sql import Order, Params, Select
+
+if TYPE_CHECKING:
+    from psycopg.sql import Composed
 
 _CATALOGUE_SELECT = """
 select i.id, i.type, i.title, i.description, i.thumbnail_url, i.tags, i.community_id, i.published_at, i.revision
@@ -32,6 +36,22 @@ async def list_catalogue(
     limit: int,
 ) -> list[Row]:
     """Up to `limit` published items granted to the caller (through one community, or any), newest first."""
+    statement = catalogue_statement(
+        community_id=community_id, type=type, tag=tag, q=q, after=after, limit=limit
+    )
+    return await tx.fetch_all(*statement)
+
+
+def catalogue_statement(
+    *,
+    community_id: UUID | None,
+    type: str | None,
+    tag: str | None,
+    q: str | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> tuple[Composed, Params]:
+    """The catalogue's select and its parameters."""
     items = Select(_CATALOGUE_SELECT).where("i.status = 'published'")
     if community_id is None:
         items.where("i.id = any ((select app.granted_content_ids())::uuid[])")
@@ -43,4 +63,4 @@ async def list_catalogue(
     items.filter("i.type = %(type)s", type=type)
     items.filter("i.tags @> array[%(tag)s]::text[]", tag=tag)
     items.filter("i.search @@ websearch_to_tsquery('english', %(q)s)", q=q)
-    return await tx.fetch_all(*items.page(NEWEST_FIRST, after, limit))
+    return items.page(NEWEST_FIRST, after, limit)
