@@ -15,13 +15,13 @@ fn = Function("admin-dashboard", body_limit=1024, description="Admin dashboard c
 
 @fn.get("/", rate_limit="admin", allow=caller(policy.require_staff_reader))
 async def platform_overview(ctx: Context) -> PlatformOverview:
-    """Communities, users and staff across the platform (staff)."""
+    """Communities, users, staff and content across the platform (staff)."""
     return await dashboard.platform_overview(tx=ctx.db, principal=ctx.user)
 
 
 @fn.get("/{community_id:uuid}", rate_limit="admin", allow=community(policy.require_community_reader))
 async def community_overview(ctx: Context, community_id: UUID) -> CommunityOverview:
-    """Members, admins, recent activity, tags, invitations and signup links of one community."""
+    """Members, admins, recent activity, tags, invitations, signup links and content of one community."""
     return await dashboard.community_overview(community_id, tx=ctx.db, principal=ctx.user)
 
 

@@ -35,6 +35,8 @@ WEBHOOK_SECRET_ENVS = ("SUPABASE_AUTH_HOOK_SECRET", "STRIPE_WEBHOOK_SECRET", "VI
 DATABASE = "aigym"
 CHECKOUT = Path(__file__).resolve().parents[2]
 STATE_FILE = CHECKOUT / ".local" / "serve.json"
+DEMO_CONTENT = CHECKOUT / "supabase" / "demo_content.sql"
+"""The demo catalogue: the local stack's, not the tests' (they arrange their own content)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ def running_stack(
         database_url = _ensure(server, database, fresh=fresh)
     try:
         migrate.apply(database_url, seed=seed)
+        if seed:
+            seed_demo_content(database_url)
         supabase_url = f"http://127.0.0.1:{port}"
         environ.update(local_env(database_url, supabase_url))
         from shared.platform.config import reset_settings
@@ -111,6 +115,14 @@ def running_stack(
     finally:
         if server is not None and started_here:
             server.stop()
+
+
+def seed_demo_content(dsn: str) -> None:
+    """Add the demo catalogue (items of every type, an agent per community, grants); idempotent."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
+        conn.execute(DEMO_CONTENT.read_text().encode())
 
 
 def _ensure(server: LocalPostgres, database: str, *, fresh: bool) -> str:

@@ -1,8 +1,8 @@
 """The video provider's "transcript ready" callback: validate, enqueue, and later store the transcript.
 
-Content items do not exist yet, so a transcript is stored under the provider's own video id in
-`app.video_transcripts`; the content context will pick it up by (platform, provider video id) when a
-video item names that id.
+A transcript is stored under the provider's own video id in `app.video_transcripts`; the database
+attaches it to every video item naming the same platform and platform video id, whether the item
+exists already or is created later (supabase/migrations/20261201000100_content.sql).
 """
 
 from __future__ import annotations

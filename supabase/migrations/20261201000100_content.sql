@@ -93,7 +93,7 @@ create table public.content_items (
     setweight(to_tsvector('english'::regconfig, title), 'A')
     || setweight(to_tsvector('english'::regconfig, description), 'B')
     || setweight(jsonb_to_tsvector('english'::regconfig,
-         payload - array['url', 'avatar_url', 'platform', 'platform_video_id', 'mime_type', 'provider', 'model',
+         payload - array['url', 'avatar_url', 'platform', 'platform_video_id', 'mime_type', 'model_settings',
                          'object_key'],
          '["string"]'), 'C')
   ) stored,
@@ -166,6 +166,55 @@ create trigger content_folders_delete before delete on public.content_folders
   for each row execute function app.guard_folder_delete();
 
 -- ---------------------------------------------------------------------------------------------------
+-- Video transcripts arrive by webhook, keyed by the provider's video id (app.video_transcripts, written
+-- by the worker). A video item naming the same platform and platform video id carries the transcript in
+-- its payload: written into every such item when it arrives (the newest delivery wins), and filled in
+-- when an item without one is created or pointed at that video. A transcript longer than an item's
+-- transcript may be (100,000 characters) stays in app.video_transcripts only.
+-- ---------------------------------------------------------------------------------------------------
+
+create or replace function app.attach_video_transcript() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if char_length(new.transcript) <= 100000 then
+    update public.content_items i
+       set payload = jsonb_set(i.payload, '{transcript}', to_jsonb(new.transcript))
+     where i.type = 'video'
+       and i.payload ->> 'platform' = new.platform
+       and i.payload ->> 'platform_video_id' = new.provider_video_id
+       and i.payload ->> 'transcript' is distinct from new.transcript;
+  end if;
+  return null;
+end
+$$;
+create trigger video_transcripts_attach after insert or update of transcript on app.video_transcripts
+  for each row execute function app.attach_video_transcript();
+
+create or replace function app.fill_video_transcript() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  found text;
+begin
+  if new.type <> 'video' or coalesce(new.payload ->> 'transcript', '') <> ''
+     or (tg_op = 'UPDATE'
+         and (new.payload ->> 'platform', new.payload ->> 'platform_video_id')
+             is not distinct from (old.payload ->> 'platform', old.payload ->> 'platform_video_id')) then
+    return new;
+  end if;
+  select t.transcript into found from app.video_transcripts t
+   where t.platform = new.payload ->> 'platform' and t.provider_video_id = new.payload ->> 'platform_video_id'
+     and char_length(t.transcript) <= 100000;
+  if found is not null then
+    new.payload := jsonb_set(new.payload, '{transcript}', to_jsonb(found));
+  end if;
+  return new;
+end
+$$;
+-- Fires before content_items_maintain (triggers fire by name), so the revision sees the filled payload.
+create trigger content_items_fill_transcript before insert or update of payload on public.content_items
+  for each row execute function app.fill_video_transcript();
+
+-- ---------------------------------------------------------------------------------------------------
 -- Versions: gapless per item. The number is the item's next `latest_version`, taken under the item's
 -- row lock by the database itself (a caller's number is ignored), so two saves cannot share or skip one.
 -- ---------------------------------------------------------------------------------------------------
@@ -219,11 +268,15 @@ create table public.content_grants (
   foreign key (tag_id, community_id) references public.user_tags (id, community_id) on delete cascade,
   foreign key (community_id, user_id) references public.memberships (community_id, user_id) on delete cascade
 );
-create index content_grants_community_idx on public.content_grants (community_id, created_at desc, id);
+create index content_grants_community_idx on public.content_grants (community_id, created_at desc, id desc);
+-- The learner's three paths (app.granted_content_ids), each answered from the index alone: the item and
+-- the window ride along, so finding a caller's grants reads no grant rows.
 create index content_grants_community_wide_idx on public.content_grants (community_id)
-  where tag_id is null and user_id is null;
-create index content_grants_tag_idx on public.content_grants (tag_id) where tag_id is not null;
-create index content_grants_user_idx on public.content_grants (user_id, community_id) where user_id is not null;
+  include (item_id, starts_at, ends_at) where tag_id is null and user_id is null;
+create index content_grants_tag_idx on public.content_grants (tag_id, community_id)
+  include (item_id, starts_at, ends_at) where tag_id is not null;
+create index content_grants_user_idx on public.content_grants (user_id, community_id)
+  include (item_id, starts_at, ends_at) where user_id is not null;
 
 -- A community's own item is granted only within that community (platform content to any community).
 create or replace function app.guard_content_grant() returns trigger
@@ -298,7 +351,8 @@ grant execute on function app.granted_content_ids(uuid), app.administered_grante
 
 -- Trigger functions need no EXECUTE grant to fire; nobody calls them.
 revoke all on function app.guard_folder_tree(), app.maintain_content_item(), app.guard_folder_delete(),
-  app.number_content_version(), app.guard_content_grant() from public, anon, authenticated;
+  app.number_content_version(), app.guard_content_grant(), app.attach_video_transcript(),
+  app.fill_video_transcript() from public, anon, authenticated;
 
 -- Who did it: the columns naming the actor name the caller when an API role writes the row itself.
 create trigger content_items_created_by before insert or update on public.content_items

@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.content_rows import make_grant, make_item
 from tests.factories import (
     ACME,
     ACME_ADMIN,
@@ -38,6 +39,11 @@ async def test_staff_overview_counts_communities_users_and_staff(
     sql("update communities set status = 'archived' where id = %s", (GLOBEX,))
     sql("update communities set is_template = true where id = %s", (ACME,))
     sql("update profiles set status = 'deactivated' where id = %s", (ACME_LIAM,))
+    agent = make_item(sql, type="ai_agent")
+    make_item(sql, community=ACME, status="draft")
+    make_item(sql, community=GLOBEX, type="video", status="archived")
+    make_grant(sql, agent, ACME)
+    make_grant(sql, agent, GLOBEX)
 
     response = await client.get("/admin-dashboard", headers=auth(SPECIALIST))
     assert response.status_code == 200, response.text
@@ -46,7 +52,15 @@ async def test_staff_overview_counts_communities_users_and_staff(
         # Lena, Gina and the specialist asking: a request marks its caller active.
         "users": {"total": 8, "active": 7, "deactivated": 1, "active_last_7_days": 3},
         "staff": {"total": 3, "super_admin": 1, "manager": 1, "specialist": 1},
-        "content": None,
+        "content": {
+            "items": 3,
+            "published": 1,
+            "draft": 1,
+            "archived": 1,
+            "platform": 1,
+            "grants": 2,
+            "by_type": {"ai_agent": 1, "prompt": 1, "video": 1},
+        },
     }
 
 
@@ -84,6 +98,13 @@ def _arrange_acme(sql: Sql) -> None:
         " (%s, 'e', now() + interval '1 day', null, 0, null)",
         (ACME, ACME, ACME, ACME, GLOBEX),
     )
+    own = make_item(sql, community=ACME)
+    make_item(sql, community=ACME, status="draft")
+    platform = make_item(sql)
+    make_grant(sql, own, ACME)
+    make_grant(sql, platform, ACME)
+    make_grant(sql, platform, ACME, user=ACME_LENA)
+    make_grant(sql, make_item(sql, community=GLOBEX), GLOBEX)
 
 
 @pytest.mark.parametrize("user", [ACME_ADMIN, SPECIALIST, SUPER], ids=["admin", "specialist", "super-admin"])
@@ -101,6 +122,9 @@ async def test_community_overview_counts_only_that_community(
         "tags": 2,
         "pending_invitations": 1,
         "signup_links_active": 1,
+        "content_items": 2,
+        "content_published": 1,
+        "content_granted": 2,
     }
 
 

@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 from shared.platform import logging as log
 from shared.platform.crypto import decrypt
 from shared.platform.errors import ConflictError
+from tests.content_rows import make_grant, make_item
 from tests.factories import (
     ACME,
     ACME_ADMIN,
@@ -247,6 +248,45 @@ async def test_create_from_template_copies_features_tags_and_ai_settings_and_not
     assert count(sql, "select count(*) as n from user_tags where community_id = %s", (template_id,)) == 2
     [entry] = [e for e in audit_rows(sql, "community.created") if e["target_id"] == clone_id]
     assert entry["after"]["template_source_id"] == template_id and entry["after"]["cloned_tags"] == 2
+
+
+async def test_create_from_template_grants_the_platform_content_the_template_is_granted(
+    client: httpx.AsyncClient, db: str, sql: Sql
+) -> None:
+    template_id = await _template_with_everything(client, sql)
+    [sales] = sql("select id::text from user_tags where community_id = %s and name = 'Sales'", (template_id,))
+    platform = make_item(sql, title="for everyone")
+    tagged = make_item(sql, title="for sales")
+    personal = make_item(sql, title="for lena")
+    own = make_item(sql, community=template_id, title="the template's own")
+    make_grant(sql, platform, template_id, starts="-1 day", ends="30 days")
+    make_grant(sql, tagged, template_id, tag=sales["id"])
+    make_grant(sql, personal, template_id, user=ACME_LENA)
+    make_grant(sql, own, template_id)
+
+    response = await create(client, name="Clone", slug="clone", template_id=template_id)
+
+    assert response.status_code == 201, response.text
+    clone_id = response.json()["id"]
+    cloned = sql(
+        "select g.item_id::text, t.name as tag, g.user_id, g.starts_at, g.ends_at, g.created_by::text"
+        " from content_grants g left join user_tags t on t.id = g.tag_id where g.community_id = %s"
+        " order by g.item_id = %s desc",
+        (clone_id, platform),
+    )
+    [original] = sql(
+        "select starts_at, ends_at from content_grants where item_id = %s and community_id = %s",
+        (platform, template_id),
+    )
+    assert [(g["item_id"], g["tag"], g["user_id"]) for g in cloned] == [
+        (platform, None, None),
+        (tagged, "Sales", None),
+    ]
+    assert (cloned[0]["starts_at"], cloned[0]["ends_at"]) == (original["starts_at"], original["ends_at"])
+    assert {g["created_by"] for g in cloned} == {MANAGER}
+    assert count(sql, "select count(*) as n from content_grants where community_id = %s", (template_id,)) == 4
+    [entry] = [e for e in audit_rows(sql, "community.created") if e["target_id"] == clone_id]
+    assert entry["after"]["cloned_grants"] == 2
 
 
 async def test_create_from_a_community_that_is_not_a_template_is_422(

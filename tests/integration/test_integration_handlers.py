@@ -310,3 +310,83 @@ async def test_no_api_user_writes_subscriptions_not_even_the_community_admin(
             async with as_user({"sub": user, "role": "authenticated"}) as tx:
                 await tx.execute(statement)
     assert sql("select * from community_subscriptions") == before
+
+
+# --- transcripts attached to video items --------------------------------------------------------------
+
+
+def video_item(sql: Any, video_id: str = "dQw4w9WgXcQ", **payload: Any) -> str:
+    """A published platform video item naming a YouTube video."""
+    body = {
+        "url": f"https://youtu.be/{video_id}",
+        "platform": "youtube",
+        "platform_video_id": video_id,
+        **payload,
+    }
+    rows = sql(
+        "insert into content_items (type, title, status, payload) values ('video', 'Warm-up', 'published', %s)"
+        " returning id::text",
+        (json.dumps(body),),
+    )
+    return str(rows[0]["id"])
+
+
+def item_state(sql: Any, item: str) -> dict[str, Any]:
+    rows = sql(
+        "select payload ->> 'transcript' as transcript, revision,"
+        " search @@ websearch_to_tsquery('english', 'warm-up engineering') as found"
+        " from content_items where id = %s",
+        (item,),
+    )
+    return rows[0]
+
+
+async def test_a_transcript_that_arrives_later_is_attached_to_the_video_items_naming_it(
+    client: httpx.AsyncClient, db: str, sql: Any
+) -> None:
+    item = video_item(sql)
+    other_video = video_item(sql, "aaaaaaaaaaa")
+    sql(
+        "insert into content_items (type, title, payload) values ('video', 'Vimeo', %s)",
+        (
+            json.dumps(
+                {"url": "https://vimeo.com/1", "platform": "vimeo", "platform_video_id": "dQw4w9WgXcQ"}
+            ),
+        ),
+    )
+
+    await post_transcript(client)
+    await drain()
+
+    attached = item_state(sql, item)
+    assert attached["transcript"].startswith("Welcome to the prompt engineering warm-up.")
+    assert attached["revision"] == 2 and attached["found"]  # a new ETag, and search reads the transcript
+    assert item_state(sql, other_video)["transcript"] is None
+    assert sql("select count(*) as n from content_items where payload ? 'transcript'") == [{"n": 1}]
+
+
+async def test_a_video_item_created_after_its_transcript_arrived_carries_it(
+    client: httpx.AsyncClient, db: str, sql: Any
+) -> None:
+    await post_transcript(client)
+    await drain()
+
+    item = video_item(sql)
+    own = video_item(sql, transcript="Our own words")
+
+    assert item_state(sql, item)["transcript"].startswith("Welcome to the prompt engineering warm-up.")
+    assert item_state(sql, item)["revision"] == 1
+    assert item_state(sql, own)["transcript"] == "Our own words"  # an author's transcript is kept
+
+
+async def test_a_newer_transcript_replaces_the_attached_one(
+    client: httpx.AsyncClient, db: str, sql: Any
+) -> None:
+    item = video_item(sql)
+    await post_transcript(client)
+    await drain()
+
+    await post_transcript(client, transcript="Second take of the warm-up.")
+    await drain()
+
+    assert item_state(sql, item)["transcript"] == "Second take of the warm-up."

@@ -10,6 +10,7 @@ from shared.identity.communities import repository
 from shared.identity.communities.schemas import (
     CommunityCounts,
     CommunityOverview,
+    ContentCounts,
     PlatformOverview,
     StaffCounts,
     UserCounts,
@@ -31,7 +32,7 @@ async def platform_overview(*, tx: Tx, principal: Principal) -> PlatformOverview
         communities=CommunityCounts.model_validate(group("communities_")),
         users=UserCounts.model_validate(group("users_")),
         staff=StaffCounts.model_validate(group("staff_")),
-        content=None,
+        content=ContentCounts.model_validate(group("content_")),
     )
 
 

@@ -96,7 +96,15 @@ select
   (select count(*) from public.platform_staff) as staff_total,
   (select count(*) from public.platform_staff where role = 'super_admin') as staff_super_admin,
   (select count(*) from public.platform_staff where role = 'manager') as staff_manager,
-  (select count(*) from public.platform_staff where role = 'specialist') as staff_specialist
+  (select count(*) from public.platform_staff where role = 'specialist') as staff_specialist,
+  (select count(*) from public.content_items) as content_items,
+  (select count(*) from public.content_items where status = 'published') as content_published,
+  (select count(*) from public.content_items where status = 'draft') as content_draft,
+  (select count(*) from public.content_items where status = 'archived') as content_archived,
+  (select count(*) from public.content_items where community_id is null) as content_platform,
+  (select count(*) from public.content_grants) as content_grants,
+  (select coalesce(jsonb_object_agg(t.type, t.n), '{}') from
+    (select type, count(*) as n from public.content_items group by type) t) as content_by_type
 """
 
 COMMUNITY_COUNTS_SQL = """
@@ -110,7 +118,11 @@ select c.id as community_id,
     as pending_invitations,
   (select count(*) from public.signup_links l
     where l.community_id = c.id and l.revoked_at is null and l.expires_at > now()
-      and (l.max_uses is null or l.use_count < l.max_uses)) as signup_links_active
+      and (l.max_uses is null or l.use_count < l.max_uses)) as signup_links_active,
+  (select count(*) from public.content_items i where i.community_id = c.id) as content_items,
+  (select count(*) from public.content_items i where i.community_id = c.id and i.status = 'published')
+    as content_published,
+  (select count(distinct g.item_id) from public.content_grants g where g.community_id = c.id) as content_granted
 from public.communities c
 where c.id = %s
 """

@@ -223,13 +223,25 @@ class StaffCounts(View):
     specialist: int
 
 
+class ContentCounts(View):
+    """Content items by status and owner, by type, and the grants that hand them out."""
+
+    items: int
+    published: int
+    draft: int
+    archived: int
+    platform: int = Field(description="Items written by staff for every community (no owner)")
+    grants: int
+    by_type: dict[str, int] = Field(description="Items per type (types without items are left out)")
+
+
 class PlatformOverview(View):
     """The staff dashboard's counts."""
 
     communities: CommunityCounts
     users: UserCounts
     staff: StaffCounts
-    content: dict[str, int] | None = Field(default=None, description="null until the content context exists")
+    content: ContentCounts
 
 
 class CommunityOverview(View):
@@ -242,3 +254,6 @@ class CommunityOverview(View):
     tags: int
     pending_invitations: int
     signup_links_active: int
+    content_items: int = Field(description="The community's own content items, any status")
+    content_published: int = Field(description="The community's own items that are published")
+    content_granted: int = Field(description="Items granted in the community (its own and platform content)")

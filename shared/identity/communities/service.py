@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from shared.content.grants import repository as content_grants
 from shared.identity import policy
 from shared.identity.communities import model, repository
 from shared.identity.communities.schemas import (
@@ -63,12 +64,9 @@ def etag(view: CommunitySummaryView) -> str:
     return model.etag_of(view.updated_at)
 
 
-async def clone_content_assignments(tx: Tx, *, source: UUID, target: UUID) -> None:
-    """Hook: copy a template's content assignments onto the community cloned from it (none exist yet)."""
-    # The content context does not exist yet. When it does, grant `target` what `source` is granted
-    # (community-wide grants as they are; tag grants onto the cloned tag of the same name), here, in the
-    # same transaction as the rest of the clone. Until then there is nothing to copy.
-    return None
+async def clone_content_assignments(tx: Tx, *, source: UUID, target: UUID) -> int:
+    """Grant a community cloned from a template the platform content the template is granted; the count."""
+    return await content_grants.clone_grants(tx, source=source, target=target)
 
 
 async def require_existing(tx: Tx, principal: Principal, community_id: UUID) -> None:
@@ -107,17 +105,18 @@ async def create_community(
     row = await repository.insert_community(tx, values)
     community_id: UUID = row["id"]
     ai: Row | None = None
-    cloned_tags = 0
+    cloned_tags = cloned_grants = 0
     if source is not None:
         cloned_tags = await repository.clone_tags(tx, source=source["id"], target=community_id)
         ai = await repository.clone_ai_settings(tx, source=source["id"], target=community_id)
-        await clone_content_assignments(tx, source=source["id"], target=community_id)
+        cloned_grants = await clone_content_assignments(tx, source=source["id"], target=community_id)
     if ai is None:
         ai = await repository.get_ai_settings(tx, community_id)
     view = _view(row, ai)
     after = {**_snapshot(row), "ai_settings": AiSettingsView.model_validate(ai).model_dump(mode="json")}
     if source is not None:
         after["cloned_tags"] = cloned_tags
+        after["cloned_grants"] = cloned_grants
     await audit.record(
         tx,
         meta,

@@ -1,0 +1,50 @@
+"""The catalogue contract: the published items granted to the caller, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from shared.platform.pagination import PageQuery
+from shared.platform.validation import View
+
+ContentType = Literal["ai_agent", "video", "document", "prompt", "automation", "image", "pdf"]
+
+
+class CatalogueQuery(PageQuery):
+    """Filters of the caller's catalogue; all of them narrow the result."""
+
+    community_id: UUID | None = Field(
+        default=None, description="Only what is granted through this community (default: all of the caller's)"
+    )
+    type: ContentType | None = Field(default=None, description="Only items of this type")
+    tag: str | None = Field(
+        default=None, min_length=1, max_length=60, description="Only items with this label"
+    )
+    q: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Full-text search (web search syntax)"
+    )
+
+
+class CatalogueItem(View):
+    """An item as the catalogue lists it; its payload is read from the item itself."""
+
+    id: UUID
+    type: ContentType
+    title: str
+    description: str
+    thumbnail_url: str | None
+    tags: list[str]
+    community_id: UUID | None = Field(description="The owning community; null for platform content")
+    published_at: datetime
+    revision: int
+
+
+class CataloguePage(View):
+    """One page of the catalogue, newest first."""
+
+    items: list[CatalogueItem]
+    next_cursor: str | None

@@ -1,0 +1,95 @@
+-- Demo catalogue for the local stack (applied by scripts/serve after seed.sql; not by the test suite,
+-- whose tests arrange their own content). A few items of every type, one published AI agent per
+-- community (the agent its learners chat with), and grants that make Acme and Globex see different
+-- things. Fixed ids; safe to run more than once. Payloads follow shared/content/payloads.py.
+
+insert into public.user_tags (id, community_id, name, color) values
+  ('d0000000-0000-4000-8000-0000000c0a01', 'c0000000-0000-4000-8000-000000000001', 'Sales', '#16a34a')
+on conflict do nothing;
+insert into public.user_tag_assignments (tag_id, user_id, community_id) values
+  ('d0000000-0000-4000-8000-0000000c0a01', 'a0000000-0000-4000-8000-000000000012', 'c0000000-0000-4000-8000-000000000001')
+on conflict do nothing;
+
+insert into public.content_folders (id, community_id, repository, name) values
+  ('f0000000-0000-4000-8000-0000000c0001', null, 'content', 'Getting started'),
+  ('f0000000-0000-4000-8000-0000000c0a01', 'c0000000-0000-4000-8000-000000000001', 'content', 'Acme playbooks')
+on conflict do nothing;
+
+insert into public.content_items (id, community_id, type, title, description, tags, folder_id, status, payload, created_by, updated_by) values
+  ('e0000000-0000-4000-8000-0000000c0001', null, 'ai_agent', 'Prompt Coach',
+   'Practise writing prompts with a coach who asks what you really need.', '{prompting,beginner}',
+   'f0000000-0000-4000-8000-0000000c0001', 'published',
+   '{"name": "Prompt Coach", "short_description": "Helps you turn a vague request into a precise prompt.",
+     "system_prompt": "You are a patient prompt-writing coach. Ask one clarifying question at a time, then suggest an improved prompt and explain the change.",
+     "model_settings": {"provider": "offline", "model": "offline-echo", "temperature": 0.4, "max_output_tokens": 800},
+     "avatar_url": null}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0002', null, 'ai_agent', 'Data Analyst Buddy',
+   'Talk through a spreadsheet question and get the formula or pivot you need.', '{data,excel}',
+   null, 'published',
+   '{"name": "Data Analyst Buddy", "short_description": "Explains formulas, pivots and charts in plain words.",
+     "system_prompt": "You are a friendly data analyst. Answer spreadsheet questions with the exact formula first, then a one-paragraph explanation.",
+     "model_settings": {"provider": "offline", "model": "offline-echo", "temperature": 0.2, "max_output_tokens": 1000},
+     "avatar_url": null}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0003', null, 'video', 'Prompting fundamentals in 10 minutes',
+   'Roles, context, examples and constraints: the four parts of a good prompt.', '{prompting,beginner}',
+   'f0000000-0000-4000-8000-0000000c0001', 'published',
+   '{"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "platform": "youtube", "platform_video_id": "dQw4w9WgXcQ",
+     "duration_seconds": 612, "transcript": null}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0004', null, 'document', 'Writing effective prompts',
+   'A one-page guide with before-and-after examples.', '{prompting}',
+   'f0000000-0000-4000-8000-0000000c0001', 'published',
+   '{"html_body": "<h1>Writing effective prompts</h1><p>Say who the model should be, what you need, and what a good answer looks like. Give an example when the format matters.</p>",
+     "json_body": null, "word_count": 30, "reading_minutes": 1}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0005', null, 'prompt', 'Summarise a meeting',
+   'Turn raw meeting notes into decisions, owners and dates.', '{productivity}', null, 'published',
+   '{"prompt_text": "Here are my meeting notes. List the decisions, each action with its owner and due date, and open questions.\n\n<notes>", "category": "Productivity"}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0006', null, 'automation', 'Triage support e-mails automatically',
+   'Label and route incoming support e-mails with an AI step.', '{automation,sales}', null, 'published',
+   '{"url": "https://automations.example.com/templates/email-triage", "required_tools": ["Gmail", "Zapier"],
+     "tool_description": "Reads each new e-mail, classifies it and applies a label.",
+     "setup_instructions": "Connect your mailbox, choose the labels, and run the test e-mail."}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0007', null, 'image', 'Anatomy of a prompt',
+   'A diagram of the four parts of a prompt.', '{prompting}', null, 'published',
+   '{"url": "https://cdn.aigym.example.com/demo/prompt-anatomy.png", "alt_text": "Role, context, examples and constraints, each in its own box",
+     "byte_size": 182044, "mime_type": "image/png", "width": 1600, "height": 900}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0008', null, 'pdf', 'AI usage policy template',
+   'A starting point for your organisation''s AI policy.', '{policy}', null, 'published',
+   '{"url": "https://cdn.aigym.example.com/demo/ai-policy-template.pdf", "byte_size": 254310, "page_count": 6}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0009', null, 'document', 'Agents 101 (coming soon)',
+   'What AI agents are and when to use one.', '{agents}', null, 'draft',
+   '{"html_body": "<p>Draft.</p>", "json_body": null, "word_count": 1, "reading_minutes": 1}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c0a01', 'c0000000-0000-4000-8000-000000000001', 'prompt', 'Acme tone of voice',
+   'Rewrite any text in Acme''s house style.', '{writing}', 'f0000000-0000-4000-8000-0000000c0a01', 'published',
+   '{"prompt_text": "Rewrite the text below in Acme''s voice: friendly, direct, no jargon, short sentences.\n\n<text>", "category": "Writing"}',
+   'a0000000-0000-4000-8000-000000000011', 'a0000000-0000-4000-8000-000000000011'),
+  ('e0000000-0000-4000-8000-0000000c0b01', 'c0000000-0000-4000-8000-000000000002', 'video', 'Globex onboarding: our AI tools',
+   'A tour of the AI tools Globex uses every day.', '{onboarding}', null, 'published',
+   '{"url": "https://vimeo.com/76979871", "platform": "vimeo", "platform_video_id": "76979871", "duration_seconds": 300, "transcript": null}',
+   'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021')
+on conflict (id) do nothing;
+
+-- Acme: its agent (Prompt Coach), the fundamentals, the guide, the policy (for 90 days), the triage
+-- automation for its Sales tag, its own tone-of-voice prompt. Globex: its agent (Data Analyst Buddy),
+-- the fundamentals, the meeting prompt, the diagram, and its own onboarding video for Gina alone.
+insert into public.content_grants (id, item_id, community_id, tag_id, user_id, starts_at, ends_at) values
+  ('90000000-0000-4000-8000-0000000c0a01', 'e0000000-0000-4000-8000-0000000c0001', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0a02', 'e0000000-0000-4000-8000-0000000c0003', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0a03', 'e0000000-0000-4000-8000-0000000c0004', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0a04', 'e0000000-0000-4000-8000-0000000c0008', 'c0000000-0000-4000-8000-000000000001', null, null, now() - interval '1 day', now() + interval '90 days'),
+  ('90000000-0000-4000-8000-0000000c0a05', 'e0000000-0000-4000-8000-0000000c0006', 'c0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-0000000c0a01', null, null, null),
+  ('90000000-0000-4000-8000-0000000c0a06', 'e0000000-0000-4000-8000-0000000c0a01', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0b01', 'e0000000-0000-4000-8000-0000000c0002', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0b02', 'e0000000-0000-4000-8000-0000000c0003', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0b03', 'e0000000-0000-4000-8000-0000000c0005', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0b04', 'e0000000-0000-4000-8000-0000000c0007', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c0b05', 'e0000000-0000-4000-8000-0000000c0b01', 'c0000000-0000-4000-8000-000000000002', null, 'a0000000-0000-4000-8000-000000000022', null, null)
+on conflict do nothing;
