@@ -9,10 +9,6 @@ class GrantNotFoundError(NotFoundError):
     title = "No such grant"
 
 
-class GrantedItemNotFoundError(NotFoundError):
-    title = "No such content item"
-
-
 class GrantExistsError(ConflictError):
     code, title = "grant_exists", "Already granted"
 

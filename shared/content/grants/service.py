@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from shared.content.errors import ItemNotFoundError
 from shared.content.grants import policy, repository
 from shared.content.grants.errors import (
-    GrantedItemNotFoundError,
     GrantExistsError,
     GrantNotFoundError,
     GrantOutsideOwnerError,
@@ -46,7 +46,7 @@ async def grant_item(cmd: CreateGrant, *, tx: Tx, principal: Principal, meta: Re
     await require_existing(tx, principal, cmd.community_id)
     item = await repository.get_item(tx, cmd.item_id)
     if item is None:
-        raise GrantedItemNotFoundError()
+        raise ItemNotFoundError()
     if item["community_id"] is not None and item["community_id"] != cmd.community_id:
         raise GrantOutsideOwnerError()
     policy.require_item_grantor(principal, cmd.community_id, item["community_id"])
@@ -106,7 +106,7 @@ async def list_grants(query: GrantQuery, *, tx: Tx, principal: Principal) -> Gra
         identity.require_community_reader(principal, query.community_id)
         await require_existing(tx, principal, query.community_id)
     elif query.item_id is not None and await repository.get_item(tx, query.item_id) is None:
-        raise GrantedItemNotFoundError()
+        raise ItemNotFoundError()
     rows = await repository.list_grants(
         tx, item_id=query.item_id, community_id=query.community_id, after=after, limit=query.limit + 1
     )
