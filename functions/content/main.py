@@ -37,7 +37,7 @@ ITEM = "/{item_id:uuid}"
 VERSION = ITEM + "/versions/{number:int}"
 READERS = caller(policy.require_reader)
 WRITERS = caller(policy.require_writer)
-NOT_MODIFIED = {304: "Not modified: the copy whose ETag was sent in If-None-Match is current"}
+NOT_MODIFIED = caching.NOT_MODIFIED
 PRECONDITION = {428: "Neither If-Match nor `revision` named the revision being changed"}
 
 

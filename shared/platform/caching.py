@@ -25,6 +25,8 @@ PRIVATE_REVALIDATE = "private, no-cache"
 """A caller's own copy, kept by their browser and revalidated (a cheap 304) before every use."""
 NO_STORE = "private, no-store"
 """Not kept anywhere: work in progress, or anything a stale copy of would mislead."""
+NOT_MODIFIED = {304: "Not modified: the copy whose ETag was sent in If-None-Match is current"}
+"""The extra answer a conditional read documents in the contract."""
 VARY = "Authorization"
 """What the body depends on besides the URL: a cache honouring Vary never shares it across callers."""
 

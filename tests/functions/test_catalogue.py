@@ -205,3 +205,23 @@ async def test_an_admins_catalogue_is_a_learners_not_their_authoring_view(
 
     assert await listed(client, ACME_ADMIN) == [granted]
     assert own_ungranted not in await listed(client, ACME_ADMIN, community_id=ACME)
+
+
+async def test_an_unchanged_catalogue_is_a_304_and_a_revoked_grant_changes_it(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    item = make_item(sql)
+    grant = make_grant(sql, item, ACME)
+    first = await client.get(CATALOGUE, headers=auth(ACME_LENA))
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    assert "Authorization" in first.headers["vary"]
+
+    again = await client.get(CATALOGUE, headers={**auth(ACME_LENA), "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+
+    await client.delete(f"/content-grants/{grant}", headers=auth(MANAGER))
+    after = await client.get(CATALOGUE, headers={**auth(ACME_LENA), "If-None-Match": etag})
+    assert after.status_code == 200 and after.json()["items"] == []
+    assert after.headers["etag"] != etag
