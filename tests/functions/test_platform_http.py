@@ -596,3 +596,32 @@ async def test_service_route_runs_as_service_role_and_sees_every_row(
     assert response.json() == {"count": 5}
     response = await sample.get("/service/memberships", headers=auth(ACME_LENA))
     assert_problem(response, 401, "unauthenticated")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Prepared statements (DB_PREPARE)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("setting", "prepares"), [("0", False), ("1", True)], ids=["default", "DB_PREPARE=1"])
+async def test_statements_are_prepared_only_when_the_setting_asks_for_it(
+    client: httpx.AsyncClient, db: str, env: Callable[..., None], setting: str, prepares: bool
+) -> None:
+    # Off, nothing is ever prepared (what the transaction pooler requires); on, a route's repeated
+    # statements are, and every answer is the same.
+    from shared.platform.db import get_pool
+    from tests.factories import ACME, ACME_ADMIN
+
+    await close_pool()
+    env(DB_PREPARE=setting, DB_POOL_MAX="1")
+    answers = [
+        await client.get("/members", params={"community_id": ACME}, headers=auth(ACME_ADMIN)) for _ in range(8)
+    ]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.text for a in answers}) == 1
+    pool = await get_pool()
+    async with pool.connection() as conn:
+        cur = await conn.execute("select count(*) as n from pg_prepared_statements")
+        prepared = (await cur.fetchone())["n"]  # type: ignore[index]
+    assert (prepared > 0) is prepares
+    await close_pool()

@@ -346,3 +346,17 @@ def test_under_functions_framework_a_configuration_error_is_logged_at_start_up()
     assert "missing DATABASE_URL, SUPABASE_URL" in line["error"]
     assert "WORKER_MAX_READS must be an integer of at least 1" in line["error"]
     assert "never" not in line["error"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(None, False), ("0", False), ("off", False), ("1", True), ("true", True), ("ON", True)]
+)
+def test_client_side_prepared_statements_are_off_unless_asked_for(raw: str | None, expected: bool) -> None:
+    # Off by default: the transaction pooler refuses prepared statements.
+    env = BASE if raw is None else {**BASE, "DB_PREPARE": raw}
+    assert load_settings(env).db_prepare is expected
+
+
+def test_a_malformed_prepare_setting_is_named() -> None:
+    with pytest.raises(ConfigError, match="DB_PREPARE must be 0 or 1"):
+        load_settings({**BASE, "DB_PREPARE": "sometimes"})
