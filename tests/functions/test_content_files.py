@@ -506,6 +506,7 @@ async def test_a_version_naming_another_communitys_file_is_not_restored(
     [
         "another community's key",
         "a pending upload of its own",
+        "a rejected upload of its own",
         "an upload of its own with another key",
         "a file on a prompt",
         "another size",
@@ -523,6 +524,19 @@ async def test_an_admin_speaking_sql_cannot_point_an_item_at_a_file_it_was_not_g
     elif forge == "a pending upload of its own":
         pending = await uploaded(client, "image/png", PNG, confirm=False)
         payload |= {"upload_id": pending["id"], "object_key": pending["object_key"]}
+    elif (
+        forge == "a rejected upload of its own"
+    ):  # rejected for its size: its row holds the stored size and type
+        issued = await client.post(
+            "/uploads",
+            json={"community_id": ACME, "mime_type": "image/png", "byte_size": len(PNG) + 1},
+            headers=auth(ACME_ADMIN),
+        )
+        send(issued.json()["target"], PNG)
+        rejected = issued.json()["upload"]
+        await client.post(f"/uploads/{rejected['id']}/confirm", headers=auth(ACME_ADMIN))
+        assert sql("select status from uploads where id = %s", (rejected["id"],))[0]["status"] == "rejected"
+        payload |= {"upload_id": rejected["id"], "object_key": rejected["object_key"], "byte_size": len(PNG)}
     elif forge == "an upload of its own with another key":
         payload["object_key"] = f"{GLOBEX}/{payload['upload_id']}.png"
     elif forge == "a file on a prompt":
