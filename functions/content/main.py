@@ -6,7 +6,7 @@ from uuid import UUID
 
 from starlette.responses import Response
 
-from shared.content import policy, service
+from shared.content import policy, repository, service
 from shared.content.model import Action
 from shared.content.schemas import (
     AttachFile,
@@ -173,11 +173,15 @@ async def attach_file(ctx: Context, item_id: UUID, body: AttachFile) -> ItemView
     return _written(ctx, view)
 
 
-@fn.get(FILE, responses={409: "The item has no uploaded file (no_file): its payload's url says where it is"})
+@fn.get(
+    FILE,
+    read=repository.file_statement,
+    responses={409: "The item has no uploaded file (no_file): its payload's url says where it is"},
+)
 async def download_file(ctx: Context, item_id: UUID) -> Reply[DownloadLink]:
     """A short-lived URL of an image or PDF item's file, for anyone who may read the item (a learner: a
     published item granted to them); an item they may not read is a 404, as a missing one."""
-    link = await service.file_link(item_id, tx=ctx.db, settings=ctx.settings.storage)
+    link = service.file_link(ctx.rows, settings=ctx.settings.storage)
     return Reply(link, headers={"Cache-Control": "private, no-store"})
 
 

@@ -94,7 +94,7 @@ def carried(content_type: str, before: Mapping[str, Any], after: dict[str, Any])
 
 
 def object_key(content_type: str, payload: Mapping[str, Any]) -> str | None:
-    """Where the item's attached file is stored, or None when it has none."""
+    """Where the item's attached file is stored (a payload, or a row with its `object_key`), or None."""
     key = payload.get("object_key") if content_type in FILE_TYPES else None
     return key if isinstance(key, str) else None
 

@@ -186,18 +186,17 @@ async def attach_file(
     return _view(row)
 
 
-async def file_link(item_id: UUID, *, tx: Tx, settings: StorageSettings) -> DownloadLink:
-    """A short-lived URL of the item's attached file, for whoever the database shows the item to."""
-    row = await repo.get_item(tx, item_id)
-    if row is None:
+def file_link(rows: list[Row], *, settings: StorageSettings) -> DownloadLink:
+    """A short-lived URL of the item's attached file, for whoever the database shows the item to (`rows`:
+    the item's `repo.file_statement`, run as the caller)."""
+    if not rows:
         raise ItemNotFoundError()
-    key = files.object_key(row["type"], row["payload"])
+    key = files.object_key(rows[0]["type"], rows[0])
     if key is None:
         raise NoFileError()
     expires_at = datetime.now(UTC) + timedelta(seconds=settings.download_url_ttl_s)
-    return DownloadLink(
-        url=storage_for(settings).download_url(key, expires_at=expires_at), expires_at=expires_at
-    )
+    url = storage_for(settings).download_url(key, expires_at=expires_at)
+    return DownloadLink(url=url, expires_at=expires_at)
 
 
 async def transition(

@@ -31,6 +31,7 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("invitations", "GET", "/mine"),
     ("invitations", "POST", "/{invitation_id:uuid}/accept"),
     ("invitations", "POST", "/{invitation_id:uuid}/decline"),
+    ("content", "GET", "/{item_id:uuid}/file"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 
