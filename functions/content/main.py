@@ -6,9 +6,10 @@ from uuid import UUID
 
 from starlette.responses import Response
 
-from shared.content import policy, service
+from shared.content import policy, repository, service
 from shared.content.model import Action
 from shared.content.schemas import (
+    AttachFile,
     CompareQuery,
     Comparison,
     CreateItem,
@@ -23,6 +24,7 @@ from shared.content.schemas import (
     VersionPage,
     VersionView,
 )
+from shared.content.uploads.schemas import DownloadLink
 from shared.identity.schemas import NO_SUCH_COMMUNITY
 from shared.platform import caching
 from shared.platform.audit import meta_of
@@ -35,6 +37,7 @@ fn = Function(
 )
 ITEM = "/{item_id:uuid}"
 VERSION = ITEM + "/versions/{number:int}"
+FILE = ITEM + "/file"
 READERS = caller(policy.require_reader)
 WRITERS = caller(policy.require_writer)
 NOT_MODIFIED = caching.NOT_MODIFIED
@@ -140,6 +143,46 @@ async def _step(
         meta=meta_of(ctx),
     )
     return _written(ctx, view)
+
+
+@fn.put(
+    FILE,
+    body=AttachFile,
+    rate_limit="admin",
+    allow=WRITERS,
+    responses={
+        **PRECONDITION,
+        409: "Stale revision, archived item, not an image or PDF item (not_a_file_item), or an upload that is"
+        " pending (upload_not_confirmed), expired (upload_expired) or rejected (upload_rejected)",
+    },
+)
+async def attach_file(ctx: Context, item_id: UUID, body: AttachFile) -> ItemView:
+    """Make a confirmed upload the file of an image or PDF item (If-Match or `revision` required). The
+    upload must be of the item's owner and kind (422 `unknown_upload`, `upload_owner_mismatch`,
+    `upload_kind_mismatch`); the payload then records it, takes its size and type, and its `url` becomes
+    this item's file route. A published item's change is saved as a version."""
+    view = await service.attach_file(
+        item_id,
+        body,
+        if_match=_if_match(ctx),
+        tx=ctx.db,
+        principal=ctx.user,
+        meta=meta_of(ctx),
+        settings=ctx.settings.storage,
+    )
+    return _written(ctx, view)
+
+
+@fn.get(
+    FILE,
+    read=repository.file_statement,
+    responses={409: "The item has no uploaded file (no_file): its payload's url says where it is"},
+)
+async def download_file(ctx: Context, item_id: UUID) -> Reply[DownloadLink]:
+    """A short-lived URL of an image or PDF item's file, for anyone who may read the item (a learner: a
+    published item granted to them); an item they may not read is a 404, as a missing one."""
+    link = service.file_link(ctx.rows, settings=ctx.settings.storage)
+    return Reply(link, headers={"Cache-Control": "private, no-store"})
 
 
 @fn.get(ITEM + "/versions", query=PageQuery, rate_limit="admin", allow=READERS)

@@ -65,3 +65,17 @@ class VersionNotRestorableError(ConflictError):
         super().__init__(
             f"Version {number} does not hold valid content for this item, so it cannot be restored."
         )
+
+
+class NotAFileItemError(ConflictError):
+    code, title = "not_a_file_item", "Not an image or PDF item"
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(f"Only image and PDF items hold a file; this item is a {content_type}.")
+
+
+class NoFileError(ConflictError):
+    code, title = "no_file", "No file attached"
+
+    def __init__(self) -> None:
+        super().__init__("This item has no uploaded file attached; its payload's `url` says where it is.")

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
@@ -215,6 +216,30 @@ class PdfPayload(Body):
     page_count: Annotated[int, Field(ge=1, le=100_000), Integral] | None = None
 
 
+FILE_FIELDS = ("upload_id", "object_key")
+"""What the server records of an attached upload (PUT /content/{id}/file); never taken from a body."""
+_UPLOAD_ID = Field(
+    default=None, description="The confirmed upload attached with PUT /content/{id}/file (set by the server)"
+)
+_OBJECT_KEY = Field(default=None, description="The attached file's place in storage (set by the server)")
+
+
+class ImageView(ImagePayload):
+    """An image as stored: with an attached upload, `url` is the item's file route and the server filled
+    `byte_size` and `mime_type` from the checked object."""
+
+    upload_id: UUID | None = _UPLOAD_ID
+    object_key: str | None = _OBJECT_KEY
+
+
+class PdfView(PdfPayload):
+    """A PDF as stored: with an attached upload, `url` is the item's file route and `byte_size` the
+    checked object's."""
+
+    upload_id: UUID | None = _UPLOAD_ID
+    object_key: str | None = _OBJECT_KEY
+
+
 PAYLOADS: Mapping[ContentType, type[Body]] = {
     "ai_agent": AiAgentPayload,
     "video": VideoPayload,
@@ -227,13 +252,7 @@ PAYLOADS: Mapping[ContentType, type[Body]] = {
 """What a client sends for each type."""
 
 PayloadView = (
-    AiAgentPayload
-    | VideoPayload
-    | DocumentView
-    | PromptPayload
-    | AutomationPayload
-    | ImagePayload
-    | PdfPayload
+    AiAgentPayload | VideoPayload | DocumentView | PromptPayload | AutomationPayload | ImageView | PdfView
 )
 """A stored payload as shown; which one is told by the item's `type`."""
 
@@ -251,7 +270,15 @@ def stored(payload: BaseModel) -> dict[str, Any]:
     return values
 
 
+VIEWS: Mapping[ContentType, type[BaseModel]] = {
+    **PAYLOADS,
+    "document": DocumentView,
+    "image": ImageView,
+    "pdf": PdfView,
+}
+"""How each type's stored payload is shown."""
+
+
 def shown(content_type: ContentType, payload: Mapping[str, Any]) -> BaseModel:
     """A stored payload as its type's view (stored payloads were checked on the way in)."""
-    view = DocumentView if content_type == "document" else PAYLOADS[content_type]
-    return view.model_validate(payload, strict=False)
+    return VIEWS[content_type].model_validate(payload, strict=False)

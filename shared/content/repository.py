@@ -22,6 +22,7 @@ SNAPSHOT: LiteralString = """jsonb_build_object('type', i.type, 'title', i.title
 
 GET_SQL = f"select {_ITEM} from public.content_items i where i.id = %s"  # noqa: S608 - constants
 LOCK_SQL = GET_SQL + " for update"
+FILE_SQL = "select i.type, i.payload ->> 'object_key' as object_key from public.content_items i where i.id = %s"
 OWNER_SQL = "select i.community_id from public.content_items i where i.id = %s"
 CREATE_SQL = f"""
 insert into public.content_items as i
@@ -88,6 +89,11 @@ async def get_item(tx: Tx, item_id: UUID) -> Row | None:
 async def lock_item(tx: Tx, item_id: UUID) -> Row | None:
     """The item, locked for this transaction; None when absent or when the caller may not change it."""
     return await tx.fetch_one(LOCK_SQL, (item_id,))
+
+
+def file_statement(item_id: UUID) -> Statement:
+    """The query of an item's type and attached file's key (no row when row level security hides the item)."""
+    return FILE_SQL, (item_id,)
 
 
 async def owner_of(tx: Tx, item_id: UUID) -> Row | None:

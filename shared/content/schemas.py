@@ -205,6 +205,17 @@ class Restore(Transition):
     change_summary: Annotated[ChangeSummary | None, *NotNull] = None
 
 
+class AttachFile(Body):
+    """A confirmed upload to become an image or PDF item's file; name the revision here or in If-Match."""
+
+    upload_id: UUID = Field(description="A confirmed upload of the item's owner and kind (image or pdf)")
+    revision: Annotated[Revision | None, *NotNull] = None
+    change_summary: Annotated[ChangeSummary | None, *NotNull] = Field(
+        default=None,
+        description="Save a version of the result with this summary (a published item always gets one)",
+    )
+
+
 class DeleteQuery(Query):
     """The revision being deleted, when not sent as If-Match."""
 

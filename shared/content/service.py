@@ -1,4 +1,5 @@
-"""Content use cases: create, read, search, change, lifecycle, delete; versions listed, compared, restored.
+"""Content use cases: create, read, search, change, lifecycle, delete; versions listed, compared, restored;
+an image or PDF item's file attached and handed out.
 
 Reading is row level security's: an item the database does not show the caller is a 404, whatever the
 reason. Every write to an existing item names the revision it was made against (If-Match or
@@ -12,27 +13,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
 
-from shared.content import model, policy
+from shared.content import files, model, policy
 from shared.content import repository as repo
 from shared.content.errors import (
     InvalidTransitionError,
     ItemArchivedError,
     ItemNotFoundError,
     ItemWasPublishedError,
+    NoFileError,
+    NotAFileItemError,
     PreconditionRequiredError,
     StaleVersionError,
     VersionNotFoundError,
     VersionNotRestorableError,
 )
-from shared.content.payloads import DERIVED, shown, stored
+from shared.content.payloads import DERIVED, FILE_FIELDS, shown, stored
 from shared.content.schemas import (
     AnyChanges,
     AnyNewItem,
+    AttachFile,
     Comparison,
     FieldChange,
     ItemPage,
@@ -44,14 +49,17 @@ from shared.content.schemas import (
     VersionSummary,
     VersionView,
 )
+from shared.content.uploads.schemas import DownloadLink
 from shared.identity.communities.service import require_existing
 from shared.platform import audit, caching, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
+from shared.platform.config import StorageSettings, require
 from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.pagination import PageQuery, page_of
 from shared.platform.sql import Select
+from shared.platform.storage import storage_for
 
 CONTENT_ITEM = "content_item"
 
@@ -136,21 +144,59 @@ async def update_item(
         mode="json", include=cmd.model_fields_set - {"type", "revision", "change_summary"}
     )
     if cmd.payload is not None:
-        requested["payload"] = stored(cmd.payload)
+        requested["payload"] = files.carried(before["type"], before["payload"], stored(cmd.payload))
     if "folder_id" in cmd.model_fields_set and cmd.folder_id is not None:
         await _require_folder(tx, cmd.folder_id, before["community_id"])
     changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
-    version = None
-    if before["status"] == "published" and (changed or cmd.change_summary is not None):
-        version = ("publish", cmd.change_summary or "")  # what learners now see is a version too
-    elif cmd.change_summary is not None:
-        version = ("save", cmd.change_summary)
+    version = _version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
         return _view(before)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
     action = "content.updated" if changed else "content.version_saved"
     await _record(tx, meta, action, row, _summary(before, changed), _summary(row, changed))
     return _view(row)
+
+
+async def attach_file(
+    item_id: UUID,
+    cmd: AttachFile,
+    *,
+    if_match: str | None,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
+    settings: StorageSettings,
+) -> ItemView:
+    """Make a confirmed upload an image or PDF item's file; versions as for any change of the item."""
+    before = await _locked(tx, principal, item_id, if_match, cmd.revision)
+    if before["status"] == "archived":
+        raise ItemArchivedError()
+    if before["type"] not in files.FILE_TYPES:
+        raise NotAFileItemError(before["type"])
+    found = await files.attachable(tx, cmd.upload_id, owner=before["community_id"], kind=before["type"])
+    public_url = require(settings.public_url, "SUPABASE_URL", "files cannot be attached")
+    payload = files.with_file(before["type"], before["payload"], found, files.file_route(public_url, item_id))
+    changed = {"payload": payload} if _differs(before["payload"], payload) else {}
+    version = _version_of(before, changed, cmd.change_summary)
+    if not changed and version is None:
+        return _view(before)
+    row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
+    after = {**_summary(row, changed), "upload_id": str(found.upload_id)}
+    await _record(tx, meta, "content.file_attached", row, _summary(before, changed), after)
+    return _view(row)
+
+
+def file_link(rows: list[Row], *, settings: StorageSettings) -> DownloadLink:
+    """A short-lived URL of the item's attached file, for whoever the database shows the item to (`rows`:
+    the item's `repo.file_statement`, run as the caller)."""
+    if not rows:
+        raise ItemNotFoundError()
+    key = files.object_key(rows[0]["type"], rows[0])
+    if key is None:
+        raise NoFileError()
+    expires_at = datetime.now(UTC) + timedelta(seconds=settings.download_url_ttl_s)
+    url = storage_for(settings).download_url(key, expires_at=expires_at)
+    return DownloadLink(url=url, expires_at=expires_at)
 
 
 async def transition(
@@ -304,6 +350,15 @@ async def _locked(
     return row
 
 
+def _version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> tuple[str, str] | None:
+    """The version a change saves: any change of published content (live at once), else an explicit save."""
+    if before["status"] == "published" and (changed or summary is not None):
+        return ("publish", summary or "")  # what learners now see is a version too
+    if summary is not None:
+        return ("save", summary)
+    return None
+
+
 def _restorable(content_type: str, snapshot: Mapping[str, Any], number: int) -> dict[str, Any]:
     """A snapshot's content, checked as a change of this item would be (a version may have been written
     directly, through PostgREST, with any JSON in it); derived values are derived again."""
@@ -311,13 +366,16 @@ def _restorable(content_type: str, snapshot: Mapping[str, Any], number: int) -> 
     payload = fields["payload"]
     if not isinstance(payload, Mapping):
         raise VersionNotRestorableError(number)
-    fields["payload"] = {k: v for k, v in payload.items() if k not in DERIVED}
+    fields["payload"] = {k: v for k, v in payload.items() if k not in DERIVED and k not in FILE_FIELDS}
     try:
         checked = UpdateItem.model_validate_json(json.dumps({"type": content_type, **fields})).root
     except ValidationError:
         raise VersionNotRestorableError(number) from None
     values = checked.model_dump(mode="json", include=set(model.RESTORED_FIELDS) - {"payload"})
-    return values | {"payload": stored(checked.payload) if checked.payload is not None else payload}
+    content = stored(checked.payload) if checked.payload is not None else dict(payload)
+    # The file a version recorded comes back with it; the database checks it is still a confirmed upload.
+    attached = {k: v for k, v in payload.items() if k in FILE_FIELDS}
+    return values | {"payload": content | attached}
 
 
 async def _require_folder(tx: Tx, folder_id: UUID, community_id: UUID | None) -> None:

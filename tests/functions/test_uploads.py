@@ -6,7 +6,6 @@ another type or size lands anyway, which is exactly what the confirmation must c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,56 +25,21 @@ from tests.factories import (
     SUPER,
     auth,
 )
-from tests.functions.uploads_support import JPEG, PDF, PNG, SAMPLES, upload_audit, upload_rows
+from tests.functions.uploads_support import (
+    BUCKET,
+    JPEG,
+    PDF,
+    PNG,
+    SAMPLES,
+    fetch,
+    send,
+    stored_keys,
+    upload_audit,
+    upload_rows,
+)
 from tests.helpers import Sql, assert_problem
 
 UPLOADS = "/uploads"
-BUCKET = "aigym-test"
-S3_ENV = {
-    "STORAGE_BACKEND": "s3",
-    "STORAGE_BUCKET": BUCKET,
-    "STORAGE_S3_REGION": "us-east-1",
-    "STORAGE_S3_ACCESS_KEY_ID": "testing",
-    "STORAGE_S3_SECRET_ACCESS_KEY": "testing",
-}
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """An empty private bucket in moto's S3, and settings that point the uploads at it."""
-    import boto3
-    from moto import mock_aws
-
-    for name, value in S3_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("STORAGE_S3_ENDPOINT", raising=False)
-    reset_settings()
-    storage_for.cache_clear()
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
-    storage_for.cache_clear()
-
-
-def send(target: dict[str, Any], data: bytes) -> int:
-    """Send a file as the browser does: the method, URL and headers the upload was issued with."""
-    import requests  # moto intercepts `requests`, not httpx
-
-    headers = {k: v for k, v in target["headers"].items() if k.lower() != "content-length"}
-    response = requests.request(target["method"], target["url"], data=data, headers=headers, timeout=5)
-    return response.status_code
-
-
-def fetch(url: str) -> bytes:
-    """GET a signed URL as the browser does."""
-    import requests
-
-    return requests.get(url, timeout=5).content
-
-
-def stored_keys(s3: Any) -> list[str]:
-    return [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
 async def issue(

@@ -26,3 +26,33 @@ def upload_audit(sql: Sql) -> list[tuple[str, str | None]]:
     """The uploads' audit entries: action and actor."""
     rows = sql("select action, actor_id::text from audit_log where target_type = 'upload' order by id")
     return [(r["action"], r["actor_id"]) for r in rows]
+
+
+BUCKET = "aigym-test"
+S3_ENV = {
+    "STORAGE_BACKEND": "s3",
+    "STORAGE_BUCKET": BUCKET,
+    "STORAGE_S3_REGION": "us-east-1",
+    "STORAGE_S3_ACCESS_KEY_ID": "testing",
+    "STORAGE_S3_SECRET_ACCESS_KEY": "testing",
+}
+
+
+def send(target: dict[str, Any], data: bytes) -> int:
+    """Send a file as the browser does: the method, URL and headers the upload was issued with."""
+    import requests  # moto intercepts `requests`, not httpx
+
+    headers = {k: v for k, v in target["headers"].items() if k.lower() != "content-length"}
+    response = requests.request(target["method"], target["url"], data=data, headers=headers, timeout=5)
+    return response.status_code
+
+
+def fetch(url: str) -> bytes:
+    """GET a signed URL as the browser does."""
+    import requests
+
+    return requests.get(url, timeout=5).content
+
+
+def stored_keys(s3: Any) -> list[str]:
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]

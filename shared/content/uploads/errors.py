@@ -37,3 +37,7 @@ REFUSALS = {
     "upload_size_mismatch": "The stored file's size is not the declared one; it was deleted.",
 }
 """Each rejection code the confirmation answers with (422), and what it tells the caller."""
+
+
+class UploadExpiredError(ConflictError):
+    code, title = "upload_expired", "The upload expired"
