@@ -94,7 +94,7 @@ create table public.content_items (
     || setweight(to_tsvector('english'::regconfig, description), 'B')
     || setweight(jsonb_to_tsvector('english'::regconfig,
          payload - array['url', 'avatar_url', 'platform', 'platform_video_id', 'mime_type', 'model_settings',
-                         'object_key'],
+                         'object_key', 'upload_id'],
          '["string"]'), 'C')
   ) stored,
   published_at timestamptz,
