@@ -11,6 +11,7 @@ gapless per item whoever writes them.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,8 @@ from shared.platform.sql import Select
 from shared.platform.storage import storage_for
 
 CONTENT_ITEM = "content_item"
+_record = functools.partial(audit.record_row, target_type=CONTENT_ITEM)
+"""An audit entry for a row of this kind (its own id and community)."""
 
 
 def etag(item: ItemSummary) -> str:
@@ -403,21 +406,3 @@ def _summary(row: Mapping[str, Any], changed: Mapping[str, Any]) -> dict[str, An
     return {**kept, "revision": row["revision"]}
 
 
-async def _record(
-    tx: Tx,
-    meta: RequestMeta,
-    action: str,
-    row: Mapping[str, Any],
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any] | None,
-) -> None:
-    await audit.record(
-        tx,
-        meta,
-        action,
-        target_type=CONTENT_ITEM,
-        target_id=row["id"],
-        community_id=row["community_id"],
-        before=before,
-        after=after,
-    )

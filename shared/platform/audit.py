@@ -47,6 +47,29 @@ def _json(value: Mapping[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, default=str, separators=(",", ":"))
 
 
+async def record_row(
+    tx: Tx,
+    meta: RequestMeta,
+    action: str,
+    row: Mapping[str, Any],
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    *,
+    target_type: str,
+) -> None:
+    """`record` for a row that names itself (`id`) and its community (`community_id`, None: the platform's)."""
+    await record(
+        tx,
+        meta,
+        action,
+        target_type=target_type,
+        target_id=row["id"],
+        community_id=row["community_id"],
+        before=before,
+        after=after,
+    )
+
+
 async def record(
     tx: Tx,
     meta: RequestMeta,

@@ -7,6 +7,7 @@ parent the caller cannot use as a field error rather than a key violation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,8 @@ from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 
 FOLDER = "content_folder"
+_record = functools.partial(audit.record_row, target_type=FOLDER)
+"""An audit entry for a row of this kind (its own id and community)."""
 
 
 async def folder_tree(query: TreeQuery, *, tx: Tx, principal: Principal) -> FolderTree:
@@ -108,21 +111,3 @@ def _values(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": row["name"], "parent_id": row["parent_id"]}
 
 
-async def _record(
-    tx: Tx,
-    meta: RequestMeta,
-    action: str,
-    folder: Mapping[str, Any],
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any] | None,
-) -> None:
-    await audit.record(
-        tx,
-        meta,
-        action,
-        target_type=FOLDER,
-        target_id=folder["id"],
-        community_id=folder["community_id"],
-        before=before,
-        after=after,
-    )

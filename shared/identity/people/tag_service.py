@@ -7,6 +7,7 @@ answers exactly as a missing one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,8 @@ from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.pagination import page_of
 
 USER_TAG = "user_tag"
+_record = functools.partial(audit.record_row, target_type=USER_TAG)
+"""An audit entry for a row of this kind (its own id and community)."""
 
 
 async def list_tags(query: CommunityPageQuery, *, tx: Tx, principal: Principal) -> TagPage:
@@ -100,21 +103,3 @@ def _values(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": row["name"], "color": row["color"]}
 
 
-async def _record(
-    tx: Tx,
-    meta: RequestMeta,
-    action: str,
-    tag: Mapping[str, Any],
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any] | None,
-) -> None:
-    await audit.record(
-        tx,
-        meta,
-        action,
-        target_type=USER_TAG,
-        target_id=tag["id"],
-        community_id=tag["community_id"],
-        before=before,
-        after=after,
-    )
