@@ -1,7 +1,7 @@
 """Keeping `profiles.last_active_at`: at most one write per user per interval, never an extra round trip.
 
 Each instance remembers when it last marked each user. When a user is due, one statement joins the
-short transaction that counts the request's rate-limit hit (the opening pipeline, so no round trip is
+short transaction that counts the request's rate-limit hit (the opening Query, so no round trip is
 added) and commits with it, whatever becomes of the request. `app.touch_last_active` writes at most
 once per interval per user however many instances send it, and skips a row another transaction holds.
 """

@@ -98,7 +98,7 @@ async def get_pool() -> AsyncConnectionPool[Any]:
         open=False,
         timeout=settings.db_connect_timeout_s,
         kwargs={
-            "autocommit": True,  # transactions are opened explicitly, so they can share a pipeline
+            "autocommit": True,  # transactions are opened explicitly, so they can share one Query
             "prepare_threshold": 5 if settings.db_prepare else None,
             "row_factory": dict_row,
             "connect_timeout": max(1, int(settings.db_connect_timeout_s)),
@@ -322,8 +322,9 @@ async def transaction(
     any statement (for routes that need nothing but the caller).
     """
     before, within = before or {}, within or {}
-    if before.keys() & within.keys() or PRINCIPAL in before.keys() | within.keys():
-        raise ValueError(f"statement names used twice: {sorted(before.keys() & within.keys())}")
+    twice = before.keys() & within.keys() | {PRINCIPAL} & (before.keys() | within.keys())
+    if twice:
+        raise ValueError(f"statement names used twice: {sorted(twice)}")
     opening = _opening(role, claims, principal_of)
     # `before` commits in a transaction of its own, not a Sync of its own: the hosted transaction pooler
     # has dropped replies of batches with several Syncs (supabase/supavisor#1061); one Query is one Sync.
