@@ -156,13 +156,12 @@ async def _record(
     after: Mapping[str, Any] | None,
 ) -> None:
     target = {name: grant[name] for name in ("item_id", "target", "tag_id", "user_id")}
-    await audit.record(
+    await audit.record_row(
         tx,
         meta,
         action,
+        grant,
+        None if before is None else {**target, **before},
+        None if after is None else {**target, **after},
         target_type=CONTENT_GRANT,
-        target_id=grant["id"],
-        community_id=grant["community_id"],
-        before=None if before is None else {**target, **before},
-        after=None if after is None else {**target, **after},
     )

@@ -168,12 +168,4 @@ def _facts(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def _record(tx: Tx, meta: RequestMeta, action: str, row: Mapping[str, Any]) -> None:
-    await audit.record(
-        tx,
-        meta,
-        action,
-        target_type=UPLOAD,
-        target_id=row["id"],
-        community_id=row["community_id"],
-        after=_facts(row),
-    )
+    await audit.record_row(tx, meta, action, row, after=_facts(row), target_type=UPLOAD)
