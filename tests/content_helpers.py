@@ -83,7 +83,9 @@ def make_item(
 
 def grant(sql: Sql, item: str, community: str) -> None:
     """Grant an item to a whole community."""
-    sql("insert into content_grants (item_id, community_id) values (%s, %s)", (item, community))
+    from tests.content_rows import make_grant
+
+    make_grant(sql, item, community)
 
 
 def item_row(sql: Sql, item: str) -> dict[str, Any] | None:

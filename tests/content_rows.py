@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from tests import content_helpers
 from tests.helpers import Sql
 
 
@@ -18,13 +18,16 @@ def make_item(
     tags: tuple[str, ...] = (),
     payload: dict[str, Any] | None = None,
 ) -> str:
-    """Insert a content item (platform content when `community` is None); its id."""
-    rows = sql(
-        "insert into content_items (community_id, type, title, status, tags, payload)"
-        " values (%s, %s, %s, %s, %s, %s) returning id::text",
-        (community, type, title, status, list(tags), json.dumps(payload or {"text": title})),
+    """Insert a published content item (platform content when `community` is None); its id."""
+    return content_helpers.make_item(
+        sql,
+        community,
+        content_type=type,
+        title=title,
+        status=status,
+        tags=list(tags),
+        payload=payload or {"text": title},
     )
-    return str(rows[0]["id"])
 
 
 def make_grant(
