@@ -1,0 +1,1 @@
+"""The training zone: WODs and BLOCKs of pages, programs of sections; content items of their own types."""
