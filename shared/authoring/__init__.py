@@ -1,0 +1,1 @@
+"""Authoring: WODs, BLOCKs and programs, built of pages of typed blocks."""

@@ -1,0 +1,283 @@
+"""The pages of a WOD or a BLOCK, and what editors do to them, as pure functions of the page list.
+
+Editors work on `Page`s, whose quizzes carry their answers. What is stored in the item's payload (and
+what learners read) is `LearnerPage`s; the answers and explanations are the item's keys, stored apart
+(`content_item_keys`) as `{"<block_id>": {"<question_id>": {"answer": …, "explanation": …}}}`.
+`split_keys` turns editor pages into both, `join_keys` puts them back together.
+
+Every operation returns a new list and leaves its input as it was. Its errors name the fields of the
+page routes' bodies (`body.position`, `body.blocks.2.id`): 404 for a page or block the item does not
+have, 422 for a position out of range, a full page or item, or an id the item already uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+from shared.authoring import blocks
+from shared.authoring.blocks import (
+    ASSIGNED,
+    KEY_FIELDS,
+    MAX_BLOCKS,
+    Block,
+    Blocks,
+    LearnerBlocks,
+    LearnerQuizBlock,
+    QuizBlock,
+)
+from shared.authoring.errors import (
+    BlockNotFoundError,
+    IdTakenError,
+    ItemFullError,
+    PageFullError,
+    PageNotFoundError,
+    PositionOutOfRangeError,
+    QuizKeysError,
+)
+from shared.content.model import ContentType
+from shared.platform.validation import Body, PlainText
+
+MAX_PAGES = 100
+"""Pages in one WOD or BLOCK."""
+
+Keys = dict[str, dict[str, dict[str, Any]]]
+"""Quiz answers and explanations: block id → question id → {"answer", "explanation"}."""
+
+PageTitle = Annotated[PlainText, Field(max_length=200)]
+
+
+class PageBase(Body):
+    """What every page has: its id, unique within the item, and its title."""
+
+    id: UUID = Field(default_factory=uuid4, description=ASSIGNED)
+    title: PageTitle = ""
+
+
+class Page(PageBase):
+    """A page as its editors see it: its blocks, quizzes with their answers."""
+
+    blocks: Blocks = Field(default_factory=list)
+
+
+class LearnerPage(PageBase):
+    """A page as stored and as learners see it: quizzes without their answers."""
+
+    blocks: LearnerBlocks = Field(default_factory=list)
+
+
+def _distinct_item_ids(pages: list[Any]) -> list[Any]:
+    blocks.distinct_ids(pages)
+    seen: set[UUID] = set()
+    for page in pages:
+        for block in page.blocks:
+            if block.id in seen:
+                raise PydanticCustomError(
+                    "duplicate_id", "the block id {id} appears twice", {"id": str(block.id)}
+                )
+            seen.add(block.id)
+    return pages
+
+
+Pages = Annotated[list[Page], Field(max_length=MAX_PAGES), AfterValidator(_distinct_item_ids)]
+"""An item's pages as its editors see them; page ids and block ids are each unique in the item."""
+LearnerPages = Annotated[list[LearnerPage], Field(max_length=MAX_PAGES), AfterValidator(_distinct_item_ids)]
+"""An item's pages as stored and as learners see them."""
+
+_STORED: TypeAdapter[list[LearnerPage]] = TypeAdapter(LearnerPages)
+
+
+def load(stored: Any) -> list[LearnerPage]:
+    """Stored pages (JSON from a payload) as models; they were checked on the way in."""
+    return _STORED.validate_python(stored, strict=False)
+
+
+def dump(pages: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    """Pages as JSON values, for a payload or a response."""
+    return [page.model_dump(mode="json") for page in pages]
+
+
+# --- keys ---------------------------------------------------------------------------------------------
+
+
+def split_keys(pages: Sequence[Page]) -> tuple[list[LearnerPage], Keys]:
+    """Editor pages as stored pages without answers, and the answers and explanations as keys."""
+    keys: Keys = {}
+    stored = []
+    for page in pages:
+        kept: list[Any] = []
+        for block in page.blocks:
+            if isinstance(block, QuizBlock):
+                keys[str(block.id)] = {
+                    str(question.id): question.model_dump(mode="json", include=set(KEY_FIELDS))
+                    for question in block.questions
+                }
+                exclude = {"questions": {"__all__": set(KEY_FIELDS)}}
+                kept.append(LearnerQuizBlock.model_validate(block.model_dump(exclude=exclude)))
+            else:
+                kept.append(block)
+        stored.append(LearnerPage.model_validate({"id": page.id, "title": page.title, "blocks": kept}))
+    return stored, keys
+
+
+def join_keys(pages: Sequence[LearnerPage], keys: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[Page]:
+    """Stored pages with their quizzes' answers and explanations put back: the editor's pages."""
+    joined = []
+    for page in pages:
+        kept: list[Any] = []
+        for block in page.blocks:
+            if isinstance(block, LearnerQuizBlock):
+                answers = keys.get(str(block.id), {})
+                questions = []
+                for question in block.questions:
+                    key = answers.get(str(question.id))
+                    if key is None:
+                        raise QuizKeysError(block.id)
+                    questions.append({**question.model_dump(), **key})
+                try:
+                    kept.append(QuizBlock.model_validate({**block.model_dump(), "questions": questions}))
+                except ValidationError:
+                    raise QuizKeysError(block.id) from None
+            else:
+                kept.append(block)
+        joined.append(Page(id=page.id, title=page.title, blocks=kept))
+    return joined
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def references(pages: Sequence[Page] | Sequence[LearnerPage]) -> list[tuple[UUID, ContentType]]:
+    """Every content item the pages embed, once each in order of appearance, with the type it must have."""
+    found: dict[UUID, ContentType] = {}
+    for page in pages:
+        for block in page.blocks:
+            if isinstance(block, blocks.EmbedBlock):
+                found.setdefault(block.content_id, block.type)
+    return list(found.items())
+
+
+def _page_index(pages: Sequence[Page], page_id: UUID) -> int:
+    for index, page in enumerate(pages):
+        if page.id == page_id:
+            return index
+    raise PageNotFoundError()
+
+
+def _block_place(pages: Sequence[Page], block_id: UUID) -> tuple[int, int]:
+    for page_index, page in enumerate(pages):
+        for block_index, block in enumerate(page.blocks):
+            if block.id == block_id:
+                return page_index, block_index
+    raise BlockNotFoundError()
+
+
+def _check_position(position: int, highest: int) -> None:
+    if not 0 <= position <= highest:
+        raise PositionOutOfRangeError(highest)
+
+
+def _ids_in_use(pages: Sequence[Page]) -> Iterator[UUID]:
+    for page in pages:
+        yield page.id
+        for block in page.blocks:
+            yield block.id
+
+
+def _refuse_taken(taken: set[UUID], candidates: Sequence[tuple[str, UUID]]) -> None:
+    clashes = [loc for loc, candidate in candidates if candidate in taken]
+    if clashes:
+        raise IdTakenError(clashes)
+
+
+def _with_blocks(page: Page, new_blocks: list[Block]) -> Page:
+    return page.model_copy(update={"blocks": new_blocks})
+
+
+# --- editing ------------------------------------------------------------------------------------------
+
+
+def add_page(pages: Sequence[Page], page: Page, position: int | None = None) -> list[Page]:
+    """Insert `page` at `position` (0 … number of pages; None: at the end)."""
+    if len(pages) >= MAX_PAGES:
+        raise ItemFullError(MAX_PAGES)
+    at = len(pages) if position is None else position
+    _check_position(at, len(pages))
+    candidates = [("body.id", page.id)] + [(f"body.blocks.{i}.id", b.id) for i, b in enumerate(page.blocks)]
+    _refuse_taken(set(_ids_in_use(pages)), candidates)
+    return [*pages[:at], page, *pages[at:]]
+
+
+def save_page(pages: Sequence[Page], page_id: UUID, title: str, new_blocks: Sequence[Block]) -> list[Page]:
+    """Replace a page's title and blocks; a block id another page holds is refused (move it instead)."""
+    index = _page_index(pages, page_id)
+    others = [*pages[:index], *pages[index + 1 :]]
+    _refuse_taken(set(_ids_in_use(others)), [(f"body.blocks.{i}.id", b.id) for i, b in enumerate(new_blocks)])
+    saved = pages[index].model_copy(update={"title": title, "blocks": list(new_blocks)})
+    return [*others[:index], saved, *others[index:]]
+
+
+def move_page(pages: Sequence[Page], page_id: UUID, position: int) -> list[Page]:
+    """Move a page to `position` in the resulting order (0 … number of pages - 1)."""
+    index = _page_index(pages, page_id)
+    _check_position(position, len(pages) - 1)
+    rest = [*pages[:index], *pages[index + 1 :]]
+    return [*rest[:position], pages[index], *rest[position:]]
+
+
+def remove_page(pages: Sequence[Page], page_id: UUID) -> list[Page]:
+    """The pages without `page_id` (and its blocks)."""
+    index = _page_index(pages, page_id)
+    return [*pages[:index], *pages[index + 1 :]]
+
+
+def move_block(
+    pages: Sequence[Page], block_id: UUID, position: int, page_id: UUID | None = None
+) -> list[Page]:
+    """Move a block to `position` on page `page_id` (None: its own page), in the target's resulting order."""
+    source, index = _block_place(pages, block_id)
+    target = source if page_id is None else _page_index(pages, page_id)
+    moved = pages[source].blocks[index]
+    result = list(pages)
+    result[source] = _with_blocks(pages[source], [b for b in pages[source].blocks if b.id != block_id])
+    kept = result[target].blocks
+    if target != source and len(kept) >= MAX_BLOCKS:
+        raise PageFullError(MAX_BLOCKS)
+    _check_position(position, len(kept))
+    result[target] = _with_blocks(result[target], [*kept[:position], moved, *kept[position:]])
+    return result
+
+
+def remove_block(pages: Sequence[Page], block_id: UUID) -> list[Page]:
+    """The pages without block `block_id`."""
+    source, _ = _block_place(pages, block_id)
+    result = list(pages)
+    result[source] = _with_blocks(pages[source], [b for b in pages[source].blocks if b.id != block_id])
+    return result
+
+
+def _fresh_block(block: Block) -> Block:
+    if isinstance(block, QuizBlock):
+        questions = [question.model_copy(update={"id": uuid4()}) for question in block.questions]
+        return block.model_copy(update={"id": uuid4(), "questions": questions})
+    return block.model_copy(update={"id": uuid4()})
+
+
+def fresh_page(page: Page) -> Page:
+    """A copy of `page` with new ids for it, its blocks and its questions (option ids stay: they are labels)."""
+    return page.model_copy(update={"id": uuid4(), "blocks": [_fresh_block(b) for b in page.blocks]})
+
+
+def fresh_ids(pages: Sequence[Page]) -> list[Page]:
+    """A copy of the pages with new ids throughout, as a duplicated item holds: its keys follow its quizzes."""
+    return [fresh_page(page) for page in pages]
+
+
+def duplicate_page(pages: Sequence[Page], page_id: UUID) -> list[Page]:
+    """The pages with a copy of page `page_id` (new ids throughout) right after it."""
+    index = _page_index(pages, page_id)
+    return add_page(pages, fresh_page(pages[index]), index + 1)
