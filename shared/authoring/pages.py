@@ -151,13 +151,19 @@ def join_keys(pages: Sequence[LearnerPage], keys: Mapping[str, Mapping[str, Mapp
 # --- reading ------------------------------------------------------------------------------------------
 
 
-def references(pages: Sequence[Page] | Sequence[LearnerPage]) -> list[tuple[UUID, ContentType]]:
+def embeds(pages: Sequence[Page | LearnerPage]) -> Iterator[tuple[int, int, blocks.EmbedBlock]]:
+    """Every embedding block, with its page's position and its own on the page."""
+    for page_index, page in enumerate(pages):
+        for block_index, block in enumerate(page.blocks):
+            if isinstance(block, blocks.EmbedBlock):
+                yield page_index, block_index, block
+
+
+def references(pages: Sequence[Page | LearnerPage]) -> list[tuple[UUID, ContentType]]:
     """Every content item the pages embed, once each in order of appearance, with the type it must have."""
     found: dict[UUID, ContentType] = {}
-    for page in pages:
-        for block in page.blocks:
-            if isinstance(block, blocks.EmbedBlock):
-                found.setdefault(block.content_id, block.type)
+    for _, _, block in embeds(pages):
+        found.setdefault(block.content_id, block.type)
     return list(found.items())
 
 
