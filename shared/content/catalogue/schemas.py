@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
+from shared.content.model import ItemType
 from shared.platform.pagination import PageQuery
 from shared.platform.validation import View
-
-ContentType = Literal["ai_agent", "video", "document", "prompt", "automation", "image", "pdf"]
 
 
 class CatalogueQuery(PageQuery):
@@ -20,7 +18,7 @@ class CatalogueQuery(PageQuery):
     community_id: UUID | None = Field(
         default=None, description="Only what is granted through this community (default: all of the caller's)"
     )
-    type: ContentType | None = Field(default=None, description="Only items of this type")
+    type: ItemType | None = Field(default=None, description="Only items of this type")
     tag: str | None = Field(
         default=None, min_length=1, max_length=60, description="Only items with this label"
     )
@@ -33,7 +31,7 @@ class CatalogueItem(View):
     """An item as the catalogue lists it; its payload is read from the item itself."""
 
     id: UUID
-    type: ContentType
+    type: ItemType
     title: str
     description: str
     thumbnail_url: str | None
