@@ -105,7 +105,8 @@ insert into public.content_items (id, community_id, type, title, description, ta
         {"id": "5b000000-0000-4000-8000-000000000101", "type": "section_header", "title": "The four parts of a prompt", "subtitle": "Ten minutes", "level": 1},
         {"id": "5b000000-0000-4000-8000-000000000102", "type": "rich_text", "html_body": "<p>A good prompt says <strong>who</strong> the model is, <strong>what</strong> you need, gives an <em>example</em> and sets <em>limits</em>.</p>", "json_body": null},
         {"id": "5b000000-0000-4000-8000-000000000103", "type": "video", "content_id": "e0000000-0000-4000-8000-0000000c0003", "caption": "Prompting fundamentals", "start_seconds": null},
-        {"id": "5b000000-0000-4000-8000-000000000104", "type": "document", "content_id": "e0000000-0000-4000-8000-0000000c0004", "caption": "Keep this guide at hand", "display": "link"}]},
+        {"id": "5b000000-0000-4000-8000-000000000104", "type": "document", "content_id": "e0000000-0000-4000-8000-0000000c0004", "caption": "Keep this guide at hand", "display": "link"},
+        {"id": "5b000000-0000-4000-8000-000000000112", "type": "pdf", "content_id": "e0000000-0000-4000-8000-0000000c0008", "caption": "Your AI policy template", "display": "download"}]},
       {"id": "5a000000-0000-4000-8000-000000000102", "title": "Practise", "blocks": [
         {"id": "5b000000-0000-4000-8000-000000000105", "type": "list", "style": "numbered", "items": ["Pick a task you did this week", "Write a first prompt for it", "Ask the coach to improve it"]},
         {"id": "5b000000-0000-4000-8000-000000000106", "type": "ai_agent", "content_id": "e0000000-0000-4000-8000-0000000c0001", "caption": "", "intro": "Paste your first prompt and ask the coach what is missing."},

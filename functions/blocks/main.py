@@ -1,7 +1,8 @@
-"""`blocks`: BLOCKs: reusable workout blocks of pages, their lifecycle and versions."""
+"""`blocks`: BLOCKs: reusable workout blocks of pages, their lifecycle, versions and page editing."""
 
 from __future__ import annotations
 
+from shared.authoring import page_routes
 from shared.authoring.schemas import BLOCKS
 from shared.content import routes
 from shared.platform.http import Function
@@ -9,8 +10,9 @@ from shared.platform.http import Function
 fn = Function(
     "blocks",
     body_limit=1024 * 1024,
-    description="BLOCKs: reusable workout blocks of pages, their lifecycle and versions.",
+    description="BLOCKs: reusable workout blocks of pages, their lifecycle, versions and page editing.",
 )
 routes.mount(fn, BLOCKS)
+page_routes.mount(fn, BLOCKS)
 
 handler = fn.handler

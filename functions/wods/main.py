@@ -1,7 +1,8 @@
-"""`wods`: WODs: lessons of pages of typed blocks, their lifecycle and versions."""
+"""`wods`: WODs: lessons of pages of typed blocks, their lifecycle, versions and page editing."""
 
 from __future__ import annotations
 
+from shared.authoring import page_routes
 from shared.authoring.schemas import WODS
 from shared.content import routes
 from shared.platform.http import Function
@@ -9,8 +10,9 @@ from shared.platform.http import Function
 fn = Function(
     "wods",
     body_limit=1024 * 1024,
-    description="WODs: lessons of pages of typed blocks, their lifecycle and versions.",
+    description="WODs: lessons of pages of typed blocks, their lifecycle, versions and page editing.",
 )
 routes.mount(fn, WODS)
+page_routes.mount(fn, WODS)
 
 handler = fn.handler

@@ -6,7 +6,6 @@ Page operations name the fields of the page routes' bodies in their 422s (`body.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from uuid import UUID
 
 from shared.platform.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 
@@ -54,7 +53,7 @@ class IdTakenError(ValidationFailedError):
 class QuizKeysError(ConflictError):
     code, title = "quiz_keys_invalid", "Quiz answers do not fit"
 
-    def __init__(self, block_id: UUID) -> None:
+    def __init__(self, block_id: object) -> None:
         super().__init__(
             f"The stored answers of quiz {block_id} are missing or do not fit its questions; save the quiz"
             " again with its answers."

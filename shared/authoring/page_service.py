@@ -1,173 +1,141 @@
 """Page use cases of WODs and BLOCKs: add, save, move and remove pages and blocks; duplicate an item.
 
-Each change is one transaction on the item's locked row, like every content write: it names the revision
-it is made against (428 without, 409 `stale_version` when stale), a published item's result is saved as
-a version, and the audit records it. The pages are joined with their quiz keys, changed by a pure
-operation (`pages.py`), checked (what they newly embed must be visible to the author, of the block's type
-and usable by the item's owner) and split again: payload and keys are written together.
+Each change is one transaction on the item's locked row, like every content write (the content service's
+`locked` and `write`): it names the revision it is made against (428 without, 409 `stale_version` when
+stale), a published item's result is saved as a version, and the audit records it. The stored pages are
+joined with their quiz keys, changed by a pure operation (`pages.py`), checked (what they newly embed)
+and split again; payload and keys are written in the same round trip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from shared.authoring import pages
-from shared.authoring import repository as repo
+from shared.authoring import embeds, pages
+from shared.authoring.embeds import Embed
 from shared.authoring.page_schemas import Duplicate, MoveBlock, MovePage, NewPage, SavePage
 from shared.authoring.pages import Page
+from shared.content import policy
+from shared.content import repository as content_repo
 from shared.content import service as content
 from shared.content.errors import ItemArchivedError, ItemNotFoundError
+from shared.content.schemas import ItemView
 from shared.content.scope import Scope
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
-from shared.platform.errors import FieldError, ValidationFailedError
 
 Edit = Callable[[list[Page]], list[Page]]
-
-
-async def require_embeddable(
-    tx: Tx, owner: UUID | None, wanted: Iterable[tuple[str, UUID, str]], known: Iterable[UUID] = ()
-) -> None:
-    """422 naming each embed (location, item id, block type) that is not an item the author sees, of the
-    block's type, that the owner may use; items in `known` (already embedded) are not asked about again."""
-    fresh = [(loc, item_id, kind) for loc, item_id, kind in wanted if item_id not in set(known)]
-    if not fresh:
-        return
-    found = await repo.embeddable(tx, owner, sorted({item_id for _, item_id, _ in fresh}))
-    errors = []
-    for loc, item_id, kind in fresh:
-        row = found.get(item_id)
-        if row is None:
-            errors.append(FieldError(loc, "no such item", "unknown_item"))
-        elif row["type"] != kind:
-            errors.append(FieldError(loc, f"the item is a {row['type']}, not a {kind}", "wrong_item_type"))
-        elif not row["usable"]:
-            message = "the item's owner may not use it (another community's, or platform content not granted)"
-            errors.append(FieldError(loc, message, "item_not_usable"))
-    if errors:
-        raise ValidationFailedError(errors, "Some blocks embed items this item cannot use.")
-
-
-def block_embeds(blocks: Iterable[Any], prefix: str) -> list[tuple[str, UUID, str]]:
-    """The embeds of a list of blocks sent at `prefix` (`body.blocks`)."""
-    page = Page.model_construct(blocks=list(blocks))
-    return [(f"{prefix}.{b}.content_id", block.content_id, block.type) for _, b, block in pages.embeds([page])]
-
-
-def page_embeds(editor: Iterable[Page], prefix: str) -> list[tuple[str, UUID, str]]:
-    """The embeds of pages sent at `prefix` (`body.payload.pages`)."""
-    return [
-        (f"{prefix}.{p}.blocks.{b}.content_id", block.content_id, block.type)
-        for p, b, block in pages.embeds(list(editor))
-    ]
+COPY_SUFFIX = " (copy)"
+MAX_TITLE = 200
 
 
 async def _change(
     item_id: UUID,
     edit: Edit,
-    *,
     action: str,
-    embeds: list[tuple[str, UUID, str]],
+    *,
+    revision: int | None,
+    sent: list[Embed] | None = None,
     scope: Scope,
     if_match: str | None,
-    revision: int | None,
     tx: Tx,
     principal: Principal,
     meta: RequestMeta,
-) -> Any:
+) -> ItemView:
+    """Apply `edit` to the item's pages under its lock; `sent`: the embeds of the blocks the body sent."""
     before = await content.locked(tx, principal, scope, item_id, if_match, revision)
     if before["status"] == "archived":
         raise ItemArchivedError()
-    current = pages.join_keys(pages.load(before["payload"].get("pages", [])), before["keys"] or {})
+    current = pages.join_keys(before["payload"].get("pages", []), before["keys"])
     after = edit(current)
-    known = {item_id for item_id, _ in pages.references(current)}
-    await require_embeddable(tx, before["community_id"], embeds, known)
+    known = [item for item, _ in pages.references(current)]
+    await embeds.require_usable(tx, before["community_id"], sent or [], known)
     stored, keys = pages.split_keys(after)
-    payload = {**before["payload"], "pages": pages.dump(stored)}
-    return await content.write_content(
-        tx, scope, before, {"payload": payload}, keys=keys, action=action, principal=principal, meta=meta
-    )
+    requested = {"payload": {**before["payload"], "pages": pages.dump(stored)}, "keys": keys or None}
+    return await content.write(tx, scope, before, requested, action, principal=principal, meta=meta)
 
 
-def _common(cmd: NewPage | SavePage | MovePage | MoveBlock) -> dict[str, Any]:
-    return {"revision": cmd.revision}
-
-
-async def add_page(item_id: UUID, cmd: NewPage, **context: Any) -> Any:
-    """Insert a page (at `position`, or after the last)."""
+async def add_page(item_id: UUID, cmd: NewPage, **context: Any) -> ItemView:
+    """Insert a page at `position` (after the last without one)."""
     page = Page(id=cmd.id, title=cmd.title, blocks=cmd.blocks)
-    return await _change(
-        item_id,
-        lambda current: pages.add_page(current, page, cmd.position),
-        action="content.page_added",
-        embeds=block_embeds(cmd.blocks, "body.blocks"),
-        revision=cmd.revision,
-        **context,
-    )
+    sent = embeds.of_blocks(cmd.blocks, "body.blocks")
+
+    def edit(current: list[Page]) -> list[Page]:
+        return pages.add_page(current, page, cmd.position)
+
+    return await _change(item_id, edit, "content.page_added", revision=cmd.revision, sent=sent, **context)
 
 
-async def save_page(item_id: UUID, page_id: UUID, cmd: SavePage, **context: Any) -> Any:
+async def save_page(item_id: UUID, page_id: UUID, cmd: SavePage, **context: Any) -> ItemView:
     """Replace a page's title and blocks."""
-    return await _change(
-        item_id,
-        lambda current: pages.save_page(current, page_id, cmd.title, cmd.blocks),
-        action="content.page_saved",
-        embeds=block_embeds(cmd.blocks, "body.blocks"),
-        revision=cmd.revision,
-        **context,
-    )
+    sent = embeds.of_blocks(cmd.blocks, "body.blocks")
+
+    def edit(current: list[Page]) -> list[Page]:
+        return pages.save_page(current, page_id, cmd.title, cmd.blocks)
+
+    return await _change(item_id, edit, "content.page_saved", revision=cmd.revision, sent=sent, **context)
 
 
-async def move_page(item_id: UUID, page_id: UUID, cmd: MovePage, **context: Any) -> Any:
+async def move_page(item_id: UUID, page_id: UUID, cmd: MovePage, **context: Any) -> ItemView:
     """Move a page to `position`."""
-    return await _change(
-        item_id,
-        lambda current: pages.move_page(current, page_id, cmd.position),
-        action="content.page_moved",
-        embeds=[],
-        revision=cmd.revision,
-        **context,
-    )
+
+    def edit(current: list[Page]) -> list[Page]:
+        return pages.move_page(current, page_id, cmd.position)
+
+    return await _change(item_id, edit, "content.page_moved", revision=cmd.revision, **context)
 
 
-async def remove_page(item_id: UUID, page_id: UUID, *, revision: int | None, **context: Any) -> Any:
-    """Remove a page and its blocks."""
-    return await _change(
-        item_id,
-        lambda current: pages.remove_page(current, page_id),
-        action="content.page_removed",
-        embeds=[],
-        revision=revision,
-        **context,
-    )
+async def remove_page(item_id: UUID, page_id: UUID, *, revision: int | None, **context: Any) -> ItemView:
+    """Remove a page with its blocks."""
+
+    def edit(current: list[Page]) -> list[Page]:
+        return pages.remove_page(current, page_id)
+
+    return await _change(item_id, edit, "content.page_removed", revision=revision, **context)
 
 
-async def move_block(item_id: UUID, block_id: UUID, cmd: MoveBlock, **context: Any) -> Any:
-    """Move a block within its page or to another page."""
-    return await _change(
-        item_id,
-        lambda current: pages.move_block(current, block_id, cmd.position, cmd.page_id),
-        action="content.block_moved",
-        embeds=[],
-        revision=cmd.revision,
-        **context,
-    )
+async def move_block(item_id: UUID, block_id: UUID, cmd: MoveBlock, **context: Any) -> ItemView:
+    """Move a block within its page or onto another page."""
+
+    def edit(current: list[Page]) -> list[Page]:
+        return pages.move_block(current, block_id, cmd.position, cmd.page_id)
+
+    return await _change(item_id, edit, "content.block_moved", revision=cmd.revision, **context)
 
 
-async def remove_block(item_id: UUID, block_id: UUID, *, revision: int | None, **context: Any) -> Any:
+async def remove_block(item_id: UUID, block_id: UUID, *, revision: int | None, **context: Any) -> ItemView:
     """Remove a block."""
-    return await _change(
-        item_id,
-        lambda current: pages.remove_block(current, block_id),
-        action="content.block_removed",
-        embeds=[],
-        revision=revision,
-        **context,
-    )
+
+    def edit(current: list[Page]) -> list[Page]:
+        return pages.remove_block(current, block_id)
+
+    return await _change(item_id, edit, "content.block_removed", revision=revision, **context)
 
 
-def _unused(_: Mapping[str, Any], __: Duplicate) -> None:
-    raise ItemNotFoundError()
+async def duplicate(
+    item_id: UUID, cmd: Duplicate, *, scope: Scope, tx: Tx, principal: Principal, meta: RequestMeta
+) -> ItemView:
+    """A new draft copy of an item the caller may change: same owner and folder, new ids throughout (the
+    quizzes' answers follow their questions), created as any new item is."""
+    row = await content_repo.get_item(tx, item_id)
+    if row is None or row["type"] not in scope.types:
+        raise ItemNotFoundError()
+    policy.require_item_writer(principal, row["community_id"])
+    editor = pages.fresh_ids(pages.join_keys(row["payload"].get("pages", []), row["keys"]))
+    title = cmd.title or row["title"][: MAX_TITLE - len(COPY_SUFFIX)] + COPY_SUFFIX
+    body = {
+        "type": row["type"],
+        "community_id": row["community_id"],
+        "title": title,
+        "description": row["description"],
+        "thumbnail_url": row["thumbnail_url"],
+        "tags": row["tags"],
+        "folder_id": row["folder_id"],
+        "payload": {**row["payload"], "pages": pages.dump(editor)},
+    }
+    new = scope.create.model_validate_json(json.dumps(body, default=str)).root
+    return await content.create_item(new, scope=scope, tx=tx, principal=principal, meta=meta)

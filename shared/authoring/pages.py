@@ -89,6 +89,7 @@ LearnerPages = Annotated[list[LearnerPage], Field(max_length=MAX_PAGES), AfterVa
 """An item's pages as stored and as learners see them."""
 
 _STORED: TypeAdapter[list[LearnerPage]] = TypeAdapter(LearnerPages)
+_EDITOR: TypeAdapter[list[Page]] = TypeAdapter(Pages)
 
 
 def load(stored: Any) -> list[LearnerPage]:
@@ -124,28 +125,57 @@ def split_keys(pages: Sequence[Page]) -> tuple[list[LearnerPage], Keys]:
     return stored, keys
 
 
-def join_keys(pages: Sequence[LearnerPage], keys: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[Page]:
-    """Stored pages with their quizzes' answers and explanations put back: the editor's pages."""
-    joined = []
-    for page in pages:
-        kept: list[Any] = []
-        for block in page.blocks:
-            if isinstance(block, LearnerQuizBlock):
-                answers = keys.get(str(block.id), {})
-                questions = []
-                for question in block.questions:
-                    key = answers.get(str(question.id))
-                    if key is None:
-                        raise QuizKeysError(block.id)
-                    questions.append({**question.model_dump(), **key})
-                try:
-                    kept.append(QuizBlock.model_validate({**block.model_dump(), "questions": questions}))
-                except ValidationError:
-                    raise QuizKeysError(block.id) from None
-            else:
-                kept.append(block)
-        joined.append(Page(id=page.id, title=page.title, blocks=kept))
+def _answered(block: Mapping[str, Any], keys: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A stored quiz block (JSON) with each question's answer and explanation put back; None when a
+    question has no answer among `keys`."""
+    answers = keys.get(str(block.get("id")))
+    if not isinstance(answers, Mapping):
+        return None
+    questions = []
+    for question in block.get("questions", []):
+        key = answers.get(str(question.get("id")))
+        if not isinstance(key, Mapping) or "answer" not in key:
+            return None
+        questions.append({**question, **{name: key[name] for name in KEY_FIELDS if name in key}})
+    return {**block, "questions": questions}
+
+
+def with_answers(
+    stored: Sequence[Mapping[str, Any]], keys: Mapping[str, Any] | None
+) -> list[Mapping[str, Any]]:
+    """Stored pages (JSON) with their quizzes' answers put back, for a read: as they are when the keys are
+    not the caller's to read (None) or do not answer every question (the learner's form, then)."""
+    if keys is None:
+        return list(stored)
+    joined: list[Mapping[str, Any]] = []
+    for page in stored:
+        kept = []
+        for block in page.get("blocks", []):
+            if block.get("type") == "quiz":
+                block = _answered(block, keys)
+                if block is None:
+                    return list(stored)
+            kept.append(block)
+        joined.append({**page, "blocks": kept})
     return joined
+
+
+def join_keys(stored: Sequence[Mapping[str, Any]], keys: Mapping[str, Any] | None) -> list[Page]:
+    """The editor's pages: stored pages (JSON) with every quiz's answers put back from `keys`; 409
+    `quiz_keys_invalid` when a quiz's answers are missing or do not fit its questions."""
+    joined = []
+    for page in stored:
+        kept: list[Any] = []
+        for block in page.get("blocks", []):
+            if block.get("type") == "quiz":
+                answered = _answered(block, keys or {})
+                try:
+                    block = QuizBlock.model_validate(answered, strict=False)
+                except ValidationError:
+                    raise QuizKeysError(block.get("id")) from None
+            kept.append(block)
+        joined.append({**page, "blocks": kept})
+    return _EDITOR.validate_python(joined, strict=False)
 
 
 # --- reading ------------------------------------------------------------------------------------------

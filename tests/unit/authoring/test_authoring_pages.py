@@ -132,7 +132,7 @@ def test_split_keeps_answers_out_of_the_stored_pages() -> None:
 def test_join_puts_the_answers_back() -> None:
     editor = sample()
     stored, keys = pages.split_keys(editor)
-    reloaded = pages.load(json.loads(json.dumps(pages.dump(stored))))
+    reloaded = json.loads(json.dumps(pages.dump(stored)))
     assert pages.join_keys(reloaded, json.loads(json.dumps(keys))) == editor
 
 
@@ -146,7 +146,7 @@ def test_join_refuses_missing_or_ill_fitting_keys() -> None:
     first = next(iter(answers))
     for broken in ({}, {block_id: {first: answers[first]}}, {block_id: {**answers, first: {"answer": ["z"]}}}):
         with pytest.raises(QuizKeysError) as caught:
-            pages.join_keys(stored, broken)
+            pages.join_keys(pages.dump(stored), broken)
         assert caught.value.code == "quiz_keys_invalid" and block_id in caught.value.detail
 
 
@@ -292,7 +292,7 @@ def test_fresh_ids_copy_everything_under_new_ids_with_keys_remapped() -> None:
         return [without_uuids(v) for v in value] if isinstance(value, list) else value
 
     assert without_uuids(pages.dump(stored)) == without_uuids(pages.dump(old_stored))
-    assert pages.join_keys(stored, keys) == copy
+    assert pages.join_keys(pages.dump(stored), keys) == copy
 
 
 def test_duplicate_page_puts_a_fresh_copy_after_it() -> None:
