@@ -3,7 +3,7 @@
 Every page holds the same mix (a header, rich text, a list, a quote, a divider, a video and a document
 of the demo catalogue, a submission, a prompt and a quiz of four questions), so a read carries 200 blocks
 and 20 quizzes' answers, and a save rewrites a payload of that size. Ids are fixed, so the scenarios can
-name the WOD and a page.
+name the WOD and a page; the items it embeds are written with it (the tests' database has no demo content).
 """
 
 from __future__ import annotations
@@ -16,10 +16,17 @@ from scripts.local.bench.targets import BENCH_COMMUNITY, BENCH_USER
 
 BENCH_WOD = "e0000000-0000-4000-8000-0000000be001"
 PAGES, BLOCKS_PER_PAGE = 20, 10
-VIDEO = "e0000000-0000-4000-8000-0000000c0003"
-DOCUMENT = "e0000000-0000-4000-8000-0000000c0004"
-PROMPT = "e0000000-0000-4000-8000-0000000c0a01"
-"""Demo items (supabase/demo_content.sql) Acme may embed: two platform items granted to it, one its own."""
+VIDEO = "e0000000-0000-4000-8000-0000000be011"
+DOCUMENT = "e0000000-0000-4000-8000-0000000be012"
+PROMPT = "e0000000-0000-4000-8000-0000000be013"
+EMBEDDED = {
+    VIDEO: ("video", {"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "platform": "youtube",
+                      "platform_video_id": "dQw4w9WgXcQ", "duration_seconds": 212, "transcript": None}),
+    DOCUMENT: ("document", {"html_body": "<p>Say what you want.</p>", "json_body": None, "word_count": 4,
+                            "reading_minutes": 1}),
+    PROMPT: ("prompt", {"prompt_text": "Rewrite this for a busy reader.", "category": None}),
+}
+"""The items the WOD embeds, the bench community's own."""
 
 
 def _id(kind: int, page: int, block: int = 0) -> str:
@@ -75,13 +82,18 @@ def wod_statements() -> list[tuple[str, tuple[Any, ...]]]:
     ]
     stored, keys = pages.split_keys(editor)
     payload = {"difficulty": "intermediate", "estimated_minutes": 90, "pages": pages.dump(stored)}
+    insert = (
+        "insert into public.content_items (id, community_id, type, title, payload, created_by, updated_by)"
+        " values (%s, %s, %s, %s, %s::jsonb, %s, %s) on conflict (id) do nothing"
+    )
+    admin = BENCH_USER[0]
+    items = [
+        (insert, (item, BENCH_COMMUNITY, kind, f"Bench {kind}", json.dumps(body), admin, admin))
+        for item, (kind, body) in EMBEDDED.items()
+    ]
     return [
-        (
-            "insert into public.content_items (id, community_id, type, title, payload, created_by, updated_by)"
-            " values (%s, %s, 'wod', 'Bench WOD: 20 pages of 10 blocks', %s::jsonb, %s, %s)"
-            " on conflict (id) do nothing",
-            (BENCH_WOD, BENCH_COMMUNITY, json.dumps(payload), BENCH_USER[0], BENCH_USER[0]),
-        ),
+        *items,
+        (insert, (BENCH_WOD, BENCH_COMMUNITY, "wod", "Bench WOD: 20 pages of 10 blocks", json.dumps(payload), admin, admin)),
         (
             "insert into public.content_item_keys (item_id, keys) values (%s, %s::jsonb) on conflict do nothing",
             (BENCH_WOD, json.dumps(keys)),
