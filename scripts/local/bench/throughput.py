@@ -141,7 +141,7 @@ def _duration_ms(text: str) -> float:
 
 def parse_wrk(output: str) -> LoadResult:
     """Read wrk --latency output."""
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.M))
     done = re.search(r"^\s+(\d+) requests in ([\d.]+)(ms|s|m),", output, re.M)
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
     if not (done and rps and "50" in percentiles and "99" in percentiles):
