@@ -12,8 +12,9 @@ have, 422 for a position out of range, a full page or item, or an id the item al
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
@@ -70,6 +71,10 @@ class LearnerPage(PageBase):
     blocks: LearnerBlocks = Field(default_factory=list)
 
 
+P = TypeVar("P", Page, LearnerPage)
+"""Operations work on either form: the editor's pages, or stored pages whose keys are kept beside them."""
+
+
 def _distinct_item_ids(pages: list[Any]) -> list[Any]:
     blocks.distinct_ids(pages)
     seen: set[UUID] = set()
@@ -88,13 +93,23 @@ Pages = Annotated[list[Page], Field(max_length=MAX_PAGES), AfterValidator(_disti
 LearnerPages = Annotated[list[LearnerPage], Field(max_length=MAX_PAGES), AfterValidator(_distinct_item_ids)]
 """An item's pages as stored and as learners see them."""
 
-_STORED: TypeAdapter[list[LearnerPage]] = TypeAdapter(LearnerPages)
-_EDITOR: TypeAdapter[list[Page]] = TypeAdapter(Pages)
+
+
+# Built on first use, not at import: a function's cold start pays for no validator it does not call.
+@functools.cache
+def _stored() -> TypeAdapter[list[LearnerPage]]:
+    return TypeAdapter(LearnerPages)
+
+
+@functools.cache
+def _editor() -> TypeAdapter[list[Page]]:
+    return TypeAdapter(Pages)
+
 
 
 def load(stored: Any) -> list[LearnerPage]:
     """Stored pages (JSON from a payload) as models; they were checked on the way in."""
-    return _STORED.validate_python(stored, strict=False)
+    return _stored().validate_python(stored, strict=False)
 
 
 def dump(pages: Sequence[BaseModel]) -> list[dict[str, Any]]:
@@ -175,7 +190,19 @@ def join_keys(stored: Sequence[Mapping[str, Any]], keys: Mapping[str, Any] | Non
                     raise QuizKeysError(block.get("id")) from None
             kept.append(block)
         joined.append({**page, "blocks": kept})
-    return _EDITOR.validate_python(joined, strict=False)
+    return _editor().validate_python(joined, strict=False)
+
+
+def kept_keys(stored: Sequence[LearnerPage], keys: Mapping[str, Any]) -> Keys | None:
+    """The keys of the quizzes and questions `stored` still holds (None: it holds no quiz)."""
+    kept: Keys = {}
+    for page in stored:
+        for block in page.blocks:
+            answers = keys.get(str(block.id))
+            if isinstance(block, LearnerQuizBlock) and isinstance(answers, Mapping):
+                asked = {str(question.id) for question in block.questions}
+                kept[str(block.id)] = {q: dict(key) for q, key in answers.items() if q in asked}
+    return kept or None
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -197,14 +224,14 @@ def references(pages: Sequence[Page | LearnerPage]) -> list[tuple[UUID, ContentT
     return list(found.items())
 
 
-def _page_index(pages: Sequence[Page], page_id: UUID) -> int:
+def _page_index(pages: Sequence[Page | LearnerPage], page_id: UUID) -> int:
     for index, page in enumerate(pages):
         if page.id == page_id:
             return index
     raise PageNotFoundError()
 
 
-def _block_place(pages: Sequence[Page], block_id: UUID) -> tuple[int, int]:
+def _block_place(pages: Sequence[Page | LearnerPage], block_id: UUID) -> tuple[int, int]:
     for page_index, page in enumerate(pages):
         for block_index, block in enumerate(page.blocks):
             if block.id == block_id:
@@ -217,7 +244,7 @@ def _check_position(position: int, highest: int) -> None:
         raise PositionOutOfRangeError(highest)
 
 
-def _ids_in_use(pages: Sequence[Page]) -> Iterator[UUID]:
+def _ids_in_use(pages: Sequence[Page | LearnerPage]) -> Iterator[UUID]:
     for page in pages:
         yield page.id
         for block in page.blocks:
@@ -230,14 +257,14 @@ def _refuse_taken(taken: set[UUID], candidates: Sequence[tuple[str, UUID]]) -> N
         raise IdTakenError(clashes)
 
 
-def _with_blocks(page: Page, new_blocks: list[Block]) -> Page:
+def _with_blocks(page: P, new_blocks: list[Any]) -> P:
     return page.model_copy(update={"blocks": new_blocks})
 
 
 # --- editing ------------------------------------------------------------------------------------------
 
 
-def add_page(pages: Sequence[Page], page: Page, position: int | None = None) -> list[Page]:
+def add_page(pages: Sequence[P], page: P, position: int | None = None) -> list[P]:
     """Insert `page` at `position` (0 … number of pages; None: at the end)."""
     if len(pages) >= MAX_PAGES:
         raise ItemFullError(MAX_PAGES)
@@ -245,50 +272,57 @@ def add_page(pages: Sequence[Page], page: Page, position: int | None = None) -> 
     _check_position(at, len(pages))
     candidates = [("body.id", page.id)] + [(f"body.blocks.{i}.id", b.id) for i, b in enumerate(page.blocks)]
     _refuse_taken(set(_ids_in_use(pages)), candidates)
-    return [*pages[:at], page, *pages[at:]]
+    result = list(pages)
+    result.insert(at, page)
+    return result
 
 
-def save_page(pages: Sequence[Page], page_id: UUID, title: str, new_blocks: Sequence[Block]) -> list[Page]:
+def save_page(pages: Sequence[P], page_id: UUID, title: str, new_blocks: Sequence[Any]) -> list[P]:
     """Replace a page's title and blocks; a block id another page holds is refused (move it instead)."""
     index = _page_index(pages, page_id)
-    others = [*pages[:index], *pages[index + 1 :]]
-    _refuse_taken(set(_ids_in_use(others)), [(f"body.blocks.{i}.id", b.id) for i, b in enumerate(new_blocks)])
-    saved = pages[index].model_copy(update={"title": title, "blocks": list(new_blocks)})
-    return [*others[:index], saved, *others[index:]]
+    result = list(pages)
+    saved = result.pop(index).model_copy(update={"title": title, "blocks": list(new_blocks)})
+    _refuse_taken(set(_ids_in_use(result)), [(f"body.blocks.{i}.id", b.id) for i, b in enumerate(new_blocks)])
+    result.insert(index, saved)
+    return result
 
 
-def move_page(pages: Sequence[Page], page_id: UUID, position: int) -> list[Page]:
+def move_page(pages: Sequence[P], page_id: UUID, position: int) -> list[P]:
     """Move a page to `position` in the resulting order (0 … number of pages - 1)."""
     index = _page_index(pages, page_id)
     _check_position(position, len(pages) - 1)
-    rest = [*pages[:index], *pages[index + 1 :]]
-    return [*rest[:position], pages[index], *rest[position:]]
+    result = list(pages)
+    result.insert(position, result.pop(index))
+    return result
 
 
-def remove_page(pages: Sequence[Page], page_id: UUID) -> list[Page]:
+def remove_page(pages: Sequence[P], page_id: UUID) -> list[P]:
     """The pages without `page_id` (and its blocks)."""
     index = _page_index(pages, page_id)
-    return [*pages[:index], *pages[index + 1 :]]
+    result = list(pages)
+    del result[index]
+    return result
 
 
 def move_block(
-    pages: Sequence[Page], block_id: UUID, position: int, page_id: UUID | None = None
-) -> list[Page]:
+    pages: Sequence[P], block_id: UUID, position: int, page_id: UUID | None = None
+) -> list[P]:
     """Move a block to `position` on page `page_id` (None: its own page), in the target's resulting order."""
     source, index = _block_place(pages, block_id)
     target = source if page_id is None else _page_index(pages, page_id)
     moved = pages[source].blocks[index]
     result = list(pages)
     result[source] = _with_blocks(pages[source], [b for b in pages[source].blocks if b.id != block_id])
-    kept = result[target].blocks
+    kept: list[Any] = list(result[target].blocks)
     if target != source and len(kept) >= MAX_BLOCKS:
         raise PageFullError(MAX_BLOCKS)
     _check_position(position, len(kept))
-    result[target] = _with_blocks(result[target], [*kept[:position], moved, *kept[position:]])
+    kept.insert(position, moved)
+    result[target] = _with_blocks(result[target], kept)
     return result
 
 
-def remove_block(pages: Sequence[Page], block_id: UUID) -> list[Page]:
+def remove_block(pages: Sequence[P], block_id: UUID) -> list[P]:
     """The pages without block `block_id`."""
     source, _ = _block_place(pages, block_id)
     result = list(pages)
