@@ -308,20 +308,16 @@ def test_reads_show_answers_only_when_the_keys_answer_every_question() -> None:
     dumped = pages.dump(stored)
     (block_id, answers), = keys.items()
     partial = {block_id: dict(list(answers.items())[:1])}
-    assert pages.with_answers(dumped, keys) == pages.dump(sample_again(dumped, keys))
+    assert pages.with_answers(dumped, keys) == pages.dump(pages.join_keys(dumped, keys))
     assert pages.with_answers(dumped, None) == dumped
     assert pages.with_answers(dumped, partial) == dumped
-
-
-def sample_again(dumped: list[dict[str, Any]], keys: pages.Keys) -> list[Page]:
-    return pages.join_keys(dumped, keys)
 
 
 def test_operations_work_on_stored_pages_and_keys_follow_the_quizzes_still_there() -> None:
     stored, keys = pages.split_keys(sample())
     quiz = stored[0].blocks[1]
     moved = pages.move_block(stored, quiz.id, 0, stored[2].id)
-    assert [b.id for b in moved[2].blocks][0] == quiz.id
+    assert moved[2].blocks[0].id == quiz.id
     assert pages.kept_keys(moved, keys) == keys
     assert pages.kept_keys(pages.remove_page(moved, stored[2].id), keys) is None
     assert pages.kept_keys(stored, {**keys, str(uuid4()): {}}) == keys
