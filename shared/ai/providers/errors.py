@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 
-_CODE = re.compile(r"[^a-z0-9_]")
+_CODE = re.compile(r"[a-z]{1,16}(?:_[a-z]{1,16}){0,4}")
+"""An error code as providers spell them (`invalid_api_key`, `overloaded_error`, `RESOURCE_EXHAUSTED`):
+short words of letters. A key (long runs with digits and dashes) never matches, so it is never shown."""
 
 
 def error_code(value: object) -> str | None:
-    """A provider's error code or type made safe to show: lower-case letters, digits, `_`; ≤ 40."""
-    if not isinstance(value, str) or not value:
+    """A provider's error code or type, lower-cased, if it looks like one; None otherwise."""
+    if not isinstance(value, str) or len(value) > 60:
         return None
-    return _CODE.sub("", value.lower())[:40] or None
+    code = value.lower()
+    return code if _CODE.fullmatch(code) else None
 
 
 class ProviderError(Exception):

@@ -226,10 +226,10 @@ class HttpProvider:
                 if response.status_code >= 300:
                     failure = self.wire.error(response.status_code, await _error_body(response), response.headers)
                 else:
-                    async for event in events(response.aiter_lines()):
-                        for piece in decoder.feed(event):
-                            if first_token_ms is None:
-                                first_token_ms = _ms_since(started)
+                    async for piece in _pieces(response, decoder):
+                        if piece and first_token_ms is None:
+                            first_token_ms = _ms_since(started)
+                        if piece:
                             answered.append(piece)
                             yield TextDelta(piece)
                         if time.monotonic() > deadline:
@@ -247,7 +247,7 @@ class HttpProvider:
                 raise StreamInterruptedError(
                     self.name, "".join(answered), failure, model=request.model, latency_ms=_ms_since(started)
                 )
-            raise failure
+            raise failure.with_traceback(None)  # the decoder's frames held the provider's events
         yield Finished(
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
@@ -256,6 +256,20 @@ class HttpProvider:
             latency_ms=_ms_since(started),
             first_token_ms=first_token_ms,
         )
+
+
+async def _pieces(response: httpx.Response, decoder: Decoder) -> AsyncGenerator[str, None]:
+    """Text pieces of the answer, "" for events without text (so the deadline is checked on each).
+
+    A frame of its own: the events it reads (which may echo anything the provider was sent) are not
+    locals of the frame that raises.
+    """
+    async for event in events(response.aiter_lines()):
+        pieces = decoder.feed(event)
+        for piece in pieces:
+            yield piece
+        if not pieces:
+            yield ""
 
 
 def _ms_since(started: float) -> int:
