@@ -345,6 +345,11 @@ async def test_openai_error_line_after_text_is_interrupted() -> None:
 # --- keys never show --------------------------------------------------------------------------------------
 
 
+def leaks_key(error: BaseException) -> bool:
+    """Whether the key shows anywhere about the error, in any letter case."""
+    return KEY_VALUE.lower() in everything_about(error).lower()
+
+
 def everything_about(error: BaseException) -> str:
     """What an error reporter could see: message, repr, attributes, the formatted chain, frames' locals."""
     seen = [str(error), repr(error), repr(vars(error)), "".join(traceback.format_exception(error))]
@@ -363,7 +368,7 @@ def everything_about(error: BaseException) -> str:
 async def test_a_key_echoed_by_the_provider_never_reaches_the_error(wire: Wire, status: int) -> None:
     error = await failure(wire, echoing_error(status, wire, headers={"x-echo": KEY_VALUE}))
     assert error.__context__ is None and error.__cause__ is None
-    assert KEY_VALUE not in everything_about(error)
+    assert not leaks_key(error)
 
 
 @pytest.mark.parametrize("wire", WIRES, ids=ids)
@@ -376,14 +381,28 @@ async def test_a_transport_error_carrying_the_request_does_not_leak_the_key(wire
         with pytest.raises(ProviderUnavailableError) as raised:
             await run(wire.provider(), request(wire.model))
     assert raised.value.__context__ is None
-    assert KEY_VALUE not in everything_about(raised.value)
+    assert not leaks_key(raised.value)
 
 
 @pytest.mark.parametrize("wire", WIRES, ids=ids)
 async def test_an_interrupted_answer_does_not_leak_the_key(wire: Wire) -> None:
     error_line = f'data: {{"error": {{"message": "{KEY_VALUE}", "type": "{KEY_VALUE}"}}}}\n\n'
     _, error = await interrupted(wire, sse(until_first_text(wire) + error_line))
-    assert KEY_VALUE not in everything_about(error)
+    assert not leaks_key(error)
+
+
+ERROR_EVENTS = {
+    "openai": f'data: {{"error": {{"message": "{KEY_VALUE}", "type": "{KEY_VALUE}"}}}}\n\n',
+    "anthropic": f'event: error\ndata: {{"type": "error", "error": {{"type": "{KEY_VALUE}", "message": "{KEY_VALUE}"}}}}\n\n',
+    "gemini": f'data: {{"error": {{"code": 500, "message": "{KEY_VALUE}", "status": "{KEY_VALUE}"}}}}\n\n',
+}
+
+
+@pytest.mark.parametrize("wire", WIRES, ids=ids)
+async def test_an_error_event_echoing_the_key_before_any_text_does_not_leak_it(wire: Wire) -> None:
+    error = await failure(wire, sse(ERROR_EVENTS[wire.name]))
+    assert isinstance(error, ProviderUnavailableError) and error.code is None
+    assert not leaks_key(error)
 
 
 def test_api_key_hides_itself() -> None:
