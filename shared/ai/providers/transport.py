@@ -17,6 +17,7 @@ import email.utils
 import json
 import time
 from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -226,17 +227,18 @@ class HttpProvider:
                 if response.status_code >= 300:
                     failure = self.wire.error(response.status_code, await _error_body(response), response.headers)
                 else:
-                    async for piece in _pieces(response, decoder):
-                        if piece and first_token_ms is None:
-                            first_token_ms = _ms_since(started)
-                        if piece:
-                            answered.append(piece)
-                            yield TextDelta(piece)
-                        if time.monotonic() > deadline:
-                            failure = ProviderTimeoutError(self.name, "took longer than the turn allows")
-                            break
-                    else:
-                        usage = decoder.finish()
+                    async with aclosing(_pieces(response, decoder)) as pieces:
+                        async for piece in pieces:
+                            if piece:
+                                if first_token_ms is None:
+                                    first_token_ms = _ms_since(started)
+                                answered.append(piece)
+                                yield TextDelta(piece)
+                            if time.monotonic() > deadline:
+                                failure = ProviderTimeoutError(self.name, "took longer than the turn allows")
+                                break
+                        else:
+                            usage = decoder.finish()
         except ProviderError as exc:
             failure = exc
         except httpx.HTTPError as exc:

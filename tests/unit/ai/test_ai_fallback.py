@@ -18,6 +18,7 @@ from shared.ai.providers.base import ChatRequest, TextDelta, Timeouts
 from shared.ai.providers.errors import (
     NoProviderError,
     ProviderRequestError,
+    ProviderUnavailableError,
     StreamInterruptedError,
 )
 from shared.platform import logging as log
@@ -285,3 +286,24 @@ async def test_a_client_that_stops_reading_closes_the_provider_stream(sleeps: Sl
         first = await anext(stream)
         await stream.aclose()
     assert isinstance(first, TextDelta) and closed == [True]
+
+
+class HalfAnswer:
+    """A provider that says a little and then fails with an ordinary error (not StreamInterruptedError)."""
+
+    name = "openai"
+
+    async def stream(self, chat: ChatRequest, key: ApiKey | None) -> AsyncIterator[TextDelta]:
+        yield TextDelta("Warm")
+        raise ProviderUnavailableError("openai", "failed while answering")
+
+
+async def test_any_provider_failing_after_its_first_token_is_interrupted_not_retried(sleeps: Sleeps) -> None:
+    providers = {"openai": HalfAnswer(), "anthropic": HalfAnswer()}
+    received: list[str] = []
+    with pytest.raises(StreamInterruptedError) as raised:
+        async for event in stream_turn(request(), candidates(), providers=providers, sleep=sleeps):  # type: ignore[arg-type]
+            assert isinstance(event, TextDelta)
+            received.append(event.text)
+    assert received == ["Warm"] and raised.value.partial_text == "Warm"
+    assert raised.value.cause_kind == "unavailable" and sleeps.waits == []
