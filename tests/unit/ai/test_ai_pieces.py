@@ -151,3 +151,21 @@ def test_an_unknown_provider_in_the_fallback_order_is_named_without_any_key() ->
     with pytest.raises(ConfigError, match="AI_FALLBACK_ORDER must list openai, anthropic, gemini") as raised:
         load_settings({**BASE, "AI_FALLBACK_ORDER": "openai,mistral", "OPENAI_API_KEY": "sk-visible-nowhere"})
     assert "sk-visible-nowhere" not in str(raised.value)
+
+
+# --- cold start -----------------------------------------------------------------------------------------------
+
+
+def test_importing_the_provider_layer_loads_no_http_client_and_no_crypto() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import sys, shared.ai.fallback, shared.ai.keys, shared.ai.providers.transport, "
+        "shared.ai.providers.openai, shared.ai.providers.anthropic, shared.ai.providers.gemini; "
+        "print(sorted(m for m in ('httpx', 'httpcore', 'cryptography', 'psycopg') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
