@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
@@ -46,3 +47,13 @@ class CataloguePage(View):
 
     items: list[CatalogueItem]
     next_cursor: str | None
+
+
+class CatalogueEntry(CatalogueItem):
+    """A published item the caller may open, with its payload as a learner reads it."""
+
+    payload: dict[str, Any] = Field(
+        description="The type's payload (see `content`, `wods`, `blocks`, `programs`), without what a"
+        " learner never reads: an AI agent's system prompt and model settings, a file's storage key."
+        " A quiz never carries its answers"
+    )
