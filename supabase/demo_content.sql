@@ -75,6 +75,12 @@ insert into public.content_items (id, community_id, type, title, description, ta
    'A tour of the AI tools Globex uses every day.', '{onboarding}', null, 'published',
    '{"url": "https://vimeo.com/76979871", "platform": "vimeo", "platform_video_id": "76979871", "duration_seconds": 300, "transcript": null}',
    'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021')
+,
+  ('e0000000-0000-4000-8000-0000000c0b02', 'c0000000-0000-4000-8000-000000000002', 'automation', 'Globex: file expense receipts',
+   'Forward a receipt, get an expense line.', '{finance}', null, 'published',
+   '{"url": "https://automations.example.com/templates/globex-receipts", "required_tools": ["Outlook"],
+     "tool_description": "Reads a forwarded receipt and adds an expense line.", "setup_instructions": "Connect your mailbox."}',
+   'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021')
 on conflict (id) do nothing;
 
 -- Acme: its agent (Prompt Coach), the fundamentals, the guide, the policy (for 90 days), the triage
@@ -96,7 +102,8 @@ on conflict do nothing;
 
 -- WODs and a BLOCK (shared/authoring/blocks.py): pages of mixed blocks embedding the items above, and a
 -- quiz whose answers live in content_item_keys, never in the payload. Acme sees the platform WOD;
--- Globex sees its own WOD and the platform warm-up BLOCK.
+-- Globex sees its own WOD (and, through it, its receipts automation) and the platform warm-up BLOCK.
+-- A WOD embeds only what everyone it is granted to may see: what it names comes with it.
 insert into public.content_items (id, community_id, type, title, description, tags, status, payload, created_by, updated_by) values
   ('e0000000-0000-4000-8000-0000000c1001', null, 'wod', 'Prompting fundamentals: your first WOD',
    'Watch, practise with the coach, and check what you learned.', '{prompting,beginner}', 'published',
@@ -121,8 +128,7 @@ insert into public.content_items (id, community_id, type, title, description, ta
           {"id": "5c000000-0000-4000-8000-000000000102", "kind": "multiple_choice", "prompt": "Which of these are constraints?",
            "options": [{"id": "a", "text": "At most 100 words"}, {"id": "b", "text": "You are a lawyer"}, {"id": "c", "text": "Answer as a table"}]},
           {"id": "5c000000-0000-4000-8000-000000000103", "kind": "true_false", "prompt": "A longer prompt is always a better prompt."},
-          {"id": "5c000000-0000-4000-8000-000000000104", "kind": "short_answer", "prompt": "Name the part of a prompt that says who the model should be.", "case_sensitive": false}]},
-        {"id": "5b000000-0000-4000-8000-000000000111", "type": "automation", "content_id": "e0000000-0000-4000-8000-0000000c0006", "caption": "Next: let an automation do the triage", "intro": ""}]}]}',
+          {"id": "5c000000-0000-4000-8000-000000000104", "kind": "short_answer", "prompt": "Name the part of a prompt that says who the model should be.", "case_sensitive": false}]}]}]}',
    'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
   ('e0000000-0000-4000-8000-0000000c1002', 'c0000000-0000-4000-8000-000000000002', 'wod', 'Globex: your first week with AI',
    'Our tools, a prompt to keep, and a short check.', '{onboarding}', 'published',
@@ -138,7 +144,8 @@ insert into public.content_items (id, community_id, type, title, description, ta
          "retake": {"allowed": false, "max_attempts": null}, "questions": [
           {"id": "5c000000-0000-4000-8000-000000000201", "kind": "true_false", "prompt": "Meeting notes may be pasted into any public AI tool."},
           {"id": "5c000000-0000-4000-8000-000000000202", "kind": "single_choice", "prompt": "Who answers spreadsheet questions?",
-           "options": [{"id": "agent", "text": "Data Analyst Buddy"}, {"id": "it", "text": "The IT desk"}]}]}]}]}',
+           "options": [{"id": "agent", "text": "Data Analyst Buddy"}, {"id": "it", "text": "The IT desk"}]}]},
+        {"id": "5b000000-0000-4000-8000-000000000207", "type": "automation", "content_id": "e0000000-0000-4000-8000-0000000c0b02", "caption": "Let the robot file your receipts", "intro": ""}]}]}',
    'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021'),
   ('e0000000-0000-4000-8000-0000000c1101', null, 'block', 'Five-minute prompt warm-up',
    'Loosen up before a session: three quick rewrites.', '{prompting}', 'published',
