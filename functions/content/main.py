@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import get_args
 from uuid import UUID
 
 from starlette.responses import Response
 
+from shared.authoring.bulk import Scope
+from shared.authoring.bulk_routes import mount_bulk
 from shared.content import policy, repository, service
-from shared.content.model import Action
+from shared.content.model import Action, ContentType
 from shared.content.schemas import (
     AttachFile,
     CompareQuery,
@@ -74,6 +77,9 @@ async def create_item(ctx: Context, body: CreateItem) -> ItemView:
     view = await service.create_item(body.root, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
     ctx.response_headers["Location"] = f"/functions/v1/content/{view.id}"
     return _written(ctx, view)
+
+
+mount_bulk(fn, Scope(types=frozenset(get_args(ContentType)), repository="content"))
 
 
 @fn.get(ITEM, rate_limit="admin", allow=READERS, responses=NOT_MODIFIED)

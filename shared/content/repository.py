@@ -15,6 +15,8 @@ SEARCH_CONFIG: LiteralString = "english"
 _SUMMARY = """i.id, i.community_id, i.type, i.title, i.description, i.thumbnail_url, i.tags, i.folder_id,
  i.status, i.revision, i.published_at, i.created_by, i.updated_by, i.created_at, i.updated_at"""
 _ITEM = _SUMMARY + ", i.payload"
+ITEM_COLUMNS: LiteralString = _ITEM
+"""An item's columns with its payload, the item aliased `i` (what GET_SQL returns), for set-based statements."""
 SNAPSHOT: LiteralString = """jsonb_build_object('type', i.type, 'title', i.title, 'description', i.description,
  'thumbnail_url', i.thumbnail_url, 'tags', to_jsonb(i.tags), 'folder_id', i.folder_id, 'status', i.status,
  'payload', i.payload)"""
@@ -79,6 +81,10 @@ BY_RELEVANCE = Order((_RANK, "i.id"), descending=True)
 LIST_SQL = f"select {_SUMMARY} from public.content_items i"  # noqa: S608 - constants
 SEARCH_SQL = f"select {_SUMMARY}, {_RANK} as rank from public.content_items i"  # noqa: S608 - constants
 MATCHES: LiteralString = f"i.search @@ websearch_to_tsquery('{SEARCH_CONFIG}', %(q)s)"
+FAVOURITE: LiteralString = (
+    "exists (select 1 from public.content_favourites f where f.item_id = i.id and f.user_id = (select auth.uid()))"
+)
+"""The item is one of the caller's favourites (a favourite is its user's own row)."""
 
 
 async def get_item(tx: Tx, item_id: UUID) -> Row | None:
