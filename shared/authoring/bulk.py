@@ -60,7 +60,12 @@ class BulkRefusedError(ConflictError):
 
 # --- SQL ----------------------------------------------------------------------------------------------
 
-_ITEMS: LiteralString = f"select {repo.ITEM_COLUMNS} from public.content_items i where i.id = any(%s::uuid[])"  # noqa: S608
+_CHECKED: LiteralString = "i.id, i.community_id, i.type, i.title, i.folder_id, i.status, i.revision, i.published_at"
+"""What the checks, the audit entries and a move need of an item (payloads may be large: only a copy reads them)."""
+ITEMS_SQL: LiteralString = f"select {_CHECKED} from public.content_items i where i.id = any(%s::uuid[])"  # noqa: S608
+SOURCES_SQL: LiteralString = (
+    f"select {_CHECKED}, i.payload from public.content_items i where i.id = any(%s::uuid[])"  # noqa: S608
+)
 LOCK_SQL: LiteralString = "select i.id from public.content_items i where i.id = any(%s::uuid[]) order by i.id for update"
 """Lock what the caller may change, in one order (two batches never wait on each other in a cycle);
 row level security leaves out what they may only read."""
@@ -69,7 +74,7 @@ FOLDER_SQL = "select f.id, f.community_id, f.repository from public.content_fold
 MOVE_SQL: LiteralString = f"""
 update public.content_items i set folder_id = %(folder)s, updated_by = %(actor)s
 where i.id = any(%(ids)s::uuid[])
-returning {repo.ITEM_COLUMNS}
+returning {_CHECKED}
 """  # noqa: S608 - constants
 PUBLISH_VERSIONS_SQL: LiteralString = f"""
 insert into public.content_versions (item_id, kind, snapshot, change_summary, author_id)
@@ -77,15 +82,16 @@ select i.id, 'publish', {repo.SNAPSHOT}, '', %(actor)s from public.content_items
 where i.id = any(%(ids)s::uuid[]) order by i.id
 """  # noqa: S608 - constants
 """A version of each changed published item, as a single change saves one (the database numbers them)."""
-COPY_SQL: LiteralString = f"""
+COPY_SQL: LiteralString = """
 insert into public.content_items as i
   (id, community_id, type, title, description, thumbnail_url, tags, folder_id, payload, created_by, updated_by)
-select c.id, s.community_id, s.type, c.title, s.description, s.thumbnail_url, s.tags, c.folder_id, c.payload,
-       %(actor)s, %(actor)s
+select c.id, s.community_id, s.type, c.title, s.description, s.thumbnail_url, s.tags, c.folder_id,
+       coalesce(c.payload, s.payload), %(actor)s, %(actor)s
 from jsonb_to_recordset(%(copies)s) as c (id uuid, source_id uuid, title text, folder_id uuid, payload jsonb)
 join public.content_items s on s.id = c.source_id
-returning {repo.ITEM_COLUMNS}
-"""  # noqa: S608 - constants
+returning i.id, i.community_id, i.type, i.title
+"""
+"""Each copy from its original; a payload is sent only where the copy's differs from the original's."""
 DELETE_SQL = "delete from public.content_items where id = any(%s::uuid[])"
 FAVOURITE_SQL = """
 insert into public.content_favourites (user_id, item_id) select %(user)s, unnest(%(ids)s::uuid[])
@@ -135,7 +141,7 @@ async def _read(tx: Tx, cmd: BulkRequest) -> tuple[dict[UUID, Row], set[UUID], R
     statements: list[Statement] = []
     if cmd.action in LOCKS:
         statements.append((LOCK_SQL, (cmd.ids,)))  # first: what is read next is what was locked
-    statements.append((_ITEMS, (cmd.ids,)))
+    statements.append((SOURCES_SQL if cmd.action == "copy" else ITEMS_SQL, (cmd.ids,)))
     if cmd.folder_id is not None:
         statements.append((FOLDER_SQL, (cmd.folder_id,)))
     results = await tx.batch(statements)
@@ -212,7 +218,7 @@ async def _copy(
             "source_id": str(item["id"]),
             "title": item["title"][: MAX_TITLE - len(COPY_SUFFIX)] + COPY_SUFFIX,
             "folder_id": _text(cmd.folder_id if into else item["folder_id"]),
-            "payload": _copied_payload(scope, item, new_ids[item["id"]]),
+            "payload": _changed_payload(scope, item, new_ids[item["id"]]),
         }
         for item in items
     ]
@@ -226,9 +232,11 @@ async def _copy(
     return copies
 
 
-def _copied_payload(scope: Scope, item: Row, copy_id: UUID) -> dict[str, Any]:
+def _changed_payload(scope: Scope, item: Row, copy_id: UUID) -> dict[str, Any] | None:
+    """The copy's payload where it is not the original's (None: the same)."""
     payload = item["payload"] if scope.copy_payload is None else scope.copy_payload(item["type"], item["payload"])
-    return files.copied(item["type"], payload, item["id"], copy_id)
+    payload = files.copied(item["type"], payload, item["id"], copy_id)
+    return None if payload == item["payload"] else payload
 
 
 def _text(value: UUID | None) -> str | None:

@@ -15,8 +15,6 @@ SEARCH_CONFIG: LiteralString = "english"
 _SUMMARY = """i.id, i.community_id, i.type, i.title, i.description, i.thumbnail_url, i.tags, i.folder_id,
  i.status, i.revision, i.published_at, i.created_by, i.updated_by, i.created_at, i.updated_at"""
 _ITEM = _SUMMARY + ", i.payload"
-ITEM_COLUMNS: LiteralString = _ITEM
-"""An item's columns with its payload, the item aliased `i` (what GET_SQL returns), for set-based statements."""
 SNAPSHOT: LiteralString = """jsonb_build_object('type', i.type, 'title', i.title, 'description', i.description,
  'thumbnail_url', i.thumbnail_url, 'tags', to_jsonb(i.tags), 'folder_id', i.folder_id, 'status', i.status,
  'payload', i.payload)"""
