@@ -1,7 +1,7 @@
 """Bulk operations: move, copy, delete, favourite or unfavourite many items in one transaction.
 
-All or nothing: every item is read (and, for a move or a delete, locked) first, as the caller under row
-level security, and checked by the same rules as its single-item route; any item that fails stops the
+All or nothing: every item is read (and, for a write, locked) first, as the caller under row level
+security, and checked by the same rules as its single-item route; any item that fails stops the
 batch, and one problem lists every failing id with its code, with nothing written. Then each step is
 one set-based statement. Every item changed is audited as its own route audits it; favourites are the
 caller's own bookmarks, not an administrative change, and are not.
@@ -66,7 +66,12 @@ ITEMS_SQL: LiteralString = f"select {_CHECKED} from public.content_items i where
 SOURCES_SQL: LiteralString = (
     f"select {_CHECKED}, i.payload from public.content_items i where i.id = any(%s::uuid[])"  # noqa: S608
 )
-LOCK_SQL: LiteralString = "select i.id from public.content_items i where i.id = any(%s::uuid[]) order by i.id for update"
+_LOCKED: LiteralString = "select i.id from public.content_items i where i.id = any(%s::uuid[]) order by i.id"
+LOCK_SQL: Mapping[str, LiteralString] = {
+    "move": _LOCKED + " for update",
+    "delete": _LOCKED + " for update",
+    "copy": _LOCKED + " for key share",  # the originals stay until their copies are made
+}
 """Lock what the caller may change, in one order (two batches never wait on each other in a cycle);
 row level security leaves out what they may only read."""
 FOLDER_SQL = "select f.id, f.community_id, f.repository from public.content_folders f where f.id = %s for key share"
@@ -100,7 +105,6 @@ on conflict do nothing
 UNFAVOURITE_SQL = "delete from public.content_favourites where user_id = %(user)s and item_id = any(%(ids)s::uuid[])"
 
 WRITES = frozenset({"move", "copy", "delete"})
-LOCKS = frozenset({"move", "delete"})
 
 
 # --- the use case -------------------------------------------------------------------------------------
@@ -139,13 +143,13 @@ async def run(
 async def _read(tx: Tx, cmd: BulkRequest) -> tuple[dict[UUID, Row], set[UUID], Row | None]:
     """The items the caller sees, those of them locked for the change, and the target folder; one round trip."""
     statements: list[Statement] = []
-    if cmd.action in LOCKS:
-        statements.append((LOCK_SQL, (cmd.ids,)))  # first: what is read next is what was locked
+    if cmd.action in WRITES:
+        statements.append((LOCK_SQL[cmd.action], (cmd.ids,)))  # first: what is read next is what was locked
     statements.append((SOURCES_SQL if cmd.action == "copy" else ITEMS_SQL, (cmd.ids,)))
     if cmd.folder_id is not None:
         statements.append((FOLDER_SQL, (cmd.folder_id,)))
     results = await tx.batch(statements)
-    locked = {row["id"] for row in results.pop(0)} if cmd.action in LOCKS else set()
+    locked = {row["id"] for row in results.pop(0)} if cmd.action in WRITES else set()
     items = {row["id"]: row for row in results.pop(0)}
     folder = results[0][0] if cmd.folder_id is not None and results[0] else None
     return items, locked, folder
@@ -159,7 +163,7 @@ def _failure(
         return "not_found"
     if cmd.action not in WRITES:
         return None
-    if not policy.may_write(principal, item["community_id"]) or (cmd.action in LOCKS and not locked):
+    if not policy.may_write(principal, item["community_id"]) or not locked:
         return "forbidden"
     if cmd.action == "delete" and item["published_at"] is not None:
         return "item_was_published"
