@@ -1,1 +1,1 @@
-"""Authoring: WODs, BLOCKs and programs built on content items, and bulk operations on them."""
+"""Authoring: WODs, BLOCKs and programs, built of pages of typed blocks."""
