@@ -432,3 +432,19 @@ async def test_a_failure_inside_the_database_midway_rolls_the_whole_batch_back(
     assert_problem(response, 409, "item_in_use")
     assert state(sql) == before
     assert content_audit(sql) == []
+
+
+async def test_a_replayed_copy_with_its_idempotency_key_makes_no_second_copies(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    item = make_item(sql, ACME)
+    headers = {**auth(ACME_ADMIN), "Idempotency-Key": "copy-once"}
+    body = {"action": "copy", "ids": [item]}
+
+    first = await client.post(BULK, json=body, headers=headers)
+    again = await client.post(BULK, json=body, headers=headers)
+
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert again.json() == first.json()
+    assert count(sql, "select count(*) as n from content_items") == 2
+    assert len(content_audit(sql)) == 1
