@@ -62,6 +62,17 @@ async def revoke_invitation(ctx: Context, invitation_id: UUID) -> InvitationView
     return await invitations.revoke(invitation_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 
 
+@fn.post(
+    "/{invitation_id:uuid}/resend",
+    rate_limit="admin",
+    allow=caller(policy.require_any_community_writer),
+    responses={409: "Not pending any more (invitation_closed), or its delivery has not failed (delivery_not_failed)"},
+)
+async def resend_invitation(ctx: Context, invitation_id: UUID) -> InvitationView:
+    """Send a pending invitation again whose delivery failed; the worker delivers it once more."""
+    return await invitations.resend(invitation_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
+
+
 @fn.get("/mine", query=PageQuery)
 async def my_invitations(ctx: Context, query: PageQuery) -> MyInvitationPage:
     """The caller's pending invitations, newest first."""

@@ -1,1 +1,1 @@
-"""Authoring: WODs, BLOCKs and programs, built of pages of typed blocks."""
+"""The training zone: WODs and BLOCKs of pages, programs of sections; content items of their own types."""

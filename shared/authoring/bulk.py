@@ -22,6 +22,7 @@ from uuid import UUID
 from shared.authoring.bulk_schemas import BulkCopy, BulkFailure, BulkRequest, BulkResult
 from shared.content import files, policy
 from shared.content import repository as repo
+from shared.content.scope import Scope
 from shared.content.service import CONTENT_ITEM, version_of
 from shared.platform import audit
 from shared.platform.audit import RequestMeta
@@ -38,12 +39,11 @@ PayloadCopier = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
-    """The items a function's bulk route acts on: their types, their folders' repository (None: they
-    have no folders) and how a copy's payload is made (None: copied as it is)."""
+class Bulk:
+    """What a function's bulk route acts on: its scope's items (their types, their folders' repository)
+    and how a copy's payload is made (None: copied as it is)."""
 
-    types: frozenset[str]
-    repository: str | None
+    scope: Scope
     copy_payload: PayloadCopier | None = None
 
 
@@ -97,6 +97,12 @@ join public.content_items s on s.id = c.source_id
 returning i.id, i.community_id, i.type, i.title
 """
 """Each copy from its original; a payload is sent only where the copy's differs from the original's."""
+COPY_KEYS_SQL = """
+insert into public.content_item_keys (item_id, keys)
+select c.id, k.keys from unnest(%(ids)s::uuid[], %(sources)s::uuid[]) as c (id, source_id)
+join public.content_item_keys k on k.item_id = c.source_id
+"""
+"""Each copy's quiz answers, the original's (a separate statement: the keys' policy must see the copies)."""
 DELETE_SQL = "delete from public.content_items where id = any(%s::uuid[])"
 FAVOURITE_SQL = """
 insert into public.content_favourites (user_id, item_id) select %(user)s, unnest(%(ids)s::uuid[])
@@ -110,9 +116,7 @@ WRITES = frozenset({"move", "copy", "delete"})
 # --- the use case -------------------------------------------------------------------------------------
 
 
-async def run(
-    cmd: BulkRequest, scope: Scope, *, tx: Tx, principal: Principal, meta: RequestMeta
-) -> BulkResult:
+async def run(cmd: BulkRequest, bulk: Bulk, *, tx: Tx, principal: Principal, meta: RequestMeta) -> BulkResult:
     """Do `cmd.action` to every item named, or to none: a 409 `bulk_refused` lists each item that fails."""
     if cmd.action in WRITES:
         policy.require_writer(principal)
@@ -120,7 +124,7 @@ async def run(
     failures = [
         BulkFailure(id=item_id, code=code)
         for item_id in cmd.ids
-        if (code := _failure(cmd, scope, principal, items.get(item_id), item_id in locked, folder))
+        if (code := _failure(cmd, bulk.scope, principal, items.get(item_id), item_id in locked, folder))
     ]
     if failures:
         raise BulkRefusedError(failures)
@@ -128,7 +132,7 @@ async def run(
     if cmd.action == "move":
         await _move(tx, cmd, [items[i] for i in cmd.ids], actor=principal.user_id, meta=meta)
     elif cmd.action == "copy":
-        copies = await _copy(tx, cmd, scope, [items[i] for i in cmd.ids], actor=principal.user_id, meta=meta)
+        copies = await _copy(tx, cmd, bulk, [items[i] for i in cmd.ids], actor=principal.user_id, meta=meta)
     elif cmd.action == "delete":
         await tx.execute(DELETE_SQL, (cmd.ids,))
         for item_id in cmd.ids:
@@ -178,8 +182,8 @@ def _fits(folder: Row | None, item: Row, scope: Scope) -> bool:
     """Whether the folder is one of the item's owner in its repository."""
     return (
         folder is not None
-        and scope.repository is not None
-        and folder["repository"] == scope.repository
+        and scope.folders is not None
+        and folder["repository"] == scope.folders
         and folder["community_id"] == item["community_id"]
     )
 
@@ -209,9 +213,10 @@ async def _move(tx: Tx, cmd: BulkRequest, items: list[Row], *, actor: UUID, meta
 
 
 async def _copy(
-    tx: Tx, cmd: BulkRequest, scope: Scope, items: list[Row], *, actor: UUID, meta: RequestMeta
+    tx: Tx, cmd: BulkRequest, bulk: Bulk, items: list[Row], *, actor: UUID, meta: RequestMeta
 ) -> list[BulkCopy]:
-    """Each item copied as a new draft of the same owner: its content, a new id and a "(copy)" title."""
+    """Each item copied as a new draft of the same owner: its content and quiz answers, a new id and a
+    "(copy)" title."""
     from psycopg.types.json import Jsonb
 
     new_ids = {item["id"]: uuid.uuid4() for item in items}
@@ -222,11 +227,17 @@ async def _copy(
             "source_id": str(item["id"]),
             "title": item["title"][: MAX_TITLE - len(COPY_SUFFIX)] + COPY_SUFFIX,
             "folder_id": _text(cmd.folder_id if into else item["folder_id"]),
-            "payload": _changed_payload(scope, item, new_ids[item["id"]]),
+            "payload": _changed_payload(bulk, item, new_ids[item["id"]]),
         }
         for item in items
     ]
-    created = {row["id"]: row for row in await tx.fetch_all(COPY_SQL, {"actor": actor, "copies": Jsonb(rows)})}
+    made, _ = await tx.batch(
+        [
+            (COPY_SQL, {"actor": actor, "copies": Jsonb(rows)}),
+            (COPY_KEYS_SQL, {"ids": list(new_ids.values()), "sources": list(new_ids)}),
+        ]
+    )
+    created = {row["id"]: row for row in made}
     copies = []
     for item in items:
         row = created[new_ids[item["id"]]]
@@ -236,9 +247,9 @@ async def _copy(
     return copies
 
 
-def _changed_payload(scope: Scope, item: Row, copy_id: UUID) -> dict[str, Any] | None:
+def _changed_payload(bulk: Bulk, item: Row, copy_id: UUID) -> dict[str, Any] | None:
     """The copy's payload where it is not the original's (None: the same)."""
-    payload = item["payload"] if scope.copy_payload is None else scope.copy_payload(item["type"], item["payload"])
+    payload = item["payload"] if bulk.copy_payload is None else bulk.copy_payload(item["type"], item["payload"])
     payload = files.copied(item["type"], payload, item["id"], copy_id)
     return None if payload == item["payload"] else payload
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from shared.authoring import bulk
 from shared.authoring.bulk_schemas import BulkRequest, BulkResult
 from shared.content import policy
+from shared.content.scope import Scope
 from shared.platform.audit import meta_of
 from shared.platform.guards import caller
 from shared.platform.http import Context, Function
@@ -16,8 +17,10 @@ REFUSED = {
 }
 
 
-def mount_bulk(fn: Function, scope: bulk.Scope) -> None:
-    """Add `POST /bulk` to `fn`, acting on the items of `scope` (its types, its folders' repository)."""
+def mount_bulk(fn: Function, scope: Scope, copy_payload: bulk.PayloadCopier | None = None) -> None:
+    """Add `POST /bulk` to `fn`, acting on the items of `scope`; `copy_payload` makes a copy's payload
+    (e.g. fresh page and block ids; None: the original's)."""
+    acting_on = bulk.Bulk(scope, copy_payload)
 
     @fn.post(
         "/bulk",
@@ -34,4 +37,4 @@ def mount_bulk(fn: Function, scope: bulk.Scope) -> None:
         writing each item needs (staff who may write, the owning community's admins); favourites are
         the caller's own and need only that they see the item. Any item that fails stops the batch:
         409 `bulk_refused` with `failures: [{id, code}]`."""
-        return await bulk.run(body, scope, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
+        return await bulk.run(body, acting_on, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))

@@ -6,9 +6,15 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from html.parser import HTMLParser
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 ContentType = Literal["ai_agent", "video", "document", "prompt", "automation", "image", "pdf"]
+"""The content repository's own types."""
+AuthoringType = Literal["wod", "block", "program"]
+"""The training zone's items: their structure (pages, sections) is their payload."""
+ItemType = Literal[ContentType, AuthoringType]
+"""Every item of public.content_items."""
+CONTENT_TYPES: frozenset[str] = frozenset(get_args(ContentType))
 Status = Literal["draft", "published", "archived"]
 Action = Literal["publish", "unpublish", "archive", "unarchive"]
 VersionKind = Literal["save", "publish", "restore"]

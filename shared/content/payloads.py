@@ -278,7 +278,3 @@ VIEWS: Mapping[ContentType, type[BaseModel]] = {
 }
 """How each type's stored payload is shown."""
 
-
-def shown(content_type: ContentType, payload: Mapping[str, Any]) -> BaseModel:
-    """A stored payload as its type's view (stored payloads were checked on the way in)."""
-    return VIEWS[content_type].model_validate(payload, strict=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -17,13 +17,16 @@ _SUMMARY = """i.id, i.community_id, i.type, i.title, i.description, i.thumbnail_
 _ITEM = _SUMMARY + ", i.payload"
 SNAPSHOT: LiteralString = """jsonb_build_object('type', i.type, 'title', i.title, 'description', i.description,
  'thumbnail_url', i.thumbnail_url, 'tags', to_jsonb(i.tags), 'folder_id', i.folder_id, 'status', i.status,
- 'payload', i.payload)"""
-"""An item's content as a version keeps it (status for the record; a restore leaves it alone)."""
+ 'payload', i.payload)
+ || coalesce((select jsonb_build_object('answer_keys', k.keys) from public.content_item_keys k
+              where k.item_id = i.id), '{}')"""
+"""An item's content as a version keeps it (status for the record; a restore leaves it alone); a quiz's
+answer keys with it (versions are read by the item's editors only)."""
 
 GET_SQL = f"select {_ITEM} from public.content_items i where i.id = %s"  # noqa: S608 - constants
 LOCK_SQL = GET_SQL + " for update"
 FILE_SQL = "select i.type, i.payload ->> 'object_key' as object_key from public.content_items i where i.id = %s"
-OWNER_SQL = "select i.community_id from public.content_items i where i.id = %s"
+OWNER_SQL = "select i.community_id, i.type from public.content_items i where i.id = %s"
 CREATE_SQL = f"""
 insert into public.content_items as i
   (community_id, type, title, description, thumbnail_url, tags, folder_id, payload, created_by, updated_by)
@@ -44,7 +47,7 @@ returning number
 """The database numbers the version: the item's next latest_version, under the item's row lock."""
 FOLDER_SQL = """
 select 1 from public.content_folders f
-where f.id = %s and f.repository = 'content' and f.community_id is not distinct from %s
+where f.id = %s and f.repository = %s and f.community_id is not distinct from %s
 """
 DELETE_SQL = "delete from public.content_items where id = %s"
 
@@ -54,7 +57,7 @@ select i.id as item_id, {_VERSION}
 from public.content_items i
 left join public.content_versions v
   on v.item_id = i.id and (%(after)s::int is null or v.number < %(after)s::int)
-where i.id = %(id)s
+where i.id = %(id)s and i.type = any(%(types)s)
 order by v.number desc
 limit %(limit)s
 """  # noqa: S608 - constants
@@ -62,14 +65,15 @@ limit %(limit)s
 VERSION_SQL = f"""
 select v.item_id, {_VERSION}, v.snapshot
 from public.content_versions v join public.content_items i on i.id = v.item_id
-where v.item_id = %s and v.number = %s
+where v.item_id = %s and i.type = any(%s) and v.number = %s
 """  # noqa: S608 - constants
 SNAPSHOTS_SQL = f"""
 select v.number, v.snapshot
 from public.content_versions v join public.content_items i on i.id = v.item_id
-where v.item_id = %(id)s and v.number = any(%(numbers)s)
+where v.item_id = %(id)s and i.type = any(%(types)s) and v.number = any(%(numbers)s)
 union all
-select null, {SNAPSHOT} from public.content_items i where i.id = %(id)s and %(current)s
+select null, {SNAPSHOT} from public.content_items i
+where i.id = %(id)s and i.type = any(%(types)s) and %(current)s
 """  # noqa: S608 - constants
 """The snapshots of the versions named, and the item's current content (number null) when asked."""
 
@@ -101,7 +105,7 @@ def file_statement(item_id: UUID) -> Statement:
 
 
 async def owner_of(tx: Tx, item_id: UUID) -> Row | None:
-    """The owning community (`community_id`) of an item the caller can see, or None when they cannot."""
+    """The owning community (`community_id`) and `type` of an item the caller can see, or None."""
     return await tx.fetch_one(OWNER_SQL, (item_id,))
 
 
@@ -137,9 +141,9 @@ async def write_item(
     return row
 
 
-async def is_folder_of(tx: Tx, folder_id: UUID, community_id: UUID | None) -> bool:
-    """Whether the folder is a content folder of this owner (and visible to the caller)."""
-    return await tx.fetch_one(FOLDER_SQL, (folder_id, community_id)) is not None
+async def is_folder_of(tx: Tx, folder_id: UUID, repository: str, community_id: UUID | None) -> bool:
+    """Whether the folder is one of this repository and owner (and visible to the caller)."""
+    return await tx.fetch_one(FOLDER_SQL, (folder_id, repository, community_id)) is not None
 
 
 async def delete_item(tx: Tx, item_id: UUID) -> None:
@@ -152,20 +156,27 @@ async def list_items(tx: Tx, select: Select, order: Order, after: Any, limit: in
     return await tx.fetch_all(*select.page(order, after, limit))
 
 
-async def list_versions(tx: Tx, item_id: UUID, before: int | None, limit: int) -> list[Row] | None:
-    """Up to `limit` versions older than `before`, newest first; None when the item is not visible."""
-    rows = await tx.fetch_all(VERSIONS_SQL, {"id": item_id, "after": before, "limit": limit})
+async def list_versions(
+    tx: Tx, item_id: UUID, types: Collection[str], before: int | None, limit: int
+) -> list[Row] | None:
+    """Up to `limit` versions older than `before`, newest first; None when the item (of one of `types`)
+    is not visible."""
+    params = {"id": item_id, "types": sorted(types), "after": before, "limit": limit}
+    rows = await tx.fetch_all(VERSIONS_SQL, params)
     if not rows:
         return None
     return [row for row in rows if row["number"] is not None]
 
 
-async def get_version(tx: Tx, item_id: UUID, number: int) -> Row | None:
-    """One version with its snapshot, or None (also when the item is not visible)."""
-    return await tx.fetch_one(VERSION_SQL, (item_id, number))
+async def get_version(tx: Tx, item_id: UUID, types: Collection[str], number: int) -> Row | None:
+    """One version with its snapshot, or None (also when the item is not visible or of another type)."""
+    return await tx.fetch_one(VERSION_SQL, (item_id, sorted(types), number))
 
 
-async def snapshots(tx: Tx, item_id: UUID, numbers: list[int], *, current: bool) -> dict[int | None, Any]:
+async def snapshots(
+    tx: Tx, item_id: UUID, types: Collection[str], numbers: list[int], *, current: bool
+) -> dict[int | None, Any]:
     """Snapshots by version number (None: the item's current content, when `current`)."""
-    rows = await tx.fetch_all(SNAPSHOTS_SQL, {"id": item_id, "numbers": numbers, "current": current})
+    params = {"id": item_id, "types": sorted(types), "numbers": numbers, "current": current}
+    rows = await tx.fetch_all(SNAPSHOTS_SQL, params)
     return {row["number"]: row["snapshot"] for row in rows}

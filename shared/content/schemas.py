@@ -13,8 +13,9 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, RootModel, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.content.model import ContentType, Status, VersionKind
+from shared.content.model import CONTENT_TYPES, ItemType, Status, VersionKind
 from shared.content.payloads import (
+    VIEWS,
     AiAgentPayload,
     AutomationPayload,
     DocumentPayload,
@@ -25,6 +26,7 @@ from shared.content.payloads import (
     SecureUrl,
     VideoPayload,
 )
+from shared.content.scope import Scope
 from shared.platform.pagination import PageQuery
 from shared.platform.validation import Body, Integral, NotNull, Patch, PlainText, Query, View
 
@@ -230,7 +232,7 @@ class ItemSummary(View):
 
     id: UUID
     community_id: UUID | None = Field(description="The owning community; null for platform content")
-    type: ContentType
+    type: ItemType
     title: str
     description: str
     thumbnail_url: str | None
@@ -266,7 +268,7 @@ class ItemQuery(PageQuery):
     platform: bool | None = Field(
         default=None, description="true: only platform content; false: only communities'"
     )
-    type: ContentType | None = None
+    type: ItemType | None = None
     status: Status | None = None
     tag: str | None = Field(default=None, max_length=50, description="Only items with this label")
     folder_id: UUID | None = None
@@ -333,3 +335,15 @@ class ItemDeleted(View):
     """The item deleted."""
 
     id: UUID
+
+
+CONTENT = Scope(
+    "content",
+    CONTENT_TYPES,
+    folders="content",
+    view=ItemView,
+    create=CreateItem,
+    changes=UpdateItem,
+    views=VIEWS,
+)
+"""The content repository's seven types."""

@@ -34,8 +34,9 @@ from shared.content.errors import (
     VersionNotFoundError,
     VersionNotRestorableError,
 )
-from shared.content.payloads import DERIVED, FILE_FIELDS, shown, stored
+from shared.content.payloads import DERIVED, FILE_FIELDS
 from shared.content.schemas import (
+    CONTENT,
     AnyChanges,
     AnyNewItem,
     AttachFile,
@@ -45,11 +46,11 @@ from shared.content.schemas import (
     ItemQuery,
     ItemSummary,
     ItemView,
-    UpdateItem,
     VersionPage,
     VersionSummary,
     VersionView,
 )
+from shared.content.scope import Scope
 from shared.content.uploads.schemas import DownloadLink
 from shared.identity.communities.service import require_existing
 from shared.platform import audit, caching, cursors
@@ -80,21 +81,22 @@ def cache_control(item: ItemSummary) -> str:
 # --- read ---------------------------------------------------------------------------------------------
 
 
-async def get_item(item_id: UUID, *, tx: Tx, principal: Principal) -> ItemView:
-    """One item with its payload, if the database shows it to the caller."""
+async def get_item(item_id: UUID, *, scope: Scope, tx: Tx, principal: Principal) -> ItemView:
+    """One item of the scope's types with its payload, if the database shows it to the caller."""
     policy.require_reader(principal)
     row = await repo.get_item(tx, item_id)
-    if row is None:
+    if row is None or row["type"] not in scope.types:
         raise ItemNotFoundError()
-    return _view(row)
+    return _view(row, scope)
 
 
-async def list_items(query: ItemQuery, *, tx: Tx, principal: Principal) -> ItemPage:
-    """A page of the items the caller sees, searched and filtered; by relevance when searching."""
+async def list_items(query: ItemQuery, *, scope: Scope, tx: Tx, principal: Principal) -> ItemPage:
+    """A page of the scope's items the caller sees, searched and filtered; by relevance when searching."""
     policy.require_reader(principal)
     base = repo.LIST_SQL if query.q is None else repo.SEARCH_SQL
     select = (
         Select(base)
+        .where("i.type = any(%(types)s)", types=sorted(scope.types))
         .filter(repo.MATCHES, q=query.q)
         .filter("i.community_id = %(community_id)s", community_id=query.community_id)
         .filter("i.type = %(type)s", type=query.type)
@@ -122,24 +124,33 @@ async def list_items(query: ItemQuery, *, tx: Tx, principal: Principal) -> ItemP
 # --- create and change --------------------------------------------------------------------------------
 
 
-async def create_item(cmd: AnyNewItem, *, tx: Tx, principal: Principal, meta: RequestMeta) -> ItemView:
+async def create_item(
+    cmd: AnyNewItem, *, scope: Scope, tx: Tx, principal: Principal, meta: RequestMeta
+) -> ItemView:
     """Create a draft item: platform content by staff who may write, a community's by its writers."""
     policy.require_creator(principal, cmd.community_id)
     if cmd.community_id is not None:
         await require_existing(tx, principal, cmd.community_id)
     if cmd.folder_id is not None:
-        await _require_folder(tx, cmd.folder_id, cmd.community_id)
-    values = cmd.model_dump(mode="json", exclude={"payload"}) | {"payload": stored(cmd.payload)}
+        await _require_folder(tx, scope, cmd.folder_id, cmd.community_id)
+    values = cmd.model_dump(mode="json", exclude={"payload"}) | {"payload": scope.stored(cmd.payload)}
     row = await repo.create_item(tx, values, principal.user_id)
     await _record(tx, meta, "content.created", row, None, {"type": row["type"], "title": row["title"]})
-    return _view(row)
+    return _view(row, scope)
 
 
 async def update_item(
-    item_id: UUID, cmd: AnyChanges, *, if_match: str | None, tx: Tx, principal: Principal, meta: RequestMeta
+    item_id: UUID,
+    cmd: AnyChanges,
+    *,
+    scope: Scope,
+    if_match: str | None,
+    tx: Tx,
+    principal: Principal,
+    meta: RequestMeta,
 ) -> ItemView:
     """Change an item; a published item's result is saved as a version, a draft's when a summary is given."""
-    before = await _locked(tx, principal, item_id, if_match, cmd.revision)
+    before = await _locked(tx, principal, scope, item_id, if_match, cmd.revision)
     if before["status"] == "archived":
         raise ItemArchivedError()
     if cmd.type != before["type"]:
@@ -149,17 +160,17 @@ async def update_item(
         mode="json", include=cmd.model_fields_set - {"type", "revision", "change_summary"}
     )
     if cmd.payload is not None:
-        requested["payload"] = files.carried(before["type"], before["payload"], stored(cmd.payload))
+        requested["payload"] = files.carried(before["type"], before["payload"], scope.stored(cmd.payload))
     if "folder_id" in cmd.model_fields_set and cmd.folder_id is not None:
-        await _require_folder(tx, cmd.folder_id, before["community_id"])
+        await _require_folder(tx, scope, cmd.folder_id, before["community_id"])
     changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
     version = version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
-        return _view(before)
+        return _view(before, scope)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
     action = "content.updated" if changed else "content.version_saved"
     await _record(tx, meta, action, row, _summary(before, changed), _summary(row, changed))
-    return _view(row)
+    return _view(row, scope)
 
 
 async def attach_file(
@@ -173,7 +184,7 @@ async def attach_file(
     settings: StorageSettings,
 ) -> ItemView:
     """Make a confirmed upload an image or PDF item's file; versions as for any change of the item."""
-    before = await _locked(tx, principal, item_id, if_match, cmd.revision)
+    before = await _locked(tx, principal, CONTENT, item_id, if_match, cmd.revision)
     if before["status"] == "archived":
         raise ItemArchivedError()
     if before["type"] not in files.FILE_TYPES:
@@ -184,17 +195,17 @@ async def attach_file(
     changed = {"payload": payload} if _differs(before["payload"], payload) else {}
     version = version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
-        return _view(before)
+        return _view(before, CONTENT)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
     after = {**_summary(row, changed), "upload_id": str(found.upload_id)}
     await _record(tx, meta, "content.file_attached", row, _summary(before, changed), after)
-    return _view(row)
+    return _view(row, CONTENT)
 
 
 def file_link(rows: list[Row], *, settings: StorageSettings) -> DownloadLink:
     """A short-lived URL of the item's attached file, for whoever the database shows the item to (`rows`:
     the item's `repo.file_statement`, run as the caller)."""
-    if not rows:
+    if not rows or rows[0]["type"] not in CONTENT.types:
         raise ItemNotFoundError()
     key = files.object_key(rows[0]["type"], rows[0])
     if key is None:
@@ -208,6 +219,7 @@ async def transition(
     item_id: UUID,
     action: model.Action,
     *,
+    scope: Scope,
     summary: str | None = None,
     if_match: str | None,
     revision: int | None,
@@ -216,14 +228,14 @@ async def transition(
     meta: RequestMeta,
 ) -> ItemView:
     """Publish (saved as a version), unpublish, archive or unarchive; any other step is a 409."""
-    before = await _locked(tx, principal, item_id, if_match, revision)
+    before = await _locked(tx, principal, scope, item_id, if_match, revision)
     target = model.next_status(before["status"], action)
     if target is None:
         raise InvalidTransitionError(f"A {before['status']} item cannot be {_past[action]}.")
     version = ("publish", summary or "") if action == "publish" else None
     row = await repo.write_item(tx, item_id, {"status": target}, actor=principal.user_id, version=version)
     await _record(tx, meta, f"content.{_past[action]}", row, {"status": before["status"]}, {"status": target})
-    return _view(row)
+    return _view(row, scope)
 
 
 _past: Mapping[model.Action, str] = {
@@ -237,6 +249,7 @@ _past: Mapping[model.Action, str] = {
 async def delete_item(
     item_id: UUID,
     *,
+    scope: Scope,
     if_match: str | None,
     revision: int | None,
     tx: Tx,
@@ -244,7 +257,7 @@ async def delete_item(
     meta: RequestMeta,
 ) -> None:
     """Delete an item that was never published (with its versions); one that was must be archived."""
-    before = await _locked(tx, principal, item_id, if_match, revision)
+    before = await _locked(tx, principal, scope, item_id, if_match, revision)
     if before["published_at"] is not None:
         raise ItemWasPublishedError()
     await repo.delete_item(tx, item_id)
@@ -256,33 +269,37 @@ async def delete_item(
 # --- versions -----------------------------------------------------------------------------------------
 
 
-async def list_versions(item_id: UUID, query: PageQuery, *, tx: Tx, principal: Principal) -> VersionPage:
+async def list_versions(
+    item_id: UUID, query: PageQuery, *, scope: Scope, tx: Tx, principal: Principal
+) -> VersionPage:
     """A page of the item's versions, newest first."""
     policy.require_reader(principal)
     before = cursors.integer(query.cursor)
-    rows = await repo.list_versions(tx, item_id, before, query.limit + 1)
+    rows = await repo.list_versions(tx, item_id, scope.types, before, query.limit + 1)
     if rows is None:
         raise ItemNotFoundError()
     page, next_cursor = page_of(rows, query.limit, key=lambda r: [r["number"]])
     return VersionPage(items=[VersionSummary.model_validate(r) for r in page], next_cursor=next_cursor)
 
 
-async def get_version(item_id: UUID, number: int, *, tx: Tx, principal: Principal) -> VersionView:
+async def get_version(
+    item_id: UUID, number: int, *, scope: Scope, tx: Tx, principal: Principal
+) -> VersionView:
     """One version with the item's content as it was."""
     policy.require_reader(principal)
-    row = await repo.get_version(tx, item_id, number)
+    row = await repo.get_version(tx, item_id, scope.types, number)
     if row is None:
         raise VersionNotFoundError()
     return VersionView.model_validate(row)
 
 
 async def compare(
-    item_id: UUID, first: int, second: int | None, *, tx: Tx, principal: Principal
+    item_id: UUID, first: int, second: int | None, *, scope: Scope, tx: Tx, principal: Principal
 ) -> Comparison:
     """Field by field, what differs from version `first` to version `second` (None: the item now)."""
     policy.require_reader(principal)
     numbers = [first] if second is None else [first, second]
-    found = await repo.snapshots(tx, item_id, numbers, current=second is None)
+    found = await repo.snapshots(tx, item_id, scope.types, numbers, current=second is None)
     if first not in found or second not in found:
         raise VersionNotFoundError()
     changes = model.changes(found[first], found[second])
@@ -298,6 +315,7 @@ async def restore_version(
     item_id: UUID,
     number: int,
     *,
+    scope: Scope,
     summary: str | None,
     if_match: str | None,
     revision: int | None,
@@ -306,13 +324,13 @@ async def restore_version(
     meta: RequestMeta,
 ) -> ItemView:
     """Make a version's content (not its status or folder) current again, saved as a new version."""
-    before = await _locked(tx, principal, item_id, if_match, revision)
+    before = await _locked(tx, principal, scope, item_id, if_match, revision)
     if before["status"] == "archived":
         raise ItemArchivedError()
-    version = await repo.get_version(tx, item_id, number)
+    version = await repo.get_version(tx, item_id, scope.types, number)
     if version is None:
         raise VersionNotFoundError()
-    restored = _restorable(before["type"], version["snapshot"], number)
+    restored = _restorable(scope, before["type"], version["snapshot"], number)
     changed = {name: value for name, value in restored.items() if _differs(before[name], value)}
     note = summary if summary is not None else f"Restored version {number}"
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=("restore", note))
@@ -324,25 +342,27 @@ async def restore_version(
         _summary(before, changed),
         {**_summary(row, changed), "from": number},
     )
-    return _view(row)
+    return _view(row, scope)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
 
 
 async def _locked(
-    tx: Tx, principal: Principal, item_id: UUID, if_match: str | None, revision: int | None
+    tx: Tx, principal: Principal, scope: Scope, item_id: UUID, if_match: str | None, revision: int | None
 ) -> Row:
-    """The item, locked, for a caller who may change it and names its current revision."""
+    """The item of the scope's types, locked, for a caller who may change it and names its revision."""
     if if_match is not None and if_match.strip() == "*":
         if_match = None  # "whatever is there" names no revision
     if if_match is None and revision is None:
         raise PreconditionRequiredError()
     row = await repo.lock_item(tx, item_id)
+    if row is not None and row["type"] not in scope.types:
+        raise ItemNotFoundError()
     if row is None:
         # Row level security locks only what the caller may change; one they may only read is a 403.
         readable = await repo.owner_of(tx, item_id)
-        if readable is None:
+        if readable is None or readable["type"] not in scope.types:
             raise ItemNotFoundError()
         policy.require_item_writer(principal, readable["community_id"])
         raise ItemNotFoundError()  # the policy and the database disagree: tell nothing
@@ -365,7 +385,9 @@ def version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> 
     return None
 
 
-def _restorable(content_type: str, snapshot: Mapping[str, Any], number: int) -> dict[str, Any]:
+def _restorable(
+    scope: Scope, content_type: str, snapshot: Mapping[str, Any], number: int
+) -> dict[str, Any]:
     """A snapshot's content, checked as a change of this item would be (a version may have been written
     directly, through PostgREST, with any JSON in it); derived values are derived again."""
     fields = {name: snapshot.get(name) for name in model.RESTORED_FIELDS}
@@ -374,20 +396,20 @@ def _restorable(content_type: str, snapshot: Mapping[str, Any], number: int) -> 
         raise VersionNotRestorableError(number)
     fields["payload"] = {k: v for k, v in payload.items() if k not in DERIVED and k not in FILE_FIELDS}
     try:
-        checked = UpdateItem.model_validate_json(json.dumps({"type": content_type, **fields})).root
+        checked = scope.changes.model_validate_json(json.dumps({"type": content_type, **fields})).root
     except ValidationError:
         raise VersionNotRestorableError(number) from None
-    values = checked.model_dump(mode="json", include=set(model.RESTORED_FIELDS) - {"payload"})
-    content = stored(checked.payload) if checked.payload is not None else dict(payload)
+    values: dict[str, Any] = checked.model_dump(mode="json", include=set(model.RESTORED_FIELDS) - {"payload"})
+    content = scope.stored(checked.payload) if checked.payload is not None else dict(payload)
     # The file a version recorded comes back with it; the database checks it is still a confirmed upload.
     attached = {k: v for k, v in payload.items() if k in FILE_FIELDS}
     return values | {"payload": content | attached}
 
 
-async def _require_folder(tx: Tx, folder_id: UUID, community_id: UUID | None) -> None:
-    """The folder must be a content folder of the item's owner (422 otherwise)."""
-    if not await repo.is_folder_of(tx, folder_id, community_id):
-        message = "Not a content folder of the item's owner."
+async def _require_folder(tx: Tx, scope: Scope, folder_id: UUID, community_id: UUID | None) -> None:
+    """The folder must be one of the scope's repository and the item's owner (422 otherwise)."""
+    if scope.folders is None or not await repo.is_folder_of(tx, folder_id, scope.folders, community_id):
+        message = f"Not a folder of the {scope.name} repository of the item's owner."
         raise ValidationFailedError([FieldError("body.folder_id", message, "unknown_folder")])
 
 
@@ -397,8 +419,9 @@ def _differs(current: Any, requested: Any) -> bool:
     return bool(current != requested)
 
 
-def _view(row: Row) -> ItemView:
-    return ItemView.model_validate({**row, "payload": shown(row["type"], row["payload"])})
+def _view(row: Row, scope: Scope) -> ItemView:
+    view = scope.view.model_validate({**row, "payload": scope.shown(row["type"], row["payload"])})
+    return view  # type: ignore[return-value]  # each scope's view is an item view of its own payloads
 
 
 def _summary(row: Mapping[str, Any], changed: Mapping[str, Any]) -> dict[str, Any]:

@@ -117,3 +117,11 @@ class InvitationDeclinedError(ConflictError):
 
 class InvitationPendingError(ConflictError):
     code, title = "invitation_pending", "Invitation pending"
+
+
+class InvitationClosedError(ConflictError):
+    code, title = "invitation_closed", "Invitation no longer pending"
+
+
+class DeliveryNotFailedError(ConflictError):
+    code, title = "delivery_not_failed", "Delivery has not failed"

@@ -187,7 +187,7 @@ async def test_catalogue_of_a_community_the_caller_is_not_in(client: httpx.Async
 
     learner = await client.get(CATALOGUE, params={"community_id": GLOBEX}, headers=auth(ACME_LENA))
     staff = await client.get(CATALOGUE, params={"community_id": GLOBEX}, headers=auth(MANAGER))
-    bad_type = await client.get(CATALOGUE, params={"type": "wod"}, headers=auth(ACME_LENA))
+    bad_type = await client.get(CATALOGUE, params={"type": "lesson"}, headers=auth(ACME_LENA))
 
     assert_problem(learner, 404, "not_found")
     assert_problem(staff, 403, "forbidden")

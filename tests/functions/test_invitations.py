@@ -560,3 +560,62 @@ async def test_learner_and_other_community_admin_cannot_invite_or_list(
         assert_problem(await client.get(INVITATIONS, params=OF_ACME, headers=auth(user)), status, code)
     assert_problem(await invite(client, SPECIALIST, email="x@example.com"), 403, "forbidden")
     assert count(sql, "select count(*) as n from invitations") == 0
+
+
+async def failed_invitation(client: httpx.AsyncClient, sql: Sql, email: str) -> str:
+    """A pending invitation whose delivery failed before the worker sent it (the provider was down)."""
+    sent = (await invite(client, email=email)).json()
+    sql(
+        "update invitations set delivery = 'failed', delivery_error = 'provider_unavailable', delivered_at = now()"
+        " where id = %s",
+        (sent["id"],),
+    )
+    await drain_events()  # the first request finds nothing pending
+    return str(sent["id"])
+
+
+async def test_a_failed_delivery_is_sent_again_on_request(client: httpx.AsyncClient, sql: Sql) -> None:
+    invitation = await failed_invitation(client, sql, "retry@example.com")
+    assert count(sql, "select count(*) as n from auth.users where email = 'retry@example.com'") == 0
+
+    response = await client.post(f"{INVITATIONS}/{invitation}/resend", headers=auth(ACME_ADMIN))
+    assert response.status_code == 200, response.text
+    assert (response.json()["delivery"], response.json()["delivery_error"]) == ("pending", None)
+    await drain_events()
+
+    (row,) = sql("select status, delivery, delivery_error from invitations where id = %s", (invitation,))
+    assert row == {"status": "sent", "delivery": "sent", "delivery_error": None}
+    assert count(sql, "select count(*) as n from auth.users where email = 'retry@example.com'") == 1
+    assert "invitation.resent" in audit_actions(sql, invitation)
+
+
+async def test_only_a_failed_pending_delivery_is_sent_again(client: httpx.AsyncClient, sql: Sql) -> None:
+    delivered = (await invite(client, email="fine@example.com")).json()["id"]
+    await drain_events()
+    revoked = await failed_invitation(client, sql, "gone@example.com")
+    await client.post(f"{INVITATIONS}/{revoked}/revoke", headers=auth(ACME_ADMIN))
+
+    again = await client.post(f"{INVITATIONS}/{delivered}/resend", headers=auth(ACME_ADMIN))
+    closed = await client.post(f"{INVITATIONS}/{revoked}/resend", headers=auth(ACME_ADMIN))
+
+    assert_problem(again, 409, "delivery_not_failed")
+    assert_problem(closed, 409, "invitation_closed")
+    rows = sql(
+        "select delivery from invitations where id in (%s, %s) order by email", (delivered, revoked)
+    )
+    assert [r["delivery"] for r in rows] == ["sent", "failed"]
+    assert "invitation.resent" not in audit_actions(sql, delivered) + audit_actions(sql, revoked)
+
+
+async def test_only_the_communitys_writers_send_again(client: httpx.AsyncClient, sql: Sql) -> None:
+    invitation = await failed_invitation(client, sql, "theirs@example.com")
+
+    other_admin = await client.post(f"{INVITATIONS}/{invitation}/resend", headers=auth(GLOBEX_ADMIN))
+    learner = await client.post(f"{INVITATIONS}/{invitation}/resend", headers=auth(ACME_LENA))
+    specialist = await client.post(f"{INVITATIONS}/{invitation}/resend", headers=auth(SPECIALIST))
+
+    assert_problem(other_admin, 404, "not_found")
+    assert_problem(learner, 403, "forbidden")
+    assert_problem(specialist, 403, "forbidden")
+    (row,) = sql("select delivery from invitations where id = %s", (invitation,))
+    assert row == {"delivery": "failed"}

@@ -81,6 +81,7 @@ FOLDER = {ACME: "f0000000-0000-4000-8000-000000000a01", GLOBEX: "f0000000-0000-4
 PLATFORM_FOLDER = "f0000000-0000-4000-8000-000000000001"
 OWN_DRAFT = {ACME: "e0000000-0000-4000-8000-000000000a11", GLOBEX: "e0000000-0000-4000-8000-000000000b11"}
 OWN_SHARED = {ACME: "e0000000-0000-4000-8000-000000000a12", GLOBEX: "e0000000-0000-4000-8000-000000000b12"}
+OWN_WOD = {ACME: "e0000000-0000-4000-8000-000000000a13", GLOBEX: "e0000000-0000-4000-8000-000000000b13"}
 PLATFORM_DRAFT = "e0000000-0000-4000-8000-000000000001"  # granted to acme, but not published
 PLATFORM_ACME = "e0000000-0000-4000-8000-000000000002"  # granted to acme as a whole
 PLATFORM_TAGGED = "e0000000-0000-4000-8000-000000000003"  # granted to the tag of each community
@@ -136,6 +137,7 @@ NAMES = {
             ("draft", OWN_DRAFT),
             ("shared", OWN_SHARED),
             ("shared-grant", OWN_SHARED_GRANT),
+            ("wod", OWN_WOD),
         )
         for c in SHORT
     },
@@ -173,6 +175,9 @@ insert into public.content_items (id, community_id, type, title, payload, status
   ('{OWN_DRAFT[c]}', '{c}', 'prompt', 'draft', '{{"text": "draft"}}', 'draft'),
   ('{OWN_SHARED[c]}', '{c}', 'prompt', 'shared', '{{"text": "shared"}}', 'published');
 insert into public.content_versions (item_id, number, kind, snapshot) values ('{OWN_DRAFT[c]}', 1, 'save', '{{}}');
+insert into public.content_items (id, community_id, type, title, payload) values ('{OWN_WOD[c]}', '{c}', 'wod', 'wod',
+  '{{"pages": [{{"blocks": [{{"type": "prompt", "content_id": "{OWN_SHARED[c]}"}}, {{"type": "quiz"}}]}}]}}');
+insert into public.content_item_keys (item_id, keys) values ('{OWN_WOD[c]}', '{{"quiz": {{"q1": {{"answer": true}}}}}}');
 insert into public.content_grants (id, item_id, community_id) values ('{OWN_SHARED_GRANT[c]}', '{OWN_SHARED[c]}', '{c}');
 insert into public.content_grants (item_id, community_id, tag_id) values ('{PLATFORM_TAGGED}', '{c}', '{TAG[c]}');
 """  # noqa: S608
@@ -277,6 +282,14 @@ def _item(t: Target) -> Statement:
 def _version(t: Target) -> Statement:
     return statement(
         "insert into public.content_versions (item_id, number, kind, snapshot) values (%s, 1, 'save', '{}')",
+        OWN_DRAFT[t.community] if t.community else PLATFORM_ACME,
+    )
+
+
+def _keys(t: Target) -> Statement:
+    """Answer keys for an item that has none: a community's own draft, or a platform item."""
+    return statement(
+        "insert into public.content_item_keys (item_id, keys) values (%s, '{}')",
         OWN_DRAFT[t.community] if t.community else PLATFORM_ACME,
     )
 
@@ -637,6 +650,31 @@ MATRIX = (
         read=STAFF | ADMINS,
         insert=Insert(_version, STAFF_WRITERS | ADMINS, into=IN_EACH_OWNER),
         update=Update("change_summary = 'rewritten'", rows=DENIED),  # append-only
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.content_item_keys",
+        key="item_id",
+        tenant=ITEM_OWNER,
+        # A quiz's answers: the item's editors only, never its learners (not even of a published item).
+        read=STAFF | ADMINS,
+        insert=Insert(_keys, STAFF_WRITERS | ADMINS, into=IN_EACH_OWNER),
+        update=Update("keys = '{}'", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
+        "public.content_references",
+        key="item_id || '>' || target_id",
+        tenant=ITEM_OWNER,
+        # Whoever sees the referencing item; only the database writes them, from the item's payload.
+        read=STAFF | ADMINS,
+        insert=Insert(
+            "insert into public.content_references (item_id, target_id) select id, id from public.content_items"
+            " where community_id = %s limit 1",
+            DENIED,
+            into=IN_EACH_COMMUNITY,
+        ),
+        update=Update("target_id = item_id", rows=DENIED),
         delete=Delete(rows=DENIED),
     ),
     Table(

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
+from shared.content.model import ItemType
 from shared.platform.pagination import PageQuery
 from shared.platform.validation import View
-
-ContentType = Literal["ai_agent", "video", "document", "prompt", "automation", "image", "pdf"]
 
 
 class CatalogueQuery(PageQuery):
@@ -20,7 +19,7 @@ class CatalogueQuery(PageQuery):
     community_id: UUID | None = Field(
         default=None, description="Only what is granted through this community (default: all of the caller's)"
     )
-    type: ContentType | None = Field(default=None, description="Only items of this type")
+    type: ItemType | None = Field(default=None, description="Only items of this type")
     tag: str | None = Field(
         default=None, min_length=1, max_length=60, description="Only items with this label"
     )
@@ -33,7 +32,7 @@ class CatalogueItem(View):
     """An item as the catalogue lists it; its payload is read from the item itself."""
 
     id: UUID
-    type: ContentType
+    type: ItemType
     title: str
     description: str
     thumbnail_url: str | None
@@ -48,3 +47,13 @@ class CataloguePage(View):
 
     items: list[CatalogueItem]
     next_cursor: str | None
+
+
+class CatalogueEntry(CatalogueItem):
+    """A published item the caller may open, with its payload as a learner reads it."""
+
+    payload: dict[str, Any] = Field(
+        description="The type's payload (see `content`, `wods`, `blocks`, `programs`), without what a"
+        " learner never reads: an AI agent's system prompt and model settings, a file's storage key."
+        " A quiz never carries its answers"
+    )

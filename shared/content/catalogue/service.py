@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from shared.content.catalogue import repository
-from shared.content.catalogue.schemas import CatalogueItem, CataloguePage, CatalogueQuery
+from shared.content.catalogue.schemas import CatalogueEntry, CatalogueItem, CataloguePage, CatalogueQuery
+from shared.content.errors import ItemNotFoundError
 from shared.identity import policy as identity
 from shared.platform import cursors
 from shared.platform.auth import Principal
-from shared.platform.db import Tx
+from shared.platform.db import Row, Tx
 from shared.platform.errors import ForbiddenError
 from shared.platform.pagination import page_of, time_and_id
 
@@ -30,3 +31,10 @@ async def list_catalogue(query: CatalogueQuery, *, tx: Tx, principal: Principal)
     )
     page, next_cursor = page_of(rows, query.limit, key=time_and_id("published_at", "id"))
     return CataloguePage(items=[CatalogueItem.model_validate(r) for r in page], next_cursor=next_cursor)
+
+
+def entry(rows: list[Row]) -> CatalogueEntry:
+    """The item of `repository.entry_statement`, run as the caller; 404 when it is not theirs to open."""
+    if not rows:
+        raise ItemNotFoundError()
+    return CatalogueEntry.model_validate(rows[0])

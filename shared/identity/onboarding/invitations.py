@@ -27,6 +27,7 @@ from uuid import UUID
 from shared.identity import errors, policy
 from shared.identity.communities.service import require_existing
 from shared.identity.onboarding import repository
+from shared.identity.onboarding.deliveries import DELIVERY_REQUESTED
 from shared.identity.onboarding.links import require_own_tags
 from shared.identity.onboarding.schemas import (
     CreateInvitation,
@@ -36,11 +37,12 @@ from shared.identity.onboarding.schemas import (
     MyInvitationPage,
     MyInvitationView,
 )
-from shared.platform import audit, cursors
+from shared.platform import audit, cursors, events
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import AppError, FieldError, ValidationFailedError
+from shared.platform.events import Event
 from shared.platform.pagination import PageQuery, page_of, time_and_id
 
 
@@ -145,6 +147,41 @@ async def revoke(invitation_id: UUID, *, tx: Tx, principal: Principal, meta: Req
         community_id=before.community_id,
         before=_audited(before),
         after=_audited(after),
+    )
+    return after
+
+
+async def resend(invitation_id: UUID, *, tx: Tx, principal: Principal, meta: RequestMeta) -> InvitationView:
+    """Deliver a pending invitation again whose delivery failed (e.g. the provider was down).
+
+    The delivery becomes pending and the worker is asked again, both with the COMMIT; the import row it
+    came from waits for the new outcome. A delivery that is pending or done is left alone (409).
+    """
+    row = await repository.invitation_for_update(tx, invitation_id)
+    if row is None:
+        raise errors.InvitationNotFoundError()
+    policy.require_item_writer(principal, row["community_id"], errors.InvitationNotFoundError)
+    before = InvitationView.model_validate(row)
+    if before.status != "sent":
+        raise errors.InvitationClosedError(f"This invitation was {before.status}; there is nothing to send.")
+    if before.delivery != "failed":
+        raise errors.DeliveryNotFailedError(
+            "Only a failed delivery is sent again; this one is pending or was delivered."
+        )
+    repository.request_redelivery(tx, invitation_id)
+    await events.enqueue(
+        tx, Event(name=DELIVERY_REQUESTED, payload={"invitation_ids": [str(invitation_id)]})
+    )
+    after = before.model_copy(update={"delivery": "pending", "delivery_error": None})
+    await audit.record(
+        tx,
+        meta,
+        "invitation.resent",
+        target_type="invitation",
+        target_id=invitation_id,
+        community_id=before.community_id,
+        before={"delivery": before.delivery, "delivery_error": before.delivery_error},
+        after={"delivery": "pending"},
     )
     return after
 

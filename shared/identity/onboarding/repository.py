@@ -167,6 +167,16 @@ _SET_INVITATION_STATUS_SQL = (
     f"update public.invitations set status = %s where id = %s returning {INVITATION_COLUMNS}"  # noqa: S608
 )
 NEWEST_FIRST = Order(("created_at", "id"), descending=True)
+RESEND_SQL = """
+with inv as (
+  update public.invitations
+     set delivery = 'pending', delivery_error = null, delivered_at = null, delivery_claimed_at = null
+   where id = %s and status = 'sent' and delivery = 'failed'
+  returning id)
+update public.import_rows r set status = 'invited', error = null
+  from inv where r.invitation_id = inv.id and r.status = 'failed'
+"""
+"""Make a failed delivery pending again, with the import row it came from (the platform's to write)."""
 _MY_INVITATIONS_SQL = "select * from app.my_invitations(%s, %s, %s)"
 _ACCEPT_SQL = "select app.accept_invitation(%s, %s::jsonb) as result"
 _DECLINE_SQL = "select app.decline_invitation(%s, %s::jsonb) as result"
@@ -201,6 +211,11 @@ async def insert_invitation(
 async def invitation_for_update(tx: Tx, invitation_id: UUID) -> Row | None:
     """One invitation, locked until the transaction ends (None when absent or not the caller's to change)."""
     return await tx.fetch_one(_INVITATION_FOR_UPDATE_SQL, (invitation_id,))
+
+
+def request_redelivery(tx: Tx, invitation_id: UUID) -> None:
+    """Queue the failed delivery again, with the COMMIT (delivery columns are the platform's)."""
+    tx.as_platform_at_commit(RESEND_SQL, (invitation_id,))
 
 
 async def set_invitation_status(tx: Tx, invitation_id: UUID, status: str) -> Row:

@@ -1,0 +1,113 @@
+"""The contract of `wods`, `blocks` and `programs`: the content item's bodies and views, per type."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, RootModel
+
+from shared.authoring.payloads import BlockPayload, ProgramPayload, WodPayload
+from shared.content.schemas import ItemChanges, ItemSummary, NewItem
+from shared.content.scope import Scope
+from shared.platform.validation import NotNull
+
+
+class NewWod(NewItem):
+    type: Literal["wod"]
+    payload: WodPayload = Field(default_factory=WodPayload)
+
+
+class NewBlock(NewItem):
+    type: Literal["block"]
+    payload: BlockPayload = Field(default_factory=BlockPayload)
+
+
+class NewProgram(NewItem):
+    type: Literal["program"]
+    payload: ProgramPayload = Field(default_factory=ProgramPayload)
+
+
+class WodChanges(ItemChanges):
+    type: Literal["wod"]
+    payload: Annotated[WodPayload | None, *NotNull] = None
+
+
+class BlockChanges(ItemChanges):
+    type: Literal["block"]
+    payload: Annotated[BlockPayload | None, *NotNull] = None
+
+
+class ProgramChanges(ItemChanges):
+    type: Literal["program"]
+    payload: Annotated[ProgramPayload | None, *NotNull] = None
+
+
+class CreateWod(RootModel[Annotated[NewWod, Field(discriminator="type")]]):
+    """A new draft WOD (`type` "wod"): the common fields and its payload."""
+
+
+class UpdateWod(RootModel[Annotated[WodChanges, Field(discriminator="type")]]):
+    """Changes to a WOD (`type` "wod"); a payload is replaced whole."""
+
+
+class CreateBlock(RootModel[Annotated[NewBlock, Field(discriminator="type")]]):
+    """A new draft BLOCK (`type` "block"): the common fields and its payload."""
+
+
+class UpdateBlock(RootModel[Annotated[BlockChanges, Field(discriminator="type")]]):
+    """Changes to a BLOCK (`type` "block"); a payload is replaced whole."""
+
+
+class CreateProgram(RootModel[Annotated[NewProgram, Field(discriminator="type")]]):
+    """A new draft program (`type` "program"): the common fields and its payload."""
+
+
+class UpdateProgram(RootModel[Annotated[ProgramChanges, Field(discriminator="type")]]):
+    """Changes to a program (`type` "program"); a payload is replaced whole."""
+
+
+class WodView(ItemSummary):
+    """A WOD with its pages."""
+
+    payload: WodPayload
+
+
+class BlockView(ItemSummary):
+    """A BLOCK with its pages."""
+
+    payload: BlockPayload
+
+
+class ProgramView(ItemSummary):
+    """A program with its sections."""
+
+    payload: ProgramPayload
+
+
+WODS = Scope(
+    "wods",
+    frozenset({"wod"}),
+    folders="wods",
+    view=WodView,
+    create=CreateWod,
+    changes=UpdateWod,
+    views={"wod": WodPayload},
+)
+BLOCKS = Scope(
+    "blocks",
+    frozenset({"block"}),
+    folders="blocks",
+    view=BlockView,
+    create=CreateBlock,
+    changes=UpdateBlock,
+    views={"block": BlockPayload},
+)
+PROGRAMS = Scope(
+    "programs",
+    frozenset({"program"}),
+    folders=None,
+    view=ProgramView,
+    create=CreateProgram,
+    changes=UpdateProgram,
+    views={"program": ProgramPayload},
+)

@@ -1,0 +1,41 @@
+"""A repository function's share of content items: which types it serves and how it checks and shows them.
+
+`content`, `wods`, `blocks` and `programs` are one mechanism over one table (public.content_items): the
+same service and routes, each mounted for its own types. An item of another function's type is a 404
+there, as an item the caller may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, RootModel
+
+from shared.content.payloads import stored as stored_payload
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The item types one repository function serves, and its contract's models for them."""
+
+    name: str
+    """The function's name: its URLs are /functions/v1/<name>/{item_id}."""
+    types: frozenset[str]
+    folders: str | None
+    """The folder repository its items are filed in (None: they are not filed)."""
+    view: type[BaseModel]
+    """An item with its payload, as the function answers it."""
+    create: type[RootModel[Any]]
+    """The body of a new item: a union of the scope's types."""
+    changes: type[RootModel[Any]]
+    """The body of a change; a restored version is checked with it as a change would be."""
+    views: Mapping[Any, type[BaseModel]]
+    """How each type's stored payload is shown."""
+    stored: Callable[[BaseModel], dict[str, Any]] = stored_payload
+    """A checked payload as it is stored (with what the server derives)."""
+
+    def shown(self, item_type: str, payload: Mapping[str, Any]) -> BaseModel:
+        """A stored payload as its type's view (stored payloads were checked on the way in)."""
+        return self.views[item_type].model_validate(payload, strict=False)
