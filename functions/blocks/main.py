@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.authoring.bulk_routes import mount_bulk
 from shared.authoring.schemas import BLOCKS
 from shared.content import routes
 from shared.platform.http import Function
@@ -12,5 +13,6 @@ fn = Function(
     description="BLOCKs: reusable workout blocks of pages, their lifecycle and versions.",
 )
 routes.mount(fn, BLOCKS)
+mount_bulk(fn, BLOCKS)  # a copy's pages keep their ids until the pages bring a fresh-ids hook
 
 handler = fn.handler

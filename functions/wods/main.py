@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.authoring.bulk_routes import mount_bulk
 from shared.authoring.schemas import WODS
 from shared.content import routes
 from shared.platform.http import Function
@@ -12,5 +13,6 @@ fn = Function(
     description="WODs: lessons of pages of typed blocks, their lifecycle and versions.",
 )
 routes.mount(fn, WODS)
+mount_bulk(fn, WODS)  # a copy's pages keep their ids until the pages bring a fresh-ids hook
 
 handler = fn.handler

@@ -106,6 +106,8 @@ async def list_items(query: ItemQuery, *, scope: Scope, tx: Tx, principal: Princ
     )
     if query.platform is not None:
         select.where("i.community_id is null" if query.platform else "i.community_id is not null")
+    if query.favourite is not None:
+        select.where(repo.FAVOURITE if query.favourite else f"not {repo.FAVOURITE}")
     if query.q is None:
         after: Any = cursors.time_and_id(query.cursor)
         rows = await repo.list_items(tx, select, repo.NEWEST_FIRST, after, query.limit + 1)
@@ -162,7 +164,7 @@ async def update_item(
     if "folder_id" in cmd.model_fields_set and cmd.folder_id is not None:
         await _require_folder(tx, scope, cmd.folder_id, before["community_id"])
     changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
-    version = _version_of(before, changed, cmd.change_summary)
+    version = version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
         return _view(before, scope)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
@@ -191,7 +193,7 @@ async def attach_file(
     public_url = require(settings.public_url, "SUPABASE_URL", "files cannot be attached")
     payload = files.with_file(before["type"], before["payload"], found, files.file_route(public_url, item_id))
     changed = {"payload": payload} if _differs(before["payload"], payload) else {}
-    version = _version_of(before, changed, cmd.change_summary)
+    version = version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
         return _view(before, CONTENT)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
@@ -373,8 +375,9 @@ async def _locked(
     return row
 
 
-def _version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> tuple[str, str] | None:
-    """The version a change saves: any change of published content (live at once), else an explicit save."""
+def version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> tuple[str, str] | None:
+    """The version a change of `before` saves: any change of published content (live at once), else an
+    explicit save (a summary given); None when neither."""
     if before["status"] == "published" and (changed or summary is not None):
         return ("publish", summary or "")  # what learners now see is a version too
     if summary is not None:
