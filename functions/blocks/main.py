@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.authoring import page_routes
+from shared.authoring.bulk_routes import mount_bulk
 from shared.authoring.schemas import BLOCKS
 from shared.content import routes
 from shared.platform.http import Function
@@ -14,5 +15,6 @@ fn = Function(
 )
 routes.mount(fn, BLOCKS)
 page_routes.mount(fn, BLOCKS)
+mount_bulk(fn, BLOCKS)  # a copy keeps its pages' ids (unique per item): its copied answer keys fit
 
 handler = fn.handler

@@ -90,6 +90,10 @@ BY_RELEVANCE = Order((_RANK, "i.id"), descending=True)
 LIST_SQL = f"select {_SUMMARY} from public.content_items i"  # noqa: S608 - constants
 SEARCH_SQL = f"select {_SUMMARY}, {_RANK} as rank from public.content_items i"  # noqa: S608 - constants
 MATCHES: LiteralString = f"i.search @@ websearch_to_tsquery('{SEARCH_CONFIG}', %(q)s)"
+FAVOURITE: LiteralString = (
+    "exists (select 1 from public.content_favourites f where f.item_id = i.id and f.user_id = (select auth.uid()))"
+)
+"""The item is one of the caller's favourites (a favourite is its user's own row)."""
 
 
 async def get_item(tx: Tx, item_id: UUID) -> Row | None:

@@ -281,6 +281,9 @@ class ItemQuery(PageQuery):
     status: Status | None = None
     tag: str | None = Field(default=None, max_length=50, description="Only items with this label")
     folder_id: UUID | None = None
+    favourite: bool | None = Field(
+        default=None, description="true: only the caller's favourites; false: only items they have not favourited"
+    )
 
     @model_validator(mode="after")
     def _one_owner(self) -> ItemQuery:

@@ -105,6 +105,8 @@ async def list_items(query: ItemQuery, *, scope: Scope, tx: Tx, principal: Princ
     )
     if query.platform is not None:
         select.where("i.community_id is null" if query.platform else "i.community_id is not null")
+    if query.favourite is not None:
+        select.where(repo.FAVOURITE if query.favourite else f"not {repo.FAVOURITE}")
     if query.q is None:
         after: Any = cursors.time_and_id(query.cursor)
         rows = await repo.list_items(tx, select, repo.NEWEST_FIRST, after, query.limit + 1)
@@ -186,7 +188,7 @@ async def write(
     """Write what `requested` changes of a locked item (`keys`: its answer keys), with the version it
     saves (a published item's, or a save with `summary`) and its audit entry; the item as it now is."""
     changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
-    version = _version_of(before, changed, summary)
+    version = version_of(before, changed, summary)
     if not changed and version is None:
         return _view(before, scope)
     row = await repo.write_item(tx, before["id"], changed, actor=principal.user_id, version=version)
@@ -215,7 +217,7 @@ async def attach_file(
     public_url = require(settings.public_url, "SUPABASE_URL", "files cannot be attached")
     payload = files.with_file(before["type"], before["payload"], found, files.file_route(public_url, item_id))
     changed = {"payload": payload} if _differs(before["payload"], payload) else {}
-    version = _version_of(before, changed, cmd.change_summary)
+    version = version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
         return _view(before, CONTENT)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
@@ -397,8 +399,9 @@ async def locked(
     return row
 
 
-def _version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> tuple[str, str] | None:
-    """The version a change saves: any change of published content (live at once), else an explicit save."""
+def version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> tuple[str, str] | None:
+    """The version a change of `before` saves: any change of published content (live at once), else an
+    explicit save (a summary given); None when neither."""
     if before["status"] == "published" and (changed or summary is not None):
         return ("publish", summary or "")  # what learners now see is a version too
     if summary is not None:

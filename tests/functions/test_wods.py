@@ -127,12 +127,15 @@ async def test_learners_never_read_answers_not_even_through_postgrest(
         keys = await tx.fetch_all("select * from public.content_item_keys")
         snapshots = await tx.fetch_all("select snapshot from public.content_versions")
     catalogue = await client.get("/catalogue", params={"type": "wod"}, headers=auth(ACME_LENA))
+    opened = await client.get(f"/catalogue/{item}", headers=auth(ACME_LENA))
     route = await client.get(f"{WODS}/{item}", headers=auth(ACME_LENA))
 
     assert len(items) == 1 and items[0]["payload"]["pages"][0]["blocks"][0]["questions"][0]["prompt"] == "Pick"
     assert not strings(items[0]["payload"]) and keys == [] and snapshots == []
     assert catalogue.status_code == 200 and [i["id"] for i in catalogue.json()["items"]] == [item]
     assert not strings(catalogue.json())
+    assert opened.status_code == 200 and opened.json()["payload"]["pages"][0]["blocks"][0]["type"] == "quiz"
+    assert not strings(opened.json())
     assert_problem(route, 403, "forbidden")
 
 
