@@ -75,6 +75,12 @@ insert into public.content_items (id, community_id, type, title, description, ta
    'A tour of the AI tools Globex uses every day.', '{onboarding}', null, 'published',
    '{"url": "https://vimeo.com/76979871", "platform": "vimeo", "platform_video_id": "76979871", "duration_seconds": 300, "transcript": null}',
    'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021')
+,
+  ('e0000000-0000-4000-8000-0000000c0b02', 'c0000000-0000-4000-8000-000000000002', 'automation', 'Globex: file expense receipts',
+   'Forward a receipt, get an expense line.', '{finance}', null, 'published',
+   '{"url": "https://automations.example.com/templates/globex-receipts", "required_tools": ["Outlook"],
+     "tool_description": "Reads a forwarded receipt and adds an expense line.", "setup_instructions": "Connect your mailbox."}',
+   'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021')
 on conflict (id) do nothing;
 
 -- Acme: its agent (Prompt Coach), the fundamentals, the guide, the policy (for 90 days), the triage
@@ -92,4 +98,78 @@ insert into public.content_grants (id, item_id, community_id, tag_id, user_id, s
   ('90000000-0000-4000-8000-0000000c0b03', 'e0000000-0000-4000-8000-0000000c0005', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
   ('90000000-0000-4000-8000-0000000c0b04', 'e0000000-0000-4000-8000-0000000c0007', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
   ('90000000-0000-4000-8000-0000000c0b05', 'e0000000-0000-4000-8000-0000000c0b01', 'c0000000-0000-4000-8000-000000000002', null, 'a0000000-0000-4000-8000-000000000022', null, null)
+on conflict do nothing;
+
+-- WODs and a BLOCK (shared/authoring/blocks.py): pages of mixed blocks embedding the items above, and a
+-- quiz whose answers live in content_item_keys, never in the payload. Acme sees the platform WOD;
+-- Globex sees its own WOD (and, through it, its receipts automation) and the platform warm-up BLOCK.
+-- A WOD embeds only what everyone it is granted to may see: what it names comes with it.
+insert into public.content_items (id, community_id, type, title, description, tags, status, payload, created_by, updated_by) values
+  ('e0000000-0000-4000-8000-0000000c1001', null, 'wod', 'Prompting fundamentals: your first WOD',
+   'Watch, practise with the coach, and check what you learned.', '{prompting,beginner}', 'published',
+   '{"difficulty": "beginner", "estimated_minutes": 25, "pages": [
+      {"id": "5a000000-0000-4000-8000-000000000101", "title": "Watch", "blocks": [
+        {"id": "5b000000-0000-4000-8000-000000000101", "type": "section_header", "title": "The four parts of a prompt", "subtitle": "Ten minutes", "level": 1},
+        {"id": "5b000000-0000-4000-8000-000000000102", "type": "rich_text", "html_body": "<p>A good prompt says <strong>who</strong> the model is, <strong>what</strong> you need, gives an <em>example</em> and sets <em>limits</em>.</p>", "json_body": null},
+        {"id": "5b000000-0000-4000-8000-000000000103", "type": "video", "content_id": "e0000000-0000-4000-8000-0000000c0003", "caption": "Prompting fundamentals", "start_seconds": null},
+        {"id": "5b000000-0000-4000-8000-000000000104", "type": "document", "content_id": "e0000000-0000-4000-8000-0000000c0004", "caption": "Keep this guide at hand", "display": "link"},
+        {"id": "5b000000-0000-4000-8000-000000000112", "type": "pdf", "content_id": "e0000000-0000-4000-8000-0000000c0008", "caption": "Your AI policy template", "display": "download"}]},
+      {"id": "5a000000-0000-4000-8000-000000000102", "title": "Practise", "blocks": [
+        {"id": "5b000000-0000-4000-8000-000000000105", "type": "list", "style": "numbered", "items": ["Pick a task you did this week", "Write a first prompt for it", "Ask the coach to improve it"]},
+        {"id": "5b000000-0000-4000-8000-000000000106", "type": "ai_agent", "content_id": "e0000000-0000-4000-8000-0000000c0001", "caption": "", "intro": "Paste your first prompt and ask the coach what is missing."},
+        {"id": "5b000000-0000-4000-8000-000000000107", "type": "divider"},
+        {"id": "5b000000-0000-4000-8000-000000000108", "type": "user_submission", "instructions": "Paste your improved prompt.", "kind": "text", "is_required": true}]},
+      {"id": "5a000000-0000-4000-8000-000000000103", "title": "Check", "blocks": [
+        {"id": "5b000000-0000-4000-8000-000000000109", "type": "quote", "text": "The quality of the answer follows the quality of the question.", "attribution": "Coach''s proverb"},
+        {"id": "5b000000-0000-4000-8000-000000000110", "type": "quiz", "title": "Check your understanding", "instructions": "Four questions; 75 % passes.",
+         "passing_score": 75, "time_limit_seconds": 600, "retake": {"allowed": true, "max_attempts": 3}, "questions": [
+          {"id": "5c000000-0000-4000-8000-000000000101", "kind": "single_choice", "prompt": "Which part tells the model what a good answer looks like?",
+           "options": [{"id": "a", "text": "The role"}, {"id": "b", "text": "An example"}, {"id": "c", "text": "The greeting"}]},
+          {"id": "5c000000-0000-4000-8000-000000000102", "kind": "multiple_choice", "prompt": "Which of these are constraints?",
+           "options": [{"id": "a", "text": "At most 100 words"}, {"id": "b", "text": "You are a lawyer"}, {"id": "c", "text": "Answer as a table"}]},
+          {"id": "5c000000-0000-4000-8000-000000000103", "kind": "true_false", "prompt": "A longer prompt is always a better prompt."},
+          {"id": "5c000000-0000-4000-8000-000000000104", "kind": "short_answer", "prompt": "Name the part of a prompt that says who the model should be.", "case_sensitive": false}]}]}]}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c1002', 'c0000000-0000-4000-8000-000000000002', 'wod', 'Globex: your first week with AI',
+   'Our tools, a prompt to keep, and a short check.', '{onboarding}', 'published',
+   '{"difficulty": "beginner", "estimated_minutes": 15, "pages": [
+      {"id": "5a000000-0000-4000-8000-000000000201", "title": "Our tools", "blocks": [
+        {"id": "5b000000-0000-4000-8000-000000000201", "type": "section_header", "title": "Welcome to Globex", "subtitle": "", "level": 1},
+        {"id": "5b000000-0000-4000-8000-000000000202", "type": "video", "content_id": "e0000000-0000-4000-8000-0000000c0b01", "caption": "A tour of our AI tools", "start_seconds": 30},
+        {"id": "5b000000-0000-4000-8000-000000000203", "type": "image", "content_id": "e0000000-0000-4000-8000-0000000c0007", "caption": "Keep this in mind", "alt_text": null, "width": "medium"}]},
+      {"id": "5a000000-0000-4000-8000-000000000202", "title": "Try it", "blocks": [
+        {"id": "5b000000-0000-4000-8000-000000000204", "type": "prompt", "content_id": "e0000000-0000-4000-8000-0000000c0005", "caption": "Use it after your next meeting", "intro": ""},
+        {"id": "5b000000-0000-4000-8000-000000000205", "type": "ai_agent", "content_id": "e0000000-0000-4000-8000-0000000c0002", "caption": "", "intro": "Ask the analyst how to total a column by month."},
+        {"id": "5b000000-0000-4000-8000-000000000206", "type": "quiz", "title": "Quick check", "instructions": "", "passing_score": 70, "time_limit_seconds": null,
+         "retake": {"allowed": false, "max_attempts": null}, "questions": [
+          {"id": "5c000000-0000-4000-8000-000000000201", "kind": "true_false", "prompt": "Meeting notes may be pasted into any public AI tool."},
+          {"id": "5c000000-0000-4000-8000-000000000202", "kind": "single_choice", "prompt": "Who answers spreadsheet questions?",
+           "options": [{"id": "agent", "text": "Data Analyst Buddy"}, {"id": "it", "text": "The IT desk"}]}]},
+        {"id": "5b000000-0000-4000-8000-000000000207", "type": "automation", "content_id": "e0000000-0000-4000-8000-0000000c0b02", "caption": "Let the robot file your receipts", "intro": ""}]}]}',
+   'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021'),
+  ('e0000000-0000-4000-8000-0000000c1101', null, 'block', 'Five-minute prompt warm-up',
+   'Loosen up before a session: three quick rewrites.', '{prompting}', 'published',
+   '{"category": "warm-up", "equipment": ["A text you wrote today"], "instructions": "Do the three rewrites without stopping.", "pages": [
+      {"id": "5a000000-0000-4000-8000-000000000301", "title": "Warm-up", "blocks": [
+        {"id": "5b000000-0000-4000-8000-000000000301", "type": "list", "style": "checklist", "items": ["Make it shorter", "Make it friendlier", "Make it a table"]},
+        {"id": "5b000000-0000-4000-8000-000000000302", "type": "prompt", "content_id": "e0000000-0000-4000-8000-0000000c0005", "caption": "", "intro": "Then summarise your notes with this."}]}]}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002')
+on conflict (id) do nothing;
+
+insert into public.content_item_keys (item_id, keys) values
+  ('e0000000-0000-4000-8000-0000000c1001', '{"5b000000-0000-4000-8000-000000000110": {
+     "5c000000-0000-4000-8000-000000000101": {"answer": ["b"], "explanation": "An example shows the shape of a good answer."},
+     "5c000000-0000-4000-8000-000000000102": {"answer": ["a", "c"], "explanation": "A role is not a constraint; a length and a format are."},
+     "5c000000-0000-4000-8000-000000000103": {"answer": false, "explanation": "Clear beats long."},
+     "5c000000-0000-4000-8000-000000000104": {"answer": ["role", "the role"], "explanation": ""}}}'),
+  ('e0000000-0000-4000-8000-0000000c1002', '{"5b000000-0000-4000-8000-000000000206": {
+     "5c000000-0000-4000-8000-000000000201": {"answer": false, "explanation": "Only the tools Globex approved."},
+     "5c000000-0000-4000-8000-000000000202": {"answer": ["agent"], "explanation": ""}}}'),
+  ('e0000000-0000-4000-8000-0000000c1101', '{}')
+on conflict do nothing;
+
+insert into public.content_grants (id, item_id, community_id, tag_id, user_id, starts_at, ends_at) values
+  ('90000000-0000-4000-8000-0000000c1a01', 'e0000000-0000-4000-8000-0000000c1001', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c1b01', 'e0000000-0000-4000-8000-0000000c1002', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c1b02', 'e0000000-0000-4000-8000-0000000c1101', 'c0000000-0000-4000-8000-000000000002', null, null, null, null)
 on conflict do nothing;

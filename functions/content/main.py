@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from shared.authoring.bulk_routes import mount_bulk
 from shared.content import repository, routes, service
 from shared.content.schemas import CONTENT, AttachFile, ItemView
 from shared.content.uploads.schemas import DownloadLink
@@ -14,6 +15,7 @@ fn = Function(
     "content", body_limit=1024 * 1024, description="The content repository: items, lifecycle, versions."
 )
 routes.mount(fn, CONTENT)
+mount_bulk(fn, CONTENT)
 FILE = routes.ITEM + "/file"
 WRITERS = routes.WRITERS
 PRECONDITION = routes.PRECONDITION

@@ -1,7 +1,11 @@
-"""`maintenance`: nightly purges of expired keys, old rate-limit windows, dead letters and event records."""
+"""`maintenance`: nightly purges of expired keys, old rate-limit windows, dead letters, event records and
+uploads nobody can use any more."""
 
 from __future__ import annotations
 
+import functools
+
+from shared.content.uploads import service as uploads
 from shared.platform import maintenance
 from shared.platform.http import Context, Function
 from shared.platform.validation import View
@@ -19,8 +23,9 @@ class MaintenanceRun(View):
 
 @fn.post("/run", auth="service", rate_limit=None, tx=None)
 async def run(ctx: Context) -> MaintenanceRun:
-    """Run every purge, each in a transaction of its own."""
-    report = await maintenance.run_all()
+    """Run every purge, each in a transaction of its own; dead uploads go with their stored files."""
+    purge_uploads = functools.partial(uploads.purge_dead, ctx.settings.storage)
+    report = await maintenance.run_all(tasks={"dead_uploads": purge_uploads})
     return MaintenanceRun(purged=report.purged, failed=report.failed)
 
 

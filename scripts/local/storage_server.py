@@ -55,6 +55,8 @@ async def _accept(request: Request, storage: LocalStorage, token: str) -> Respon
         return Response("refused: Content-Type is not the signed one\n", status_code=403)
     if request.headers.get("content-length") != str(claims["size"]):
         return Response("refused: Content-Length is not the signed one\n", status_code=403)
+    if request.headers.get("if-none-match") != "*":
+        return Response("refused: If-None-Match: * is signed (uploads only create)\n", status_code=403)
     data = bytearray()
     async for chunk in request.stream():
         data += chunk
@@ -62,7 +64,10 @@ async def _accept(request: Request, storage: LocalStorage, token: str) -> Respon
             return Response("refused: more bytes than signed\n", status_code=400)
     if len(data) != claims["size"]:
         return Response("refused: fewer bytes than signed\n", status_code=400)
-    storage.store(claims["key"], bytes(data))
+    try:
+        storage.store(claims["key"], bytes(data), create_only=True)
+    except FileExistsError:
+        return Response("refused: an object is there already\n", status_code=412)
     return Response(status_code=200)
 
 

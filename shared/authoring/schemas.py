@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, RootModel
 
-from shared.authoring.payloads import BlockPayload, ProgramPayload, WodPayload
+from shared.authoring import embeds, payloads
+from shared.authoring.payloads import BlockPayload, BlockShown, ProgramPayload, WodPayload, WodShown
 from shared.content.schemas import ItemChanges, ItemSummary, NewItem
 from shared.content.scope import Scope
 from shared.platform.validation import NotNull
@@ -69,13 +70,13 @@ class UpdateProgram(RootModel[Annotated[ProgramChanges, Field(discriminator="typ
 class WodView(ItemSummary):
     """A WOD with its pages."""
 
-    payload: WodPayload
+    payload: WodShown
 
 
 class BlockView(ItemSummary):
     """A BLOCK with its pages."""
 
-    payload: BlockPayload
+    payload: BlockShown
 
 
 class ProgramView(ItemSummary):
@@ -91,7 +92,11 @@ WODS = Scope(
     view=WodView,
     create=CreateWod,
     changes=UpdateWod,
-    views={"wod": WodPayload},
+    views={"wod": WodShown},
+    stored=payloads.stored,
+    keys=payloads.keys,
+    joined=payloads.joined,
+    check=embeds.check_payload,
 )
 BLOCKS = Scope(
     "blocks",
@@ -100,7 +105,11 @@ BLOCKS = Scope(
     view=BlockView,
     create=CreateBlock,
     changes=UpdateBlock,
-    views={"block": BlockPayload},
+    views={"block": BlockShown},
+    stored=payloads.stored,
+    keys=payloads.keys,
+    joined=payloads.joined,
+    check=embeds.check_payload,
 )
 PROGRAMS = Scope(
     "programs",

@@ -93,6 +93,15 @@ def carried(content_type: str, before: Mapping[str, Any], after: dict[str, Any])
     return after | {name: before[name] for name in (*FILE_FIELDS, *FILE_FACTS) if name in before}
 
 
+def copied(content_type: str, payload: Mapping[str, Any], source_id: UUID, copy_id: UUID) -> dict[str, Any]:
+    """A copy's payload: the same file, its `url` now the copy's own file route (not the original's)."""
+    url = payload.get("url")
+    route = f"/functions/v1/content/{source_id}/file"
+    if content_type not in FILE_TYPES or not isinstance(url, str) or not url.endswith(route):
+        return dict(payload)
+    return {**payload, "url": url.removesuffix(route) + f"/functions/v1/content/{copy_id}/file"}
+
+
 def object_key(content_type: str, payload: Mapping[str, Any]) -> str | None:
     """Where the item's attached file is stored (a payload, or a row with its `object_key`), or None."""
     key = payload.get("object_key") if content_type in FILE_TYPES else None

@@ -23,8 +23,10 @@ SNAPSHOT: LiteralString = """jsonb_build_object('type', i.type, 'title', i.title
 """An item's content as a version keeps it (status for the record; a restore leaves it alone); a quiz's
 answer keys with it (versions are read by the item's editors only)."""
 
-GET_SQL = f"select {_ITEM} from public.content_items i where i.id = %s"  # noqa: S608 - constants
-LOCK_SQL = GET_SQL + " for update"
+_KEYS: LiteralString = "(select k.keys from public.content_item_keys k where k.item_id = i.id) as keys"
+"""A quiz's answer keys, for whoever may read them (the item's editors); null for everyone else."""
+GET_SQL = f"select {_ITEM}, {_KEYS} from public.content_items i where i.id = %s"  # noqa: S608 - constants
+LOCK_SQL = GET_SQL + " for update of i"
 FILE_SQL = "select i.type, i.payload ->> 'object_key' as object_key from public.content_items i where i.id = %s"
 OWNER_SQL = "select i.community_id, i.type from public.content_items i where i.id = %s"
 CREATE_SQL = f"""
@@ -50,6 +52,11 @@ select 1 from public.content_folders f
 where f.id = %s and f.repository = %s and f.community_id is not distinct from %s
 """
 DELETE_SQL = "delete from public.content_items where id = %s"
+WRITE_KEYS_SQL = """
+insert into public.content_item_keys as k (item_id, keys) values (%(id)s, %(keys)s)
+on conflict (item_id) do update set keys = excluded.keys
+"""
+CLEAR_KEYS_SQL = "delete from public.content_item_keys where item_id = %(id)s"
 
 _VERSION = "v.number, v.kind, v.change_summary, v.author_id, v.created_at"
 VERSIONS_SQL = f"""
@@ -83,6 +90,10 @@ BY_RELEVANCE = Order((_RANK, "i.id"), descending=True)
 LIST_SQL = f"select {_SUMMARY} from public.content_items i"  # noqa: S608 - constants
 SEARCH_SQL = f"select {_SUMMARY}, {_RANK} as rank from public.content_items i"  # noqa: S608 - constants
 MATCHES: LiteralString = f"i.search @@ websearch_to_tsquery('{SEARCH_CONFIG}', %(q)s)"
+FAVOURITE: LiteralString = (
+    "exists (select 1 from public.content_favourites f where f.item_id = i.id and f.user_id = (select auth.uid()))"
+)
+"""The item is one of the caller's favourites (a favourite is its user's own row)."""
 
 
 async def get_item(tx: Tx, item_id: UUID) -> Row | None:
@@ -95,6 +106,11 @@ async def lock_item(tx: Tx, item_id: UUID) -> Row | None:
     return await tx.fetch_one(LOCK_SQL, (item_id,))
 
 
+def item_statement(item_id: UUID) -> Statement:
+    """The query of an item with its payload and the answer keys the caller may read (a route's `read=`)."""
+    return GET_SQL, (item_id,)
+
+
 def file_statement(item_id: UUID) -> Statement:
     """The query of an item's type and attached file's key (no row when row level security hides the item)."""
     return FILE_SQL, (item_id,)
@@ -105,28 +121,42 @@ async def owner_of(tx: Tx, item_id: UUID) -> Row | None:
     return await tx.fetch_one(OWNER_SQL, (item_id,))
 
 
-async def create_item(tx: Tx, values: Mapping[str, Any], actor: UUID) -> Row:
-    """Insert a draft item; its row as stored."""
+async def create_item(tx: Tx, values: Mapping[str, Any], actor: UUID, keys: Mapping[str, Any] | None = None) -> Row:
+    """Insert a draft item (and its answer keys, when it has some); its row as stored."""
     from psycopg.types.json import Jsonb
 
     row = await tx.fetch_one(CREATE_SQL, {**values, "payload": Jsonb(values["payload"]), "actor": actor})
     if row is None:
         raise RuntimeError("insert returned no row")
-    return row
+    if keys is not None:
+        await tx.execute(*keys_statement(row["id"], keys))
+    return {**row, "keys": keys}
+
+
+def keys_statement(item_id: UUID, keys: Mapping[str, Any] | None) -> Statement:
+    """Write an item's answer keys (None: it has none)."""
+    from psycopg.types.json import Jsonb
+
+    if keys is None:
+        return CLEAR_KEYS_SQL, {"id": item_id}
+    return WRITE_KEYS_SQL, {"id": item_id, "keys": Jsonb(keys)}
 
 
 async def write_item(
     tx: Tx, item_id: UUID, changes: Mapping[str, Any], *, actor: UUID, version: tuple[str, str] | None
 ) -> Row:
-    """Apply `changes` to the locked item and, when `version` (kind, summary) is given, save the result as
-    its next version; both in one round trip. The item's row as it now is."""
+    """Apply `changes` to the locked item (`keys`: its answer keys, kept apart) and, when `version` (kind,
+    summary) is given, save the result as its next version; all in one round trip. The item's row as it
+    now is."""
     from psycopg.types.json import Jsonb
 
     statements: list[Statement] = []
-    if changes:
-        values = {k: Jsonb(v) if k == "payload" else v for k, v in changes.items()}
-        update = compose(UPDATE_TEMPLATE, assignments=assignments(values, UPDATABLE))
-        statements.append((update, {**values, "id": item_id, "actor": actor}))
+    columns = {k: Jsonb(v) if k == "payload" else v for k, v in changes.items() if k != "keys"}
+    if columns:
+        update = compose(UPDATE_TEMPLATE, assignments=assignments(columns, UPDATABLE))
+        statements.append((update, {**columns, "id": item_id, "actor": actor}))
+    if "keys" in changes:  # after the payload, and before the version that keeps them
+        statements.append(keys_statement(item_id, changes["keys"]))
     if version is not None:
         kind, summary = version
         statements.append(

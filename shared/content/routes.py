@@ -13,7 +13,7 @@ from uuid import UUID
 
 from starlette.responses import Response
 
-from shared.content import policy, service
+from shared.content import policy, repository, service
 from shared.content.schemas import (
     CompareQuery,
     Comparison,
@@ -90,10 +90,12 @@ def _mount_items(fn: Function, scope: Scope) -> None:
         ctx.response_headers["Location"] = f"/functions/v1/{scope.name}/{item.id}"
         return written(ctx, item)
 
-    @fn.get(ITEM, rate_limit="admin", allow=READERS, responses=caching.NOT_MODIFIED)
+    @fn.get(
+        ITEM, rate_limit="admin", allow=READERS, read=repository.item_statement, responses=caching.NOT_MODIFIED
+    )
     async def get_item(ctx: Context, item_id: UUID) -> Any:
         """An item with its payload; its ETag answers If-None-Match with 304 (published items are cacheable)."""
-        item = await service.get_item(item_id, scope=scope, tx=ctx.db, principal=ctx.user)
+        item = service.item_of(ctx.rows, scope=scope)
         return caching.conditional(ctx.request, item, service.etag(item), service.cache_control(item))
 
     @fn.patch(ITEM, body=changes, rate_limit="admin", allow=WRITERS, responses=PRECONDITION)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, Field, RootModel, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, RootModel, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.content.model import CONTENT_TYPES, ItemType, Status, VersionKind
@@ -118,8 +118,17 @@ class CreateItem(RootModel[Annotated[AnyNewItem, Field(discriminator="type")]]):
 # --- change -------------------------------------------------------------------------------------------
 
 
+def _names_a_change(schema: dict[str, Any]) -> None:
+    """The contract says what the validator below checks: `type` and `revision` alone change nothing."""
+    changes = [name for name in schema.get("properties", {}) if name not in ("type", "revision")]
+    schema["minProperties"] = 2
+    schema["anyOf"] = [{"required": [name]} for name in changes]
+
+
 class ItemChanges(Patch):
     """What changes (omitted fields stay); `revision` or If-Match names the revision changed."""
+
+    model_config = ConfigDict(json_schema_extra=_names_a_change)
 
     title: Annotated[Title | None, *NotNull] = None
     description: Annotated[Description | None, *NotNull] = None
@@ -272,6 +281,9 @@ class ItemQuery(PageQuery):
     status: Status | None = None
     tag: str | None = Field(default=None, max_length=50, description="Only items with this label")
     folder_id: UUID | None = None
+    favourite: bool | None = Field(
+        default=None, description="true: only the caller's favourites; false: only items they have not favourited"
+    )
 
     @model_validator(mode="after")
     def _one_owner(self) -> ItemQuery:

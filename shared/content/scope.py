@@ -7,13 +7,21 @@ there, as an item the caller may not see.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from pydantic import BaseModel, RootModel
 
 from shared.content.payloads import stored as stored_payload
+
+if TYPE_CHECKING:
+    from shared.platform.db import Tx
+
+Check = Callable[["Tx", UUID | None, BaseModel, Mapping[str, Any] | None], Awaitable[None]]
+"""A check of a payload against the database before it is written: (transaction, owner, the payload, the
+stored payload it replaces or None)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,19 @@ class Scope:
     """How each type's stored payload is shown."""
     stored: Callable[[BaseModel], dict[str, Any]] = stored_payload
     """A checked payload as it is stored (with what the server derives)."""
+    keys: Callable[[BaseModel], dict[str, Any] | None] | None = None
+    """What a checked payload holds that is not stored in it: a quiz's answer keys, kept in
+    content_item_keys for the item's editors (None: the scope's payloads hold none)."""
+    joined: Callable[[Mapping[str, Any], Mapping[str, Any] | None], Mapping[str, Any]] | None = None
+    """A stored payload with the answer keys the caller may read put back, as its editors see it."""
+    check: Check | None = None
+    """What a payload must pass against the database (what its pages embed), before it is written."""
 
-    def shown(self, item_type: str, payload: Mapping[str, Any]) -> BaseModel:
-        """A stored payload as its type's view (stored payloads were checked on the way in)."""
+    def shown(
+        self, item_type: str, payload: Mapping[str, Any], keys: Mapping[str, Any] | None = None
+    ) -> BaseModel:
+        """A stored payload (with the answer keys the caller may read) as its type's view (stored payloads
+        were checked on the way in)."""
+        if self.joined is not None:
+            payload = self.joined(payload, keys)
         return self.views[item_type].model_validate(payload, strict=False)

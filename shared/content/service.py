@@ -81,13 +81,12 @@ def cache_control(item: ItemSummary) -> str:
 # --- read ---------------------------------------------------------------------------------------------
 
 
-async def get_item(item_id: UUID, *, scope: Scope, tx: Tx, principal: Principal) -> ItemView:
-    """One item of the scope's types with its payload, if the database shows it to the caller."""
-    policy.require_reader(principal)
-    row = await repo.get_item(tx, item_id)
-    if row is None or row["type"] not in scope.types:
+def item_of(rows: list[Row], *, scope: Scope) -> ItemView:
+    """The item of the scope's types `rows` hold (its `repo.item_statement`, run as the caller), with its
+    payload and the answer keys the caller may read; a 404 when the database did not show it."""
+    if not rows or rows[0]["type"] not in scope.types:
         raise ItemNotFoundError()
-    return _view(row, scope)
+    return _view(rows[0], scope)
 
 
 async def list_items(query: ItemQuery, *, scope: Scope, tx: Tx, principal: Principal) -> ItemPage:
@@ -106,6 +105,8 @@ async def list_items(query: ItemQuery, *, scope: Scope, tx: Tx, principal: Princ
     )
     if query.platform is not None:
         select.where("i.community_id is null" if query.platform else "i.community_id is not null")
+    if query.favourite is not None:
+        select.where(repo.FAVOURITE if query.favourite else f"not {repo.FAVOURITE}")
     if query.q is None:
         after: Any = cursors.time_and_id(query.cursor)
         rows = await repo.list_items(tx, select, repo.NEWEST_FIRST, after, query.limit + 1)
@@ -131,8 +132,11 @@ async def create_item(
         await require_existing(tx, principal, cmd.community_id)
     if cmd.folder_id is not None:
         await _require_folder(tx, scope, cmd.folder_id, cmd.community_id)
+    if scope.check is not None:
+        await scope.check(tx, cmd.community_id, cmd.payload, None)
     values = cmd.model_dump(mode="json", exclude={"payload"}) | {"payload": scope.stored(cmd.payload)}
-    row = await repo.create_item(tx, values, principal.user_id)
+    keys = scope.keys(cmd.payload) if scope.keys is not None else None
+    row = await repo.create_item(tx, values, principal.user_id, keys)
     await _record(tx, meta, "content.created", row, None, {"type": row["type"], "title": row["title"]})
     return _view(row, scope)
 
@@ -148,7 +152,7 @@ async def update_item(
     meta: RequestMeta,
 ) -> ItemView:
     """Change an item; a published item's result is saved as a version, a draft's when a summary is given."""
-    before = await _locked(tx, principal, scope, item_id, if_match, cmd.revision)
+    before = await locked(tx, principal, scope, item_id, if_match, cmd.revision)
     if before["status"] == "archived":
         raise ItemArchivedError()
     if cmd.type != before["type"]:
@@ -158,15 +162,37 @@ async def update_item(
         mode="json", include=cmd.model_fields_set - {"type", "revision", "change_summary"}
     )
     if cmd.payload is not None:
+        if scope.check is not None:
+            await scope.check(tx, before["community_id"], cmd.payload, before["payload"])
         requested["payload"] = files.carried(before["type"], before["payload"], scope.stored(cmd.payload))
+        if scope.keys is not None:
+            requested["keys"] = scope.keys(cmd.payload)
     if "folder_id" in cmd.model_fields_set and cmd.folder_id is not None:
         await _require_folder(tx, scope, cmd.folder_id, before["community_id"])
+    return await write(
+        tx, scope, before, requested, "content.updated", principal=principal, meta=meta, summary=cmd.change_summary
+    )
+
+
+async def write(
+    tx: Tx,
+    scope: Scope,
+    before: Row,
+    requested: Mapping[str, Any],
+    action: str,
+    *,
+    principal: Principal,
+    meta: RequestMeta,
+    summary: str | None = None,
+) -> ItemView:
+    """Write what `requested` changes of a locked item (`keys`: its answer keys), with the version it
+    saves (a published item's, or a save with `summary`) and its audit entry; the item as it now is."""
     changed = {name: value for name, value in requested.items() if _differs(before[name], value)}
-    version = _version_of(before, changed, cmd.change_summary)
+    version = version_of(before, changed, summary)
     if not changed and version is None:
         return _view(before, scope)
-    row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
-    action = "content.updated" if changed else "content.version_saved"
+    row = await repo.write_item(tx, before["id"], changed, actor=principal.user_id, version=version)
+    action = action if changed else "content.version_saved"
     await _record(tx, meta, action, row, _summary(before, changed), _summary(row, changed))
     return _view(row, scope)
 
@@ -182,7 +208,7 @@ async def attach_file(
     settings: StorageSettings,
 ) -> ItemView:
     """Make a confirmed upload an image or PDF item's file; versions as for any change of the item."""
-    before = await _locked(tx, principal, CONTENT, item_id, if_match, cmd.revision)
+    before = await locked(tx, principal, CONTENT, item_id, if_match, cmd.revision)
     if before["status"] == "archived":
         raise ItemArchivedError()
     if before["type"] not in files.FILE_TYPES:
@@ -191,7 +217,7 @@ async def attach_file(
     public_url = require(settings.public_url, "SUPABASE_URL", "files cannot be attached")
     payload = files.with_file(before["type"], before["payload"], found, files.file_route(public_url, item_id))
     changed = {"payload": payload} if _differs(before["payload"], payload) else {}
-    version = _version_of(before, changed, cmd.change_summary)
+    version = version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
         return _view(before, CONTENT)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
@@ -226,7 +252,7 @@ async def transition(
     meta: RequestMeta,
 ) -> ItemView:
     """Publish (saved as a version), unpublish, archive or unarchive; any other step is a 409."""
-    before = await _locked(tx, principal, scope, item_id, if_match, revision)
+    before = await locked(tx, principal, scope, item_id, if_match, revision)
     target = model.next_status(before["status"], action)
     if target is None:
         raise InvalidTransitionError(f"A {before['status']} item cannot be {_past[action]}.")
@@ -255,7 +281,7 @@ async def delete_item(
     meta: RequestMeta,
 ) -> None:
     """Delete an item that was never published (with its versions); one that was must be archived."""
-    before = await _locked(tx, principal, scope, item_id, if_match, revision)
+    before = await locked(tx, principal, scope, item_id, if_match, revision)
     if before["published_at"] is not None:
         raise ItemWasPublishedError()
     await repo.delete_item(tx, item_id)
@@ -322,7 +348,7 @@ async def restore_version(
     meta: RequestMeta,
 ) -> ItemView:
     """Make a version's content (not its status or folder) current again, saved as a new version."""
-    before = await _locked(tx, principal, scope, item_id, if_match, revision)
+    before = await locked(tx, principal, scope, item_id, if_match, revision)
     if before["status"] == "archived":
         raise ItemArchivedError()
     version = await repo.get_version(tx, item_id, scope.types, number)
@@ -346,7 +372,7 @@ async def restore_version(
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-async def _locked(
+async def locked(
     tx: Tx, principal: Principal, scope: Scope, item_id: UUID, if_match: str | None, revision: int | None
 ) -> Row:
     """The item of the scope's types, locked, for a caller who may change it and names its revision."""
@@ -373,8 +399,9 @@ async def _locked(
     return row
 
 
-def _version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> tuple[str, str] | None:
-    """The version a change saves: any change of published content (live at once), else an explicit save."""
+def version_of(before: Row, changed: Mapping[str, Any], summary: str | None) -> tuple[str, str] | None:
+    """The version a change of `before` saves: any change of published content (live at once), else an
+    explicit save (a summary given); None when neither."""
     if before["status"] == "published" and (changed or summary is not None):
         return ("publish", summary or "")  # what learners now see is a version too
     if summary is not None:
@@ -391,13 +418,19 @@ def _restorable(
     payload = fields["payload"]
     if not isinstance(payload, Mapping):
         raise VersionNotRestorableError(number)
-    fields["payload"] = {k: v for k, v in payload.items() if k not in DERIVED and k not in FILE_FIELDS}
+    content = {k: v for k, v in payload.items() if k not in DERIVED and k not in FILE_FIELDS}
+    if scope.joined is not None:  # a quiz comes back with the answers the version kept
+        answers = snapshot.get("answer_keys")
+        content = dict(scope.joined(content, answers if isinstance(answers, Mapping) else {}))
+    fields["payload"] = content
     try:
         checked = scope.changes.model_validate_json(json.dumps({"type": content_type, **fields})).root
     except ValidationError:
         raise VersionNotRestorableError(number) from None
     values: dict[str, Any] = checked.model_dump(mode="json", include=set(model.RESTORED_FIELDS) - {"payload"})
     content = scope.stored(checked.payload) if checked.payload is not None else dict(payload)
+    if scope.keys is not None and checked.payload is not None:
+        values["keys"] = scope.keys(checked.payload)
     # The file a version recorded comes back with it; the database checks it is still a confirmed upload.
     attached = {k: v for k, v in payload.items() if k in FILE_FIELDS}
     return values | {"payload": content | attached}
@@ -417,15 +450,15 @@ def _differs(current: Any, requested: Any) -> bool:
 
 
 def _view(row: Row, scope: Scope) -> ItemView:
-    view = scope.view.model_validate({**row, "payload": scope.shown(row["type"], row["payload"])})
+    payload = scope.shown(row["type"], row["payload"], row.get("keys"))
+    view = scope.view.model_validate({**row, "payload": payload})
     return view  # type: ignore[return-value]  # each scope's view is an item view of its own payloads
 
 
 def _summary(row: Mapping[str, Any], changed: Mapping[str, Any]) -> dict[str, Any]:
     """What the audit keeps of a change: the small fields' values, payload only as changed or not."""
-    kept = {name: row[name] for name in changed if name != "payload"}
-    if "payload" in changed:
-        kept["payload"] = "changed"
+    kept = {name: row[name] for name in changed if name not in ("payload", "keys")}
+    kept |= {name: "changed" for name in ("payload", "keys") if name in changed}
     return {**kept, "revision": row["revision"]}
 
 

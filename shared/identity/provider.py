@@ -24,6 +24,10 @@ class AccountExistsError(Exception):
     """The provider already has an account for this address, so it sent nothing."""
 
 
+class ProviderBusyError(Exception):
+    """The provider refused for now (rate limited, 429): it sent nothing, so sending later is safe."""
+
+
 class IdentityProvider(Protocol):
     """What the identity context needs from the identity provider."""
 
@@ -80,6 +84,8 @@ class SupabaseIdentityProvider:
         except Exception as exc:  # the SDK raises its own error types; all but "exists" mean "not now"
             if _is_existing_user(exc):
                 raise AccountExistsError(email) from exc
+            if getattr(exc, "status", None) == 429:
+                raise ProviderBusyError("The identity provider asked to slow down.") from exc
             raise UnavailableError("The identity provider did not accept the invitation.") from exc
         return UUID(str(response.user.id))
 

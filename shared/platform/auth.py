@@ -3,13 +3,17 @@
 Token claims only *identify* the caller. Authority (staff role, memberships) is always read from the
 database inside the request's transaction, so a demotion takes effect on the very next request.
 
-PyJWT is imported on first verification, so functions whose routes are all public never load it.
+HS256 tokens are verified with the standard library; PyJWT (and with it `cryptography`) is imported only
+to verify a token signed with a key of the project's JWKS (ES256, RS256).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import hmac
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -235,44 +239,145 @@ async def verify_jwt(token: str, settings: Settings) -> VerifiedToken:
 
 
 async def _verify_jwt(token: str, settings: Settings) -> VerifiedToken:
-    """Check allowed algorithm for the key, signature, exp, nbf, aud, iss and sub with PyJWT."""
-    import jwt
+    """Check allowed algorithm for the key, signature, exp, nbf, aud, iss and sub.
 
+    HS256 (Supabase's shared secret) is checked here with the standard library, as PyJWT checks it;
+    PyJWT, which loads `cryptography` (~30 ms of a cold start), verifies only the JWKS algorithms.
+    """
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
+        header, signing_input, payload, signature = _parse(token)
+    except ValueError as exc:
         raise UnauthenticatedError("The token is malformed.") from exc
     alg = header.get("alg")
     if not isinstance(alg, str):  # e.g. a list: it would not even be hashable below
         raise UnauthenticatedError("The token's algorithm is not accepted.")
-    key: Any
     if alg == "HS256" and settings.jwt_secret:
-        key = settings.jwt_secret
+        claims = _verified_hs256(header, signing_input, payload, signature, settings.jwt_secret, settings)
     elif alg in ASYMMETRIC_ALGORITHMS and settings.jwks_url and isinstance(header.get("kid"), str):
-        jwk = await jwks_cache.key_for(header["kid"], settings.jwks_url)
-        if jwk.algorithm_name != alg:
-            raise UnauthenticatedError("The token's algorithm does not match its key.")
-        key = jwk.key
+        claims = await _verified_with_jwks(token, alg, header["kid"], settings)
     else:
         raise UnauthenticatedError("The token's algorithm is not accepted.")
     try:
-        claims = jwt.decode(
+        return VerifiedToken(claims)
+    except ValueError as exc:
+        raise UnauthenticatedError("The token's subject is not a user id.") from exc
+
+
+async def _verified_with_jwks(token: str, alg: str, kid: str, settings: Settings) -> dict[str, Any]:
+    import jwt
+
+    jwk = await jwks_cache.key_for(kid, str(settings.jwks_url))
+    if jwk.algorithm_name != alg:
+        raise UnauthenticatedError("The token's algorithm does not match its key.")
+    try:
+        claims: dict[str, Any] = jwt.decode(
             token,
-            key,
+            jwk.key,
             algorithms=[alg],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             leeway=settings.jwt_leeway_s,
-            options={"require": ["exp", "sub", "aud", "iss"], "verify_nbf": True},
+            options={"require": list(_REQUIRED_CLAIMS), "verify_nbf": True},
         )
     except jwt.ExpiredSignatureError as exc:
         raise UnauthenticatedError("The token has expired.") from exc
     except jwt.PyJWTError as exc:
         raise UnauthenticatedError("The token is not valid.") from exc
+    return claims
+
+
+_REQUIRED_CLAIMS = ("exp", "sub", "aud", "iss")
+_BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _parse(token: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
+    """Header, signing input, payload and signature of a compact JWS; ValueError when it is malformed.
+
+    As PyJWT (2.15) reads a token: three segments of canonical base64url, a JSON object for a header,
+    `kid` a string, `crit` naming only extensions the header carries and PyJWT supports (`b64`).
+    """
+    signing_input, crypto = token.encode().rsplit(b".", 1)  # ValueError: not enough segments
+    header_segment, payload_segment = signing_input.split(b".", 1)
+    header = json.loads(_base64url(header_segment))  # ValueError or RecursionError
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    if header.get("b64", True) is False:
+        if payload_segment:
+            raise ValueError("a detached payload's segment must be empty")
+        payload = b""
+    else:
+        payload = _base64url(payload_segment)
+    signature = _base64url(crypto)
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise ValueError("kid is not a string")
+    if "crit" in header:
+        crit = header["crit"]
+        if not isinstance(crit, list) or not crit:
+            raise ValueError("crit is not a non-empty list")
+        if any(not isinstance(name, str) or name != "b64" or name not in header for name in crit):
+            raise ValueError("crit names an unsupported or absent extension")
+    return header, signing_input, payload, signature
+
+
+def _base64url(segment: bytes) -> bytes:
+    """A segment's bytes, refused unless canonical base64url (up to two `=` of padding, as PyJWT allows)."""
+    stripped = segment.rstrip(b"=")
+    padding = len(segment) - len(stripped)
+    if padding > 2 or (padding and len(segment) % 4) or len(stripped) % 4 == 1:
+        raise ValueError("bad padding")
+    if stripped.translate(None, _BASE64URL):
+        raise ValueError("not base64url")
+    decoded = base64.urlsafe_b64decode(stripped + b"=" * (-len(stripped) % 4))
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != stripped:
+        raise ValueError("not canonical base64url")
+    return decoded
+
+
+def _verified_hs256(
+    header: dict[str, Any], signing_input: bytes, payload: bytes, signature: bytes, secret: str, settings: Settings
+) -> dict[str, Any]:
+    """The claims of an HS256 token signed with `secret`, checked as `jwt.decode` checks them."""
+    # The key is always the configured secret, never a key taken from a JWKS, so PyJWT's refusal of
+    # public keys used as HMAC secrets (algorithm confusion) has nothing to guard here.
+    if header.get("b64", True) is False:
+        raise UnauthenticatedError("The token is not valid.")  # a detached payload: never ours
+    expected = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    if not hmac.compare_digest(signature, expected):
+        raise UnauthenticatedError("The token is not valid.")
     try:
-        return VerifiedToken(claims)
-    except ValueError as exc:
-        raise UnauthenticatedError("The token's subject is not a user id.") from exc
+        claims = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise UnauthenticatedError("The token is not valid.") from exc
+    if not isinstance(claims, dict) or not _claims_hold(claims, settings):
+        raise UnauthenticatedError("The token is not valid.")
+    return claims
+
+
+def _claims_hold(claims: dict[str, Any], settings: Settings) -> bool:
+    """Required claims, iat, nbf, iss, aud, sub and jti as PyJWT validates them; an expired token raises."""
+    if any(claims.get(name) is None for name in _REQUIRED_CLAIMS):
+        return False
+    now, leeway = time.time(), settings.jwt_leeway_s
+    try:
+        if "iat" in claims and int(claims["iat"]) > now + leeway:
+            return False
+        if "nbf" in claims and int(claims["nbf"]) > now + leeway:
+            return False
+        expired = int(claims["exp"]) <= now - leeway
+    except (ValueError, TypeError, OverflowError):
+        return False
+    if expired:
+        raise UnauthenticatedError("The token has expired.")
+    if not isinstance(claims["iss"], str) or claims["iss"] != settings.jwt_issuer:
+        return False
+    audiences = claims["aud"]
+    if isinstance(audiences, str):
+        audiences = [audiences]
+    if not isinstance(audiences, list) or any(not isinstance(a, str) for a in audiences):
+        return False
+    if settings.jwt_audience not in audiences:
+        return False
+    return isinstance(claims["sub"], str) and ("jti" not in claims or isinstance(claims["jti"], str))
 
 
 def principal_from_row(token: VerifiedToken, row: Mapping[str, Any]) -> Principal:

@@ -27,6 +27,7 @@ LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 
 IdentityProviderKind = Literal["supabase", "local"]
 StorageBackend = Literal["s3", "local"]
+AiProvider = Literal["openai", "anthropic", "gemini"]
 T = TypeVar("T")
 
 
@@ -49,6 +50,17 @@ class StorageSettings:
     """Where the local backend's URLs point: the local stack's own address (`SUPABASE_URL`)."""
     upload_url_ttl_s: int
     download_url_ttl_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class AiSettings:
+    """The platform's provider keys (a community's own key is used before them) and the fallback order."""
+
+    openai_api_key: str | None = field(repr=False)
+    anthropic_api_key: str | None = field(repr=False)
+    gemini_api_key: str | None = field(repr=False)
+    fallback_order: tuple[AiProvider, ...]
+    """Providers tried, in order, after the requested one fails before its first token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +101,7 @@ class Settings:
     webhook_secrets: Mapping[str, tuple[str, ...]] = field(repr=False)
     """Variable name (WEBHOOK_SECRETS) → its secrets, several during rotation; empty when not set."""
     storage: StorageSettings
+    ai: AiSettings
 
 
 DEFAULT_RATE_LIMITS = {
@@ -111,6 +124,7 @@ WEBHOOK_SECRETS: Mapping[str, Scheme] = {
 SECRETS_KEY_ENV = "AIGYM_SECRETS_KEY"
 _IDENTITY_PROVIDERS: tuple[IdentityProviderKind, ...] = ("supabase", "local")
 _STORAGE_BACKENDS: tuple[StorageBackend, ...] = ("s3", "local")
+AI_PROVIDERS: tuple[AiProvider, ...] = ("openai", "anthropic", "gemini")
 
 
 def require(value: T | None, setting: str, purpose: str) -> T:
@@ -223,6 +237,23 @@ def _storage(env: Mapping[str, str], problems: list[str]) -> StorageSettings:
     )
 
 
+def _ai(env: Mapping[str, str], problems: list[str]) -> AiSettings:
+    order: list[AiProvider] = []
+    for name in _split(env.get("AI_FALLBACK_ORDER")) or AI_PROVIDERS:
+        known = next((provider for provider in AI_PROVIDERS if provider == name), None)
+        if known is None:
+            problems.append("AI_FALLBACK_ORDER must list openai, anthropic, gemini (comma-separated)")
+            return AiSettings(None, None, None, AI_PROVIDERS)
+        if known not in order:
+            order.append(known)
+    return AiSettings(
+        openai_api_key=env.get("OPENAI_API_KEY") or None,
+        anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
+        gemini_api_key=env.get("GEMINI_API_KEY") or None,
+        fallback_order=tuple(order),
+    )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and validate settings; one ConfigError names everything missing or malformed."""
     problems: list[str] = []
@@ -264,6 +295,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         secrets_key=_secrets_key(env, problems),
         webhook_secrets=_webhook_secrets(env, problems),
         storage=_storage(env, problems),
+        ai=_ai(env, problems),
     )
     if missing:
         problems.insert(0, "missing " + ", ".join(missing))

@@ -50,14 +50,20 @@ def preflight(request: Request, settings: Settings, methods: list[str]) -> Respo
 
 def decorate(response: Response, request: Request, settings: Settings) -> None:
     """Add CORS headers to an actual (non-preflight) response when its origin is allowed."""
-    if request.method == "OPTIONS":
-        return
-    if any(name == b"vary" for name, _ in response.raw_headers):
-        vary = response.headers["vary"]
-        if "origin" not in vary.lower():
-            response.headers["Vary"] = f"{vary}, Origin"
+    if request.scope["method"] != "OPTIONS":
+        add_headers(response, request.headers.get("origin"), settings)
+
+
+def add_headers(response: Response, origin: str | None, settings: Settings) -> None:
+    """Vary on Origin, and the CORS headers when the request's `origin` is allowed (not for preflights)."""
+    for name, _ in response.raw_headers:
+        if name == b"vary":
+            vary = response.headers["vary"]
+            if "origin" not in vary.lower():
+                response.headers["Vary"] = f"{vary}, Origin"
+            break
     else:
         response.raw_headers.append((b"vary", b"Origin"))
-    origin = allowed_origin(request.headers.get("origin"), settings)
-    if origin is not None:
-        response.headers.update(_cors_headers(origin))
+    allowed = allowed_origin(origin, settings)
+    if allowed is not None:
+        response.headers.update(_cors_headers(allowed))

@@ -311,6 +311,7 @@ async def transaction(
     within: Mapping[str, Statement] | None = None,
     principal_of: UUID | None = None,
     commit: bool = False,
+    claims_fixed: bool = False,
 ) -> AsyncIterator[tuple[Tx, Opened]]:
     """Open a transaction as `role` with `claims`, committed on success and rolled back on error.
 
@@ -319,13 +320,13 @@ async def transaction(
     and `app.open_request`, which sets the role up and, for `principal_of`, reads that user's principal
     (its row under PRINCIPAL); rows come back under the names they were given. With `commit`, COMMIT
     leaves in the same round trip: the transaction is over when the block starts, and its Tx refuses
-    any statement (for routes that need nothing but the caller).
+    any statement (for routes that need nothing but the caller). `claims_fixed` says the claims object
+    is never changed (a verified token's), so its opening statement may be bound once and remembered.
     """
     before, within = before or {}, within or {}
     twice = before.keys() & within.keys() | {PRINCIPAL} & (before.keys() | within.keys())
     if twice:
         raise ValueError(f"statement names used twice: {sorted(twice)}")
-    opening = _opening(role, claims, principal_of)
     # `before` commits in a transaction of its own, not a Sync of its own: the hosted transaction pooler
     # has dropped replies of batches with several Syncs (supabase/supavisor#1061); one Query is one Sync.
     # COMMIT AND CHAIN ends it and begins the request's own.
@@ -335,6 +336,11 @@ async def transaction(
     tail: list[Statement] = [("commit", None)] if commit else []
     async with _connection() as conn:
         tx = Tx(conn, role)
+        opening = (
+            _bound_opening(conn, role, claims, principal_of)
+            if claims_fixed
+            else _opening(role, claims, principal_of)
+        )
         results = await tx.batch([*head, opening, *within.values(), *tail])
         opened_at = len(head)
         named = dict(zip(before, results[1 : 1 + len(before)], strict=True))
@@ -357,6 +363,39 @@ async def transaction(
 def _opening(role: Role, claims: Mapping[str, Any] | None, principal_of: UUID | None) -> Statement:
     timeout = str(get_settings().db_statement_timeout_ms)
     return _OPEN_SQL, (claims_for(role, claims), role, timeout, principal_of)
+
+
+_OPENINGS_KEPT = 1024
+_openings: dict[tuple[int, Role, UUID | None], tuple[Mapping[str, Any] | None, str, str]] = {}
+"""(id of the claims, role, user) → (those claims, the statement timeout, the opening with its values bound).
+
+A browser sends the same token for an hour and its verified claims are the same object meanwhile
+(auth.VerifiedTokenCache): the claims' JSON and its quoting are done once per token, not per request.
+The entry holds the claims object, so its id cannot be reused by other claims while it is kept.
+"""
+
+
+def _bound_opening(
+    conn: AsyncConnection[Any], role: Role, claims: Mapping[str, Any] | None, principal_of: UUID | None
+) -> Statement:
+    """`app.open_request(…)` as SQL text with its values bound, remembered per claims object."""
+    from psycopg.pq import Escaping
+
+    timeout = str(get_settings().db_statement_timeout_ms)
+    key = (id(claims), role, principal_of)
+    kept = _openings.get(key)
+    if kept is not None and kept[0] is claims and kept[1] == timeout:
+        return kept[2], None
+    sql, params = _opening(role, claims, principal_of)
+    escaping = Escaping(conn.pgconn)
+    literals = [_literal(escaping, value) for value in params or ()]
+    if None in literals:
+        return sql, params  # a value only mogrify quotes (e.g. a NUL in the claims): bound per request
+    text = str(sql) % tuple(literals)
+    if len(_openings) >= _OPENINGS_KEPT:
+        del _openings[next(iter(_openings))]
+    _openings[key] = (claims, timeout, text)
+    return text, None
 
 
 @asynccontextmanager

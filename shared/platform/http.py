@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -60,6 +60,7 @@ DEFAULT_BODY_LIMIT = 256 * 1024
 H = TypeVar("H", bound=Handler)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_STATIC_PATHS_KEPT = 256
 
 
 class Function:
@@ -71,6 +72,7 @@ class Function:
         self.description = description
         self.routes: list[Route] = []
         self.schedules: list[Schedule] = []
+        self._static: dict[tuple[str, str], Route] = {}
         self.handler = self._entry_point()
         """The function functions-framework calls (`--target handler`): a plain async function."""
 
@@ -129,6 +131,7 @@ class Function:
                     read=read,
                 )
             )
+            self._static.clear()
             return endpoint
 
         return register
@@ -180,7 +183,10 @@ class Function:
     async def handle(self, request: Request) -> Response:
         """Serve one request: route, authenticate, validate, run in a transaction, answer or explain."""
         started = log.monotonic_ms()
-        request_id = _request_id(request)
+        scope = request.scope
+        method: str = scope["method"]
+        given_id, origin = _request_headers(scope["headers"])
+        request_id = given_id if _REQUEST_ID.match(given_id) else os.urandom(16).hex()
         metrics = DbMetrics()
         db_token = db_metrics.set(metrics)
         log_token = log.request_context.set({"request_id": request_id, "function": self.name})
@@ -188,12 +194,12 @@ class Function:
         ctx: Context | None = None
         try:
             settings = get_settings()
-            path = local_path(self.name, request.scope["path"])
-            if request.method == "OPTIONS":
+            if method == "OPTIONS":
+                path = local_path(self.name, scope["path"])
                 response = cors.preflight(request, settings, methods_at(self.routes, path))
             else:
-                route, params = resolve(self.routes, request.method, path)
-                log.bind(route=f"{route.method} {route.template}")
+                route, params = self._resolve(method, scope["path"])
+                log.bind(route=route.label)
                 ctx = Context(request, request_id, settings)
                 response = await serve(route, params, ctx, self.body_limit)
         except Exception as exc:
@@ -201,10 +207,24 @@ class Function:
         finally:
             db_metrics.reset(db_token)
         total_ms = log.monotonic_ms() - started
-        _finish(response, request, settings, ctx, request_id, metrics, total_ms)
-        _log_access(request, response, metrics, total_ms)
+        _finish(response, method, origin, settings, ctx, request_id, metrics, total_ms)
+        status = response.status_code
+        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        log.access(
+            severity, method, scope["path"], status, round(total_ms, 2), metrics.round_trips, round(metrics.time_ms, 2)
+        )
         log.request_context.reset(log_token)
         return response
+
+    def _resolve(self, method: str, raw_path: str) -> tuple[Route, dict[str, Any]]:
+        """The route and path parameters; a path without parameters is matched once and remembered."""
+        route = self._static.get((method, raw_path))
+        if route is not None:
+            return route, {}
+        route, params = resolve(self.routes, method, local_path(self.name, raw_path))
+        if not params and len(self._static) < _STATIC_PATHS_KEPT:
+            self._static[(method, raw_path)] = route
+        return route, params
 
 
 def _check_settings() -> None:
@@ -215,15 +235,23 @@ def _check_settings() -> None:
         report_config_error(exc)  # each request answers 503 not_configured until it is fixed
 
 
-def _request_id(request: Request) -> str:
-    """The caller's x-request-id when it is sane, a fresh one otherwise."""
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else os.urandom(16).hex()
+def _request_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str, str | None]:
+    """The request's x-request-id ("" when absent) and Origin, read in one pass (Starlette's first of each)."""
+    request_id: str | None = None
+    origin: str | None = None
+    for name, value in headers:
+        if name == b"x-request-id":
+            if request_id is None:
+                request_id = value.decode("latin-1")
+        elif name == b"origin" and origin is None:
+            origin = value.decode("latin-1")
+    return request_id or "", origin
 
 
 def _finish(
     response: Response,
-    request: Request,
+    method: str,
+    origin: str | None,
     settings: Settings | None,
     ctx: Context | None,
     request_id: str,
@@ -241,20 +269,5 @@ def _finish(
     raw.append((b"x-request-id", request_id.encode("latin-1")))
     raw.append((b"api-version", _API_VERSION))
     raw.append((b"server-timing", server_timing(metrics.time_ms, metrics.round_trips, total_ms).encode()))
-    if settings is not None:
-        cors.decorate(response, request, settings)
-
-
-def _log_access(request: Request, response: Response, metrics: DbMetrics, total_ms: float) -> None:
-    status = response.status_code
-    severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
-    log.log(
-        severity,
-        "request",
-        method=request.method,
-        path=request.scope["path"],
-        status=status,
-        duration_ms=round(total_ms, 2),
-        db_round_trips=metrics.round_trips,
-        db_ms=round(metrics.time_ms, 2),
-    )
+    if settings is not None and method != "OPTIONS":
+        cors.add_headers(response, origin, settings)

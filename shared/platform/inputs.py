@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import chain
 from typing import Any
 
 from starlette.requests import Request
@@ -46,8 +47,9 @@ def route_inputs(
     """The route's keyword arguments: path parameters, parsed body and query, a verified webhook."""
     kwargs = dict(params)
     # Postgres stores no NUL, and no header or path segment needs one (bodies: parse_body).
-    refuse_nul({k: v for k, v in params.items() if isinstance(v, str)}, "path")
-    if any(b"\x00" in name or b"\x00" in value for name, value in request.scope["headers"]):
+    if params:
+        refuse_nul({k: v for k, v in params.items() if isinstance(v, str)}, "path")
+    if b"\x00" in b"".join(chain.from_iterable(request.scope["headers"])):
         refuse_nul(request.headers, "header")
     if route.webhook is not None:
         # Verified before anything of the body is parsed.

@@ -11,7 +11,8 @@ privileges on them; their purges run the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
@@ -78,18 +79,25 @@ async def run_purge(purge: Purge, params: Mapping[str, Any]) -> int:
         return int(await tx.fetch_val(*statement))
 
 
+Task = Callable[[], Awaitable[int]]
+"""A purge that is more than one DELETE (e.g. it removes stored files too); how many rows it removed."""
+
+
 async def run_all(
-    purges: tuple[Purge, ...] = PURGES, params: Mapping[str, Any] | None = None
+    purges: tuple[Purge, ...] = PURGES,
+    params: Mapping[str, Any] | None = None,
+    tasks: Mapping[str, Task] | None = None,
 ) -> MaintenanceReport:
-    """Run every purge; a failing one is logged and reported, and the others still run."""
+    """Run every purge, then every task; a failing one is logged and reported, and the others still run."""
     params = retention_params() if params is None else params
+    steps: dict[str, Task] = {p.name: functools.partial(run_purge, p, params) for p in purges}
     report = MaintenanceReport()
-    for purge in purges:
+    for name, step in {**steps, **(tasks or {})}.items():
         try:
-            report.purged[purge.name] = count = await run_purge(purge, params)
+            report.purged[name] = count = await step()
         except Exception as exc:
-            log.error("purge failed", purge=purge.name, error=type(exc).__name__, detail=str(exc)[:500])
-            report.failed.append(purge.name)
+            log.error("purge failed", purge=name, error=type(exc).__name__, detail=str(exc)[:500])
+            report.failed.append(name)
             continue
-        log.info("purged", purge=purge.name, rows=count)
+        log.info("purged", purge=name, rows=count)
     return report

@@ -43,6 +43,14 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "failures": {
+            "type": "array",
+            "description": "A refused bulk operation (bulk_refused): each item that stopped it, with its code",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "string", "format": "uuid"}, "code": {"type": "string"}},
+            },
+        },
     },
 }
 _PARAM_SCHEMA: dict[type[Convertor[Any]], dict[str, str]] = {

@@ -86,6 +86,7 @@ async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: 
         within=opening.within,
         principal_of=token.user_id if token is not None else None,
         commit=early,
+        claims_fixed=True,  # a verified token's claims, or none
     )
     owned: idempotency.Claim | None = None  # a key this request claimed and has not yet settled
     try:

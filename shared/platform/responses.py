@@ -76,7 +76,27 @@ def render(result: Any, *, status: int, method: str) -> Response:
     if method == "HEAD":
         headers["Content-Length"] = str(len(content))
         content = b""
-    return Response(content, status_code=status, media_type=media_type, headers=headers)
+    media = _MEDIA_TYPES.get(media_type)
+    if media is None or headers or not content or status < 200 or status in (204, 304):
+        return Response(content, status_code=status, media_type=media_type, headers=headers)
+    return JsonBody(content, status, media_type, media)
+
+
+class JsonBody(Response):
+    """A JSON body and no headers of the route's: the two Starlette would add, built directly.
+
+    Starlette's `init_headers` serves any headers and media type; this is the shape of most answers.
+    """
+
+    def __init__(self, content: bytes, status_code: int, media_type: str, media: bytes) -> None:
+        self.status_code = status_code
+        self.media_type = media_type
+        self.background = None
+        self.body = content
+        self.raw_headers = [(b"content-length", str(len(content)).encode()), (b"content-type", media)]
+
+
+_MEDIA_TYPES = {t: t.encode() for t in ("application/json", "application/problem+json")}
 
 
 def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response:

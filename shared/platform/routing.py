@@ -61,12 +61,15 @@ class Route:
     """The route needs nothing from the database but the caller: COMMIT leaves with the opening round trip."""
     read: Callable[..., Statement] | None = None
     """The route's one query, built from its inputs: it and COMMIT leave with the opening (`ctx.rows`)."""
+    label: str = field(init=False)
+    """`GET /items/{item_id:uuid}`, as the log names the route."""
     pattern: Pattern[str] = field(init=False)
     path_format: str = field(init=False)
     """The template without convertors (`/items/{item_id}`), as OpenAPI writes paths."""
     convertors: dict[str, Convertor[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.label = f"{self.method} {self.template}"
         self.pattern, self.path_format, self.convertors = compile_path(self.template)
 
     def match(self, path: str) -> dict[str, Any] | None:

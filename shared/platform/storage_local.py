@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import re
+import secrets
 import time
 from datetime import datetime
 from pathlib import Path
@@ -103,9 +104,8 @@ class LocalStorage:
             "exp": int(expires_at.timestamp()),
         }
         url = self.public_url + UPLOAD_PATH + make_token(self.signing_key, claims)
-        return SignedUpload(
-            "PUT", url, {"Content-Type": content_type, "Content-Length": str(size)}, expires_at
-        )
+        headers = {"Content-Type": content_type, "Content-Length": str(size), "If-None-Match": "*"}
+        return SignedUpload("PUT", url, headers, expires_at)
 
     def download_url(self, key: str, *, expires_at: datetime) -> str:
         """A GET from the local server that serves the object until `expires_at`."""
@@ -125,10 +125,20 @@ class LocalStorage:
         """Remove the file, if any."""
         self.path_of(key).unlink(missing_ok=True)
 
-    def store(self, key: str, data: bytes) -> None:
-        """Write an object whole (through a temporary file, so a reader never sees half of one)."""
+    def store(self, key: str, data: bytes, *, create_only: bool = False) -> None:
+        """Write an object whole (through a temporary file, so a reader never sees half of one).
+
+        `create_only`: FileExistsError when an object is there already (a hard link is made only where
+        no file is, atomically, so of two racing writers one wins).
+        """
         path = self.path_of(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
+        partial = path.with_name(f"{path.name}.{secrets.token_hex(8)}.partial")
         partial.write_bytes(data)
-        partial.replace(path)
+        try:
+            if create_only:
+                os.link(partial, path)
+            else:
+                partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)

@@ -48,12 +48,22 @@ class S3Storage:
         )
 
     def upload_url(self, key: str, *, content_type: str, size: int, expires_at: datetime) -> SignedUpload:
-        """A presigned PUT for exactly this type and size (both are signed headers)."""
-        params = {"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": size}
+        """A presigned PUT for exactly this type and size, that only creates (all three are signed headers).
+
+        `If-None-Match: *` makes S3 refuse (412) a PUT where an object already is: the URL's holder
+        cannot replace a file once it was checked and confirmed, however long the URL still lives.
+        """
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "ContentLength": size,
+            "IfNoneMatch": "*",
+        }
         url = self.client.generate_presigned_url(
             "put_object", Params=params, ExpiresIn=_seconds_until(expires_at), HttpMethod="PUT"
         )
-        headers = {"Content-Type": content_type, "Content-Length": str(size)}
+        headers = {"Content-Type": content_type, "Content-Length": str(size), "If-None-Match": "*"}
         return SignedUpload("PUT", url, headers, expires_at)
 
     def download_url(self, key: str, *, expires_at: datetime) -> str:

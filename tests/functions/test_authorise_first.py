@@ -32,6 +32,7 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("invitations", "POST", "/{invitation_id:uuid}/accept"),
     ("invitations", "POST", "/{invitation_id:uuid}/decline"),
     ("catalogue", "GET", "/"),
+    ("catalogue", "GET", "/{item_id:uuid}"),
     ("content", "GET", "/{item_id:uuid}/file"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""

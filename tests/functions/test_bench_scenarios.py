@@ -29,13 +29,21 @@ def test_the_bench_user_administers_the_bench_community() -> None:
 async def test_bench_scenario_succeeds_and_reports_round_trips(
     client: httpx.AsyncClient, sql: Sql, scenario: Scenario
 ) -> None:
+    for statement, params in scenario.setup() if scenario.setup is not None else ():
+        sql(statement, params)
     headers = auth(ACME_ADMIN) if scenario.as_user else {}
     bodies = [None] if scenario.body is None else [scenario.body.replace("{n}", f"t{i}") for i in (1, 2)]
+    etag = None
+    if scenario.chain_etag_from is not None:
+        etag = (await client.get(scenario.chain_etag_from, headers=headers)).headers["etag"]
     for body in bodies:  # a write scenario's requests must not collide with each other
         if body is not None:
             headers["Content-Type"] = "application/json"
+        if etag is not None:  # a chained scenario names the revision the previous answer made
+            headers["If-Match"] = etag
         response = await client.request(scenario.method, scenario.path, headers=headers, content=body)
         assert 200 <= response.status_code < 300, response.text
+        etag = response.headers.get("etag") if scenario.chain_etag_from is not None else None
     timing = ROUND_TRIPS.search(response.headers.get("server-timing", ""))
     if scenario.target != "health":
         assert timing is not None and int(timing.group(1)) >= 1

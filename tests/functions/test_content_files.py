@@ -432,6 +432,21 @@ async def test_an_item_without_an_uploaded_file_has_none_to_hand_out(
     assert_problem(await client.get(file_url(prompt), headers=auth(ACME_ADMIN)), 409, "no_file")
 
 
+async def test_a_copy_keeps_the_file_under_its_own_route(client: httpx.AsyncClient, sql: Sql, acme_image: str) -> None:
+    response = await client.post(
+        f"{CONTENT}/bulk", json={"action": "copy", "ids": [acme_image]}, headers=auth(ACME_ADMIN)
+    )
+
+    assert response.status_code == 200, response.text
+    copy = response.json()["copies"][0]["id"]
+    original, copied = item_row(sql, acme_image), item_row(sql, copy)
+    assert original is not None and copied is not None
+    assert copied["payload"] == original["payload"] | {"url": route_of(copy)}
+    link = await client.get(file_url(copy), headers=auth(ACME_ADMIN))
+    assert link.status_code == 200, link.text
+    assert fetch(link.json()["url"]) == PNG
+
+
 # ----------------------------------------------------------------------------------------------------
 # Later changes: PATCH keeps or detaches the file; restore brings it back; the database guards it
 # ----------------------------------------------------------------------------------------------------

@@ -152,7 +152,9 @@ async def test_a_tag_or_member_of_another_community_is_refused(client: httpx.Asy
         GRANTS, json={"item_id": item, "community_id": ACME, "user_id": GLOBEX_GINA}, headers=auth(MANAGER)
     )
 
-    assert [e["loc"] for e in assert_problem(tag, 422, "validation_failed")["errors"]] == ["body.tag_id"]
+    assert [(e["loc"], e["type"]) for e in assert_problem(tag, 422, "validation_failed")["errors"]] == [
+        ("body.tag_id", "unknown_tag")
+    ]
     assert [e["loc"] for e in assert_problem(user, 422, "validation_failed")["errors"]] == ["body.user_id"]
     assert grant_rows(sql) == []
 

@@ -356,3 +356,95 @@ async def test_who_may_not_delete_acmes_folder(
     a = folder(sql, "A")
     assert_problem(await client.delete(f"{FOLDERS}/{a}", headers=auth(caller)), status, code)
     assert a in folders(sql)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Filing items (PATCH /content/{id} folder_id; many at once: tests/functions/test_content_bulk.py)
+# ----------------------------------------------------------------------------------------------------
+
+
+def prompt(sql: Sql, community: str | None = ACME) -> str:
+    rows = sql(
+        "insert into content_items (community_id, type, title, payload)"
+        " values (%s, 'prompt', 'loose', '{\"prompt_text\": \"x\", \"category\": \"y\"}') returning id::text",
+        (community,),
+    )
+    return str(rows[0]["id"])
+
+
+def folder_of(sql: Sql, item: str) -> str | None:
+    return sql("select folder_id::text from content_items where id = %s", (item,))[0]["folder_id"]
+
+
+async def file_item(client: httpx.AsyncClient, sql: Sql, item: str, folder_id: str | None, caller: str) -> httpx.Response:
+    revision = sql("select revision from content_items where id = %s", (item,))[0]["revision"]
+    body = {"type": "prompt", "folder_id": folder_id, "revision": revision}
+    return await client.patch(f"/content/{item}", json=body, headers=auth(caller))
+
+
+async def test_an_admin_files_an_item_in_a_folder_of_its_repository_and_takes_it_out(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    a, item = folder(sql, "A"), prompt(sql)
+
+    filed = await file_item(client, sql, item, a, ACME_ADMIN)
+
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["folder_id"] == a and folder_of(sql, item) == a
+    assert (await client.get(f"{FOLDERS}/{a}", headers=auth(ACME_ADMIN))).json()["item_count"] == 1
+    assert_problem(await client.delete(f"{FOLDERS}/{a}", headers=auth(ACME_ADMIN)), 409, "folder_not_empty")
+
+    out = await file_item(client, sql, item, None, ACME_ADMIN)
+
+    assert out.status_code == 200, out.text
+    assert folder_of(sql, item) is None
+    assert (await client.delete(f"{FOLDERS}/{a}", headers=auth(ACME_ADMIN))).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("where", "caller"),
+    [("globex", ACME_ADMIN), ("globex", SUPER), ("wods", ACME_ADMIN), ("platform", MANAGER)],
+    ids=["another community's (unseen)", "another community's (seen by staff)", "wods", "the platform's"],
+)
+async def test_an_item_is_filed_only_in_a_content_folder_of_its_owner(
+    client: httpx.AsyncClient, sql: Sql, where: str, caller: str
+) -> None:
+    target = {
+        "globex": lambda: folder(sql, "G", community=GLOBEX),
+        "wods": lambda: folder(sql, "W", repository="wods"),
+        "platform": lambda: folder(sql, "P", community=None),
+    }[where]()
+    item = prompt(sql)
+    problem = assert_problem(await file_item(client, sql, item, target, caller), 422, "validation_failed")
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [("body.folder_id", "unknown_folder")]
+    assert folder_of(sql, item) is None
+
+
+async def test_an_admin_cannot_move_a_folder_under_another_communitys_folder(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    a, theirs = folder(sql, "A"), folder(sql, "G", community=GLOBEX)
+    response = await client.patch(f"{FOLDERS}/{a}", json={"parent_id": theirs}, headers=auth(ACME_ADMIN))
+    problem = assert_problem(response, 422, "validation_failed")
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [("body.parent_id", "unknown_folder")]
+    # ... nor move another community's folder under their own.
+    response = await client.patch(f"{FOLDERS}/{theirs}", json={"parent_id": a}, headers=auth(ACME_ADMIN))
+    assert_problem(response, 404, "not_found")
+    assert folders(sql) == {a: ("A", None), theirs: ("G", None)}
+    assert folder_audit(sql) == []
+
+
+async def test_a_folder_moves_with_what_it_holds(client: httpx.AsyncClient, sql: Sql) -> None:
+    top, sub = folder(sql, "top"), folder(sql, "sub")
+    item_in(sql, sub)
+    moved = await client.patch(f"{FOLDERS}/{sub}", json={"parent_id": top}, headers=auth(ACME_ADMIN))
+    assert moved.status_code == 200, moved.text
+    tree = await client.get(FOLDERS, params=ACME_CONTENT, headers=auth(ACME_ADMIN))
+    assert [(f["name"], f["parent_id"], f["item_count"]) for f in tree.json()["folders"]] == [
+        ("top", None, 0),
+        ("sub", top, 1),
+    ]
+    # and now moving `top` under `sub` closes a loop
+    response = await client.patch(f"{FOLDERS}/{top}", json={"parent_id": sub}, headers=auth(ACME_ADMIN))
+    assert_problem(response, 409, "folder_cycle")
+    assert folders(sql) == {top: ("top", None), sub: ("sub", top)}

@@ -347,6 +347,16 @@ async def test_a_provider_failure_is_recorded_on_the_row_and_not_sent_again(
     await drain()
     assert sorted(sent) == ["p0@example.com", "p1@example.com", "p2@example.com"]
 
+    # An admin sends it again once the provider is back: the row and the job count the new outcome.
+    monkeypatch.setattr(LocalIdentityProvider, "invite", real_invite)
+    (invitation,) = sql("select id::text from invitations where email = 'p1@example.com'")
+    resent = await client.post(f"/invitations/{invitation['id']}/resend", headers=auth(ACME_ADMIN))
+    assert resent.status_code == 200, resent.text
+    await drain()
+    done = await job(client, accepted["id"])
+    assert (done["status"], done["processed"], done["succeeded"], done["failed"]) == ("completed", 3, 3, 0)
+    assert count(sql, "select count(*) as n from auth.users where email = 'p1@example.com'") == 1
+
 
 async def test_a_dead_lettered_chunk_fails_the_job_with_the_reason(
     client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,8 +11,9 @@ import pytest
 
 from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import maintenance
-from shared.platform.config import reset_settings
-from tests.factories import ACME_LENA, auth
+from shared.platform.config import get_settings, reset_settings
+from shared.platform.storage import storage_for
+from tests.factories import ACME, ACME_LENA, auth
 
 SERVICE = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
 EVERY_PURGE = {p.name for p in maintenance.PURGES}
@@ -81,11 +83,11 @@ async def run(client: httpx.AsyncClient) -> dict[str, Any]:
 async def test_nightly_run_purges_only_expired_and_old_rows(client: httpx.AsyncClient, sql: Any) -> None:
     arrange(sql)
     report = await run(client)
-    assert report == {"purged": dict.fromkeys(EVERY_PURGE, 1), "failed": []}
+    assert report == {"purged": {**dict.fromkeys(EVERY_PURGE, 1), "dead_uploads": 0}, "failed": []}
     assert remaining(sql) == left(["fresh"])
 
     again = await run(client)
-    assert again == {"purged": dict.fromkeys(EVERY_PURGE, 0), "failed": []}
+    assert again == {"purged": {**dict.fromkeys(EVERY_PURGE, 0), "dead_uploads": 0}, "failed": []}
     assert remaining(sql) == left(["fresh"])
 
 
@@ -154,3 +156,42 @@ def test_applied_events_are_kept_at_least_thirty_days_and_as_long_as_dead_letter
     assert maintenance.retention_params(30) == {"dead_days": 30, "applied_days": 30}
     assert maintenance.retention_params(7) == {"dead_days": 7, "applied_days": 30}
     assert maintenance.retention_params(60) == {"dead_days": 60, "applied_days": 60}
+
+
+async def test_dead_uploads_go_with_their_stored_files_and_live_ones_stay(
+    client: httpx.AsyncClient, sql: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORAGE_BACKEND", "local")
+    monkeypatch.setenv("STORAGE_LOCAL_DIR", str(tmp_path))
+    reset_settings()
+    storage_for.cache_clear()
+    storage: Any = storage_for(get_settings().storage)
+    uploads = {}
+    for name, status, expired in (
+        ("expired", "pending", "2 hours"),
+        ("in grace", "pending", "10 minutes"),
+        ("live", "pending", "-1 hour"),
+        ("old rejection", "rejected", "8 days"),
+        ("new rejection", "rejected", "1 day"),
+        ("confirmed long ago", "confirmed", "30 days"),
+    ):
+        (row,) = sql(
+            "insert into uploads (community_id, declared_mime, declared_size, status, created_at, expires_at,"
+            " confirmed_at, byte_size, detected_mime, rejection_code)"
+            " select %(c)s, 'image/png', 10, %(s)s, e - interval '10 minutes', e,"
+            "   case when %(s)s = 'confirmed' then e end, case when %(s)s = 'confirmed' then 10 end,"
+            "   case when %(s)s = 'confirmed' then 'image/png' end, case when %(s)s = 'rejected' then 'too_big' end"
+            " from (select now() - %(e)s::interval as e) t returning id::text, object_key",
+            {"c": ACME, "s": status, "e": expired},
+        )
+        storage.store(row["object_key"], b"x")
+        uploads[name] = row
+
+    report = await run(client)
+    storage_for.cache_clear()
+
+    assert report["purged"]["dead_uploads"] == 2 and report["failed"] == []
+    kept = {r["id"] for r in sql("select id::text from uploads")}
+    assert kept == {uploads[n]["id"] for n in ("in grace", "live", "new rejection", "confirmed long ago")}
+    stored = {n for n, row in uploads.items() if storage.path_of(row["object_key"]).exists()}
+    assert stored == {"in grace", "live", "new rejection", "confirmed long ago"}

@@ -526,7 +526,7 @@ async def test_replacing_with_a_tag_of_another_community_is_422_and_writes_nothi
     )
 
     body = assert_problem(response, 422, "validation_failed")
-    assert [(e["loc"], e["type"]) for e in body["errors"]] == [("body.tag_ids", "tag_not_in_community")]
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [("body.tag_ids", "unknown_tag")]
     assert theirs in body["errors"][0]["message"]
     assert mine not in body["errors"][0]["message"]
     assert tags_of(sql, ACME_LENA) == {keep}

@@ -89,6 +89,22 @@ async def test_the_local_store_refuses_another_type_than_signed(
     assert files(folder) == []
 
 
+async def test_the_local_store_only_creates_a_confirmed_file_cannot_be_replaced(
+    client: httpx.AsyncClient, sql: Sql, folder: Path
+) -> None:
+    body = await issue(client, "image/png", len(PNG))
+    first = await put(client, body["target"], PNG)
+    confirmed = await client.post(f"{UPLOADS}/{body['upload']['id']}/confirm", headers=auth(ACME_ADMIN))
+    swapped = JPEG[: len(PNG)].ljust(len(PNG), b"\0")
+    again = await put(client, body["target"], swapped)
+    unconditional = await put(client, body["target"], swapped, **{"If-None-Match": ""})
+
+    assert (first.status_code, confirmed.status_code) == (200, 200)
+    assert (again.status_code, unconditional.status_code) == (412, 403)
+    stored = get_settings().storage
+    assert (await storage_for(stored).inspect(body["upload"]["object_key"], first_bytes=64)).head == PNG[:64]  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("data", [PNG + b"x", PNG[:-1]], ids=["more bytes", "fewer bytes"])
 async def test_the_local_store_refuses_another_size_than_signed(
     client: httpx.AsyncClient, sql: Sql, folder: Path, data: bytes

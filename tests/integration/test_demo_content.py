@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from scripts.local.stack import seed_demo_content
+from shared.authoring import pages
 from shared.platform.db import as_user
 from tests.factories import ACME_LENA, ACME_LIAM, GLOBEX_GINA
 from tests.helpers import Sql
 
-TYPES = {"ai_agent", "video", "document", "prompt", "automation", "image", "pdf"}
+TYPES = {"ai_agent", "video", "document", "prompt", "automation", "image", "pdf", "wod", "block"}
 
 
 async def seen_by(user: str) -> dict[str, str]:
@@ -31,3 +34,24 @@ async def test_demo_catalogue_applies_twice_and_gives_each_community_its_own_age
     )
     assert set(lena) & set(gina) == {"Prompting fundamentals in 10 minutes"}
     assert "Globex onboarding: our AI tools" in gina and "Agents 101 (coming soon)" not in lena | gina
+
+
+async def test_demo_wods_and_block_hold_pages_of_mixed_blocks_with_answers_kept_apart(db: str, sql: Sql) -> None:
+    seed_demo_content(db)
+
+    rows = sql(
+        "select i.title, i.type, i.payload, k.keys from content_items i"
+        " left join content_item_keys k on k.item_id = i.id where i.type in ('wod', 'block') order by i.title"
+    )
+    kinds = set()
+    for row in rows:
+        editor = pages.join_keys(row["payload"]["pages"], row["keys"])
+        kinds |= {block.type for page in editor for block in page.blocks}
+        assert '"answer"' not in json.dumps(row["payload"])
+    lena, gina = await seen_by(ACME_LENA), await seen_by(GLOBEX_GINA)
+
+    assert sorted(r["type"] for r in rows) == ["block", "wod", "wod"]
+    assert len(kinds) == 14 and sum(bool(r["keys"]) for r in rows) == 2
+    assert "Prompting fundamentals: your first WOD" in lena and "Globex: your first week with AI" not in lena
+    assert {"Globex: your first week with AI", "Five-minute prompt warm-up"} <= set(gina)
+    assert "Prompting fundamentals: your first WOD" not in gina

@@ -19,10 +19,12 @@ import pytest
 import respx
 
 from scripts.local.stack import LOCAL_SECRET_KEY
+from shared.identity import provider as provider_module
 from shared.identity.onboarding import imports, worker_repository
 from shared.identity.provider import (
     AccountExistsError,
     LocalIdentityProvider,
+    ProviderBusyError,
     SupabaseIdentityProvider,
     identity_provider,
 )
@@ -110,6 +112,36 @@ async def test_already_registered_address_is_refused_without_listing_users(
     assert not users.called
 
 
+RATE_LIMITED = httpx.Response(
+    429, json={"code": "over_email_send_rate_limit", "message": "email rate limit exceeded"}
+)
+
+
+async def test_a_rate_limited_invite_is_busy_not_failed(provider: SupabaseIdentityProvider) -> None:
+    with respx.mock() as router:
+        router.post(INVITE_URL).mock(return_value=RATE_LIMITED)
+        with pytest.raises(ProviderBusyError):
+            await provider.invite("nia@example.com", data={}, redirect_to=None)
+
+
+async def test_a_rate_limited_delivery_is_sent_again_later_not_recorded_as_failed(
+    supabase_env: None, client: httpx.AsyncClient, sql: Sql
+) -> None:
+    new_id = str(uuid.uuid4())
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(INVITE_URL).mock(
+            side_effect=[RATE_LIMITED, httpx.Response(200, json=user_object(new_id, "nia@example.com"))]
+        )
+        await client.post(
+            INVITATIONS, json={"community_id": ACME, "email": "nia@example.com"}, headers=auth(ACME_ADMIN)
+        )
+        await drain_events()  # the event comes back at once here (no visibility timeout) and is retried
+
+    assert route.call_count == 2
+    (row,) = sql("select delivery, delivery_error, delivery_claimed_at from invitations")
+    assert row == {"delivery": "sent", "delivery_error": None, "delivery_claimed_at": None}
+
+
 async def test_provider_error_is_unavailable_without_the_provider_text(
     provider: SupabaseIdentityProvider,
 ) -> None:
@@ -135,6 +167,7 @@ async def test_one_client_is_created_per_instance_and_only_when_first_used(
         return await real_create(url, key, *args, **kwargs)
 
     monkeypatch.setattr(supabase, "acreate_client", counting_create)
+    monkeypatch.setattr(provider_module, "_providers", {})  # whatever earlier tests made on this loop
     adapter = identity_provider()
     assert isinstance(adapter, SupabaseIdentityProvider) and identity_provider() is adapter
     assert created == [], "no client before the first invitation"

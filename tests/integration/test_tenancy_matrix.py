@@ -215,6 +215,9 @@ insert into public.content_grants (item_id, community_id, user_id, starts_at, en
   ('{PLATFORM_ACME}', '{ACME}', null, now() - interval '1 day', null),
   ('{PLATFORM_LIAM}', '{ACME}', '{ACME_LIAM}', null, now() + interval '1 day'),
   ('{PLATFORM_EXPIRED}', '{ACME}', null, now() - interval '7 days', now() - interval '1 day');
+insert into public.content_favourites (user_id, item_id) values
+  ('{ACME_LENA}', '{PLATFORM_TAGGED}'), ('{ACME_ADMIN}', '{OWN_SHARED[ACME]}'), ('{ACME_ADMIN}', '{PLATFORM_ACME}'),
+  ('{GLOBEX_GINA}', '{PLATFORM_TAGGED}'), ('{GLOBEX_ADMIN}', '{OWN_SHARED[GLOBEX]}'), ('{MANAGER}', '{OWN_DRAFT[GLOBEX]}');
 """  # noqa: S608
 )
 
@@ -298,6 +301,21 @@ def _grant(t: Target) -> Statement:
         OWN_DRAFT[t.community or ACME],
         t.community,
         SPARE_TAG[t.parent or ACME],
+    )
+
+
+def _favourite(t: Target) -> Statement:
+    """The caller favourites the published item their community (`t.community`) shares with its members."""
+    return statement(
+        "insert into public.content_favourites (user_id, item_id) values (auth.uid(), %s)",
+        OWN_SHARED[t.community or ACME],
+    )
+
+
+def _unfavour_shared(t: Target) -> Statement:
+    """Make room for a new favourite of the community's shared item (the admin's is in the data set)."""
+    return statement(
+        "delete from public.content_favourites where item_id = %s", OWN_SHARED[t.community or ACME]
     )
 
 
@@ -670,6 +688,18 @@ MATRIX = (
         insert=Insert(_grant, STAFF_WRITERS | ADMINS, into=IN_EACH_COMMUNITY_AND_ACROSS),
         update=Update("ends_at = now() + interval '1 year'", rows=STAFF_WRITERS | OWN_ITEM_GRANTS),
         delete=Delete(rows=STAFF_WRITERS | OWN_ITEM_GRANTS),
+    ),
+    Table(
+        "public.content_favourites",
+        key="user_id || '/' || item_id",
+        tenant=ITEM_OWNER,
+        user="user_id",
+        # Nobody's favourites but their own, staff included.
+        read=OWN,
+        # Only an item the caller can see: staff see every item, members their community's shared one.
+        insert=Insert(_favourite, STAFF | MEMBERS, make_room=_unfavour_shared),
+        update=Update("created_at = '2001-01-01'", rows=DENIED),
+        delete=Delete(rows=OWN),
     ),
     _closed(
         "app.rate_limits",

@@ -13,6 +13,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scripts.local.bench import fixtures
 from scripts.local.bench.cold_start import measure_starts, prepare
 from scripts.local.bench.report import Report, Sample, render
 from scripts.local.bench.servers import BenchError
@@ -37,8 +38,22 @@ SCENARIOS = (
         as_user=True,
         body=f'{{"community_id": "{BENCH_COMMUNITY}", "name": "bench {{n}}"}}',
     ),
+    Scenario(
+        "wod-read", "wods", "GET", f"/wods/{fixtures.BENCH_WOD}", as_user=True, setup=fixtures.wod_statements
+    ),
+    Scenario(
+        "wod-save-page",
+        "wods",
+        "PUT",
+        f"/wods/{fixtures.BENCH_WOD}/pages/{fixtures.page_id(9)}",
+        as_user=True,
+        body=fixtures.save_page_body(),
+        chain_etag_from=f"/wods/{fixtures.BENCH_WOD}",
+        setup=fixtures.wod_statements,
+    ),
 )
-"""What runs under load: the baseline, liveness, the caller, and a read-heavy and a write admin route."""
+"""What runs under load: the baseline, liveness, the caller, a read-heavy and a write admin route, and a WOD
+of 20 pages of 10 blocks read by its editor and one of its pages saved."""
 
 
 def server_description() -> dict[str, str]:
@@ -97,6 +112,7 @@ def _measure(names: list[str], args: argparse.Namespace, report: Report, work: P
             return
         settings = LoadSettings(args.duration, args.concurrency, args.loadgen, args.threads)
         scenarios = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios]
+        _set_up(scenarios, stack.database_url)
         report.load = measure_load(
             scenarios,
             targets,
@@ -106,6 +122,17 @@ def _measure(names: list[str], args: argparse.Namespace, report: Report, work: P
             user_token=user_tokens(env)[0],
             postmaster=postmaster_pid(stack.database_url),
         )
+
+
+def _set_up(scenarios: list[Scenario], database_url: str) -> None:
+    """Write what the scenarios need beyond the seed (each setup once)."""
+    import psycopg
+
+    setups = list(dict.fromkeys(s.setup for s in scenarios if s.setup is not None))
+    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
+        for setup in setups:
+            for statement, params in setup():
+                conn.execute(statement.encode(), params)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,11 +25,20 @@ from urllib.parse import urlsplit
 from scripts.local.bench.throughput import LOADGEN_ENV, LoadResult
 
 _CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)", re.M)
+_ETAG = re.compile(rb"^etag:\s*([^\r\n]+)", re.M | re.I)
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+def etag_of(head: bytes) -> str | None:
+    """The ETag of a response head, if it has one."""
+    found = _ETAG.search(head)
+    return None if found is None else found.group(1).decode().strip()
+
+
+async def _read_response(reader: asyncio.StreamReader, requests: Requests) -> tuple[int, bool]:
     """Read one HTTP/1.1 response (Content-Length or chunked body); its status and whether it closes."""
     head = await reader.readuntil(b"\r\n\r\n")
+    if requests.chain_etag:
+        requests.if_match = etag_of(head) or requests.if_match
     status = int(head[9:12])
     lower = head.lower()
     length = _CONTENT_LENGTH.search(lower)
@@ -45,24 +54,36 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 
 class Requests:
-    """The bytes of each request: fixed for a request without a body, else `{n}` made unique each time."""
+    """The bytes of each request: fixed for a request without a body, else `{n}` made unique each time.
 
-    def __init__(self, url: str, method: str, headers: Mapping[str, str], body: str | None) -> None:
+    With `chain_etag`, each request sends the ETag of the previous answer as If-Match (the first one the
+    If-Match of `headers`); meant for one connection.
+    """
+
+    def __init__(
+        self, url: str, method: str, headers: Mapping[str, str], body: str | None, *, chain_etag: bool = False
+    ) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         target = f"{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        self.head = "\r\n".join(lines + [f"{k}: {v}" for k, v in headers.items()])
+        self.chain_etag = chain_etag
+        self.if_match = headers.get("If-Match") if chain_etag else None
+        kept = {k: v for k, v in headers.items() if not (chain_etag and k == "If-Match")}
+        self.head = "\r\n".join(lines + [f"{k}: {v}" for k, v in kept.items()])
         self.body = body
         self.prefix = uuid.uuid4().hex[:8]
-        self.fixed = None if body is not None else (self.head + "\r\n\r\n").encode()
+        self.fixed = None if body is not None or chain_etag else (self.head + "\r\n\r\n").encode()
 
     def next(self, worker: int, count: int) -> bytes:
         """The next request of `worker`, its `count`-th."""
         if self.fixed is not None:
             return self.fixed
-        body = (self.body or "").replace("{n}", f"{self.prefix}-{worker}-{count}").encode()
-        return (self.head + f"\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+        head = self.head if self.if_match is None else f"{self.head}\r\nIf-Match: {self.if_match}"
+        if self.body is None:
+            return (head + "\r\n\r\n").encode()
+        body = self.body.replace("{n}", f"{self.prefix}-{worker}-{count}").encode()
+        return (head + f"\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
 
 async def generate(requests: Requests, duration_s: float, concurrency: int) -> LoadResult:
@@ -81,7 +102,7 @@ async def generate(requests: Requests, duration_s: float, concurrency: int) -> L
                 sent += 1
                 started = time.perf_counter()
                 writer.write(requests.next(number, sent))
-                status, closes = await _read_response(reader)
+                status, closes = await _read_response(reader, requests)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 counts["errors"] += 1
                 writer = None
@@ -119,7 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
     spec = json.loads(os.environ.get(LOADGEN_ENV, "{}"))
-    requests = Requests(args.url, spec.get("method", "GET"), spec.get("headers", {}), spec.get("body"))
+    requests = Requests(
+        args.url,
+        spec.get("method", "GET"),
+        spec.get("headers", {}),
+        spec.get("body"),
+        chain_etag=spec.get("chain_etag", False),
+    )
     with contextlib.suppress(ImportError):
         import uvloop
 

@@ -2,7 +2,9 @@
 
 Calls the function's handler directly (no HTTP server, no load generator) against the local stack,
 warm (after 300 requests), N times under cProfile with a CPU-time clock, and prints each package's
-share of the handler's own CPU: psycopg, psycopg_pool, starlette, pydantic, the platform's modules
+share of the handler's own CPU. With `--framework`, the request goes through functions-framework's
+ASGI app instead (its middleware, routing and the response's `send`, as served; `hello` is the
+bench's hello-world), which is what the bench's server CPU per request adds up. The groups are: psycopg, psycopg_pool, starlette, pydantic, the platform's modules
 (`shared.platform.db`, `…logging`…), the standard library, builtins. The per-request CPU printed
 first is measured again without the profiler, whose overhead inflates every share but the ranking.
 Not a test; the figures are for `docs/benchmarks.md` ("the profile of one request").
@@ -22,6 +24,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from scripts.local.bench.targets import HELLO, HELLO_SOURCE
 
 REPO = Path(__file__).resolve().parents[3]
 WARM_UP = 300
@@ -60,14 +64,12 @@ def _load(function: str) -> ModuleType:
     return module
 
 
-def _caller(module: ModuleType, function: str, path: str, token: str) -> Callable[[], Awaitable[None]]:
-    from starlette.requests import Request
-
+def _scope(function: str, path: str, token: str) -> dict[str, Any]:
     headers = [(b"authorization", f"Bearer {token}".encode()), (b"host", b"127.0.0.1")]
-    scope: dict[str, Any] = {
+    return {
         "type": "http",
         "method": "GET",
-        "path": f"/functions/v1/{function}{path}",
+        "path": f"/{function}{path}" if function != HELLO else path,
         "raw_path": b"",
         "query_string": b"",
         "headers": headers,
@@ -78,6 +80,12 @@ def _caller(module: ModuleType, function: str, path: str, token: str) -> Callabl
         "root_path": "",
     }
 
+
+def _caller(module: ModuleType, function: str, path: str, token: str) -> Callable[[], Awaitable[None]]:
+    from starlette.requests import Request
+
+    scope = _scope(function, path, token)
+
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -85,6 +93,38 @@ def _caller(module: ModuleType, function: str, path: str, token: str) -> Callabl
         response = await module.fn.handle(Request(dict(scope), receive))
         if response.status_code != 200:
             raise SystemExit(f"profile: {function}{path} answered {response.status_code}: {response.body!r}")
+
+    return call
+
+
+def _framework_caller(function: str, path: str, token: str) -> Callable[[], Awaitable[None]]:
+    """A request through functions-framework's ASGI app, as `--asgi` serves the function."""
+    import tempfile
+
+    from functions_framework import aio
+
+    if function == HELLO:
+        folder = Path(tempfile.mkdtemp(prefix="aigym-profile-"))
+        (folder / "main.py").write_text(HELLO_SOURCE)
+        source = folder / "main.py"
+    else:
+        source = REPO / "functions" / function / "main.py"
+    app = aio.create_asgi_app(target="handler", source=str(source))  # type: ignore[no-untyped-call]
+    scope = _scope(function, path, token)
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def call() -> None:
+        await app(dict(scope), receive, send)
+        status = statuses.pop()
+        if status != 200:
+            raise SystemExit(f"profile: {function}{path} answered {status}")
 
     return call
 
@@ -110,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("function")
     parser.add_argument("path", nargs="?", default="/")
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--framework", action="store_true", help="through functions-framework's ASGI app")
     args = parser.parse_args(argv)
     from scripts.local.bench.targets import user_tokens
     from scripts.local.stack import DEFAULT_PORT, running_stack
@@ -121,11 +162,16 @@ def main(argv: list[str] | None = None) -> int:
 
         reset_settings()
         log.stream = open(os.devnull, "w")  # noqa: SIM115 - the access log, written as deployed, then dropped
-        call = _caller(_load(args.function), args.function, args.path, user_tokens(dict(os.environ))[0])
+        token = user_tokens(dict(os.environ))[0]
+        if args.framework or args.function == HELLO:
+            call = _framework_caller(args.function, args.path, token)
+        else:
+            call = _caller(_load(args.function), args.function, args.path, token)
         import uvloop
 
         plain_us, stats = uvloop.run(_measure(call, args.requests))
-    print(f"{args.function} {args.path}: {plain_us:.0f} µs of this process's CPU per request (unprofiled)")
+    how = " through functions-framework" if args.framework or args.function == HELLO else ""
+    print(f"{args.function} {args.path}{how}: {plain_us:.0f} µs of this process's CPU per request (unprofiled)")
     for name, share in shares(stats):
         if share >= 0.005:
             print(f"  {share:6.1%}  {name}")

@@ -62,11 +62,20 @@ def free_port() -> int:
         return port
 
 
+_NOT_INHERITED = {
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONPROFILEIMPORTTIME",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPYCACHEPREFIX",
+}
+"""Kept from the served functions: the repository on the path, and what would stop the discarded first
+start from writing the bundle's bytecode beside it (every measured start would compile `shared` again)."""
+
+
 def child_env(base: Mapping[str, str], **extra: str) -> dict[str, str]:
-    """The environment of a served function: the stack's settings, and no repository on PYTHONPATH."""
-    env = {
-        k: v for k, v in base.items() if k not in {"PYTHONPATH", "PYTHONSTARTUP", "PYTHONPROFILEIMPORTTIME"}
-    }
+    """The environment of a served function: the stack's settings, no repository on PYTHONPATH, bytecode kept."""
+    env = {k: v for k, v in base.items() if k not in _NOT_INHERITED}
     env.update(extra)
     return env
 

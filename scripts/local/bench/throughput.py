@@ -5,7 +5,9 @@ a one-second warm-up: wrk when installed (a generated Lua script sends bodies), 
 process. Around the measured load the bench reads the CPU time of the server's process group and of the
 Postgres cluster (cpu.py), and divides each by the requests served; one more request reads the route's
 database round trips from its Server-Timing header. A write scenario's body holds `{n}`, replaced by a
-value no other request of the run uses (the tags it creates must have distinct names).
+value no other request of the run uses (the tags it creates must have distinct names). A scenario that
+writes one item names the revision it changes: it sends the ETag of the previous answer as If-Match, on
+one connection (`chain_etag_from`: where to read the first ETag), so every write is a real one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,6 +38,7 @@ local template = {template}
 local prefix = {prefix}
 local threads = 0
 local counter = 0
+local etag = {etag}
 
 function setup(thread)
   threads = threads + 1
@@ -43,12 +46,20 @@ function setup(thread)
 end
 
 function request()
+  if etag ~= nil then
+    wrk.headers["If-Match"] = etag
+  end
   if template == nil then
     return wrk.format()
   end
   counter = counter + 1
   local body = template:gsub("{{n}}", prefix .. (tid or 0) .. "-" .. counter)
   return wrk.format(nil, nil, nil, body)
+end
+{chain}"""
+_WRK_CHAIN = """
+function response(status, headers, body)
+  etag = headers["etag"] or headers["ETag"] or etag
 end
 """
 
@@ -64,6 +75,11 @@ class Scenario:
     as_user: bool = False
     body: str | None = None
     """JSON text; `{n}` becomes a value unique within the run."""
+    chain_etag_from: str | None = None
+    """A path whose ETag the first request sends as If-Match; each later one sends the previous answer's
+    (the scenario then runs on one connection)."""
+    setup: Callable[[], Sequence[tuple[str, tuple[object, ...]]]] | None = None
+    """Statements (as the database owner) that write what the scenario needs beyond the seed."""
 
 
 @dataclass(slots=True)
@@ -111,6 +127,8 @@ class Load:
     headers: Mapping[str, str]
     body: str | None
     settings: LoadSettings
+    chain_etag: bool = False
+    """Send the previous answer's ETag as If-Match (the first request: the one in `headers`)."""
 
 
 def _duration_ms(text: str) -> float:
@@ -123,7 +141,7 @@ def _duration_ms(text: str) -> float:
 
 def parse_wrk(output: str) -> LoadResult:
     """Read wrk --latency output."""
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.M))
     done = re.search(r"^\s+(\d+) requests in ([\d.]+)(ms|s|m),", output, re.M)
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
     if not (done and rps and "50" in percentiles and "99" in percentiles):
@@ -147,20 +165,29 @@ def _lua_string(text: str) -> str:
     return f"[{level}[{text}]{level}]"
 
 
-def wrk_script(method: str, body: str | None, prefix: str) -> str:
-    """The Lua script that makes wrk send `method` with `body`, `{n}` replaced per request."""
+def wrk_script(method: str, body: str | None, prefix: str, etag: str | None = None) -> str:
+    """The Lua script that makes wrk send `method` with `body`, `{n}` replaced per request; with `etag`,
+    each request sends the previous answer's ETag as If-Match (the first one `etag`)."""
     template = "nil" if body is None else _lua_string(body)
-    return _WRK_SCRIPT.format(method=_lua_string(method), template=template, prefix=_lua_string(prefix))
+    return _WRK_SCRIPT.format(
+        method=_lua_string(method),
+        template=template,
+        prefix=_lua_string(prefix),
+        etag="nil" if etag is None else _lua_string(etag),
+        chain="" if etag is None else _WRK_CHAIN,
+    )
 
 
 def _run_wrk(load: Load) -> LoadResult:
     settings = load.settings
     argv = ["wrk", f"-t{settings.threads}", f"-c{settings.concurrency}", f"-d{max(1, round(settings.duration_s))}s"]
     argv.append("--latency")
+    etag = load.headers.get("If-Match") if load.chain_etag else None
     for name, value in load.headers.items():
-        argv += ["-H", f"{name}: {value}"]
+        if etag is None or name != "If-Match":
+            argv += ["-H", f"{name}: {value}"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="aigym-bench-") as script:
-        script.write(wrk_script(load.method, load.body, f"{uuid.uuid4().hex[:8]}-"))
+        script.write(wrk_script(load.method, load.body, f"{uuid.uuid4().hex[:8]}-", etag))
         script.flush()
         result = subprocess.run(
             [*argv, "-s", script.name, load.url],
@@ -175,7 +202,7 @@ def _run_wrk(load: Load) -> LoadResult:
 
 
 def _run_loadgen(load: Load) -> LoadResult:
-    spec = {"method": load.method, "headers": dict(load.headers), "body": load.body}
+    spec = {"method": load.method, "headers": dict(load.headers), "body": load.body, "chain_etag": load.chain_etag}
     env = {**os.environ, "PYTHONPATH": str(ROOT), LOADGEN_ENV: json.dumps(spec)}
     argv = [sys.executable, "-m", "scripts.local.bench.loadgen", load.url]
     argv += ["--duration", str(load.settings.duration_s), "--concurrency", str(load.settings.concurrency)]
@@ -193,6 +220,24 @@ def run_load(load: Load) -> LoadResult:
     parts = urlsplit(load.url)
     result.method, result.path = load.method, parts.path + (f"?{parts.query}" if parts.query else "")
     return result
+
+
+def current_etag(url: str, headers: Mapping[str, str]) -> str:
+    """The ETag a GET of `url` answers with (what a chained scenario's first If-Match names)."""
+    import httpx
+
+    response = httpx.get(url, headers={k: v for k, v in headers.items() if k != "Content-Type"}, timeout=10)
+    etag: str | None = response.headers.get("etag")
+    if response.status_code != 200 or etag is None:
+        raise BenchError(f"GET {url} answered {response.status_code} without an ETag")
+    return etag
+
+
+def _chained(load: Load, etag_url: str | None) -> Load:
+    """The load with the item's current ETag as its first If-Match, when it chains ETags."""
+    if etag_url is None:
+        return load
+    return replace(load, headers={**load.headers, "If-Match": current_etag(etag_url, load.headers)})
 
 
 def read_server_timing(load: Load) -> tuple[str | None, int | None, float | None]:
@@ -235,17 +280,26 @@ def measure_load(
         headers = {"Authorization": f"Bearer {user_token}"} if scenario.as_user else {}
         if scenario.body is not None:
             headers["Content-Type"] = "application/json"
+        chained = scenario.chain_etag_from is not None
+        # One writer of one item: each request names the revision the previous one made.
+        own = replace(settings, concurrency=1, threads=1) if chained else settings
         with served(target, env, log_dir) as server:
-            url = f"http://127.0.0.1:{server.port}{scenario.path}"
-            load = Load(url, scenario.method, headers, scenario.body, settings)
-            run_load(replace(load, settings=replace(settings, duration_s=1.0)))  # warm-up: pool, caches, plans
+            base = f"http://127.0.0.1:{server.port}"
+            url = base + scenario.path
+            etag_url = base + scenario.chain_etag_from if scenario.chain_etag_from is not None else None
+            load = Load(url, scenario.method, headers, scenario.body, own, chain_etag=chained)
+            warm_up = replace(load, settings=replace(own, duration_s=1.0))
+            run_load(_chained(warm_up, etag_url))  # warm-up: pool, caches, plans
+            load = _chained(load, etag_url)
             server_before, pg_before = cpu.group_cpu_s(server.pgid), _cluster(postmaster)
             result = run_load(load)
             server_after, pg_after = cpu.group_cpu_s(server.pgid), _cluster(postmaster)
-            result.server_timing, result.db_round_trips, result.db_ms = read_server_timing(load)
+            result.server_timing, result.db_round_trips, result.db_ms = read_server_timing(_chained(load, etag_url))
         result.server_cpu_us_per_request = per_request_us(server_before, server_after, result.requests)
         if scenario.target != "hello":
             result.postgres_cpu_us_per_request = per_request_us(pg_before, pg_after, result.requests)
+        if chained:
+            result.notes.append("one connection: each request sends the previous answer's ETag as If-Match")
         if result.non_2xx or result.errors:
             result.notes.append(f"{result.non_2xx} non-2xx answers and {result.errors} socket errors")
         results[scenario.name] = result

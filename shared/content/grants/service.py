@@ -121,7 +121,7 @@ async def _require_target_in(tx: Tx, cmd: CreateGrant) -> None:
     """A tag grant names a tag of the community, a user grant one of its members (422 otherwise)."""
     if cmd.tag_id is not None and not await repository.is_tag_of(tx, cmd.tag_id, cmd.community_id):
         raise ValidationFailedError(
-            [FieldError("body.tag_id", "Not a tag of this community.", "tag_not_in_community")]
+            [FieldError("body.tag_id", "Not a tag of this community.", "unknown_tag")]
         )
     if cmd.user_id is not None and not await repository.is_member_of(tx, cmd.community_id, cmd.user_id):
         raise ValidationFailedError(

@@ -8,6 +8,7 @@ so of two concurrent confirmations the first wins and the second sees its outcom
 
 from __future__ import annotations
 
+from typing import LiteralString
 from uuid import UUID
 
 from shared.content.uploads.model import MediaType
@@ -31,6 +32,17 @@ update public.uploads set status = 'rejected', byte_size = %s, detected_mime = %
 where id = %s and status = 'pending'
 returning {_COLUMNS}
 """  # noqa: S608 - reviewed constants
+
+
+DEAD: LiteralString = """(status = 'pending' and expires_at < now() - interval '1 hour')
+  or (status = 'rejected' and expires_at < now() - interval '7 days')"""
+"""Uploads nobody can use any more: never confirmed before their URL expired (an hour's grace for a
+confirmation in flight), or rejected a week ago (kept that long so a retried confirmation still hears why)."""
+DEAD_SQL = f"select id, object_key from public.uploads where {DEAD} order by expires_at limit %s"  # noqa: S608
+DELETE_DEAD_SQL = (
+    f"with gone as (delete from public.uploads where id = any(%s::uuid[]) and ({DEAD}) returning 1)"  # noqa: S608
+    " select count(*) as n from gone"
+)
 
 
 async def create_upload(
@@ -60,3 +72,13 @@ async def reject_upload(
     """Mark a pending upload rejected with what was stored and why; None when it is no longer pending."""
     rows = await tx.as_platform(REJECT_SQL, (size, detected, code, upload_id))
     return rows[0] if rows else None
+
+
+async def dead_uploads(tx: Tx, limit: int) -> list[Row]:
+    """Up to `limit` uploads nobody can use any more (their ids and object keys), oldest first."""
+    return await tx.fetch_all(DEAD_SQL, (limit,))
+
+
+async def delete_dead(tx: Tx, upload_ids: list[UUID]) -> int:
+    """Delete those of these uploads that are still dead; how many."""
+    return int(await tx.fetch_val(DELETE_DEAD_SQL, (upload_ids,)))

@@ -31,7 +31,7 @@ from shared.platform import audit
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.config import StorageSettings
-from shared.platform.db import Row, Tx
+from shared.platform.db import Row, Tx, as_service
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.storage import storage_for
 
@@ -169,3 +169,20 @@ def _facts(row: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _record(tx: Tx, meta: RequestMeta, action: str, row: Mapping[str, Any]) -> None:
     await audit.record_row(tx, meta, action, row, after=_facts(row), target_type=UPLOAD)
+
+
+async def purge_dead(settings: StorageSettings, *, limit: int = 1000) -> int:
+    """Delete up to `limit` uploads nobody can use any more, and whatever a client stored for them.
+
+    The objects go first: a row left behind by a failure is found again next night (deleting a missing
+    object is harmless), while an object whose row was gone would be found by nothing.
+    """
+    async with as_service() as tx:
+        dead = await repository.dead_uploads(tx, limit)
+    if not dead:
+        return 0
+    storage = storage_for(settings)
+    for row in dead:
+        await storage.delete(row["object_key"])
+    async with as_service() as tx:
+        return await repository.delete_dead(tx, [row["id"] for row in dead])

@@ -8,7 +8,9 @@ invitations per event). For each event the worker, with no transaction open arou
    API refuses existing users; the invitation waits for them in the app, `GET /invitations/mine`) and
    those revoked before delivery;
 3. asks the provider for each of the others and records that one outcome (the provider's user id, or
-   the failure's reason) in its own short transaction, settling the import row it came from.
+   the failure's reason) in its own short transaction, settling the import row it came from. A 429
+   (rate limited) is no outcome: nothing was sent, so the untried claims go back and the event is retried
+   after the queue's visibility timeout (until the worker gives up on it: then they fail).
 A retried event sends only what is still pending: a recorded failure is not sent again blindly, and a
 delivery claimed by a live worker is left to it (the event is retried until that one has recorded it).
 """
@@ -19,7 +21,12 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from shared.identity.onboarding import imports, worker_repository
-from shared.identity.provider import AccountExistsError, IdentityProvider, identity_provider
+from shared.identity.provider import (
+    AccountExistsError,
+    IdentityProvider,
+    ProviderBusyError,
+    identity_provider,
+)
 from shared.platform import logging as log
 from shared.platform.db import Row, Tx, as_service
 from shared.platform.errors import UnavailableError
@@ -53,10 +60,12 @@ async def deliver(event: Event) -> None:
         jobs = await _record([_without_provider(row) for row in at_once])
         unattempted -= {row["id"] for row in at_once}
         for row in filter(_needs_provider, claimed):
-            unattempted.discard(row["id"])  # from here on it may have been sent: it keeps its claim
-            jobs |= await _record([await _send(provider, row)])
+            outcome = await _send(provider, row)  # ProviderBusyError: nothing was sent, this one included
+            unattempted.discard(row["id"])  # from here on it was (or may have been) sent: it keeps its claim
+            jobs |= await _record([outcome])
     except Exception:
-        # Recording failed (the database): claims never attempted go back, so the retry need not wait.
+        # The provider is rate limiting us, or recording failed (the database): claims never attempted go
+        # back, so the event's retry (after the queue's visibility timeout) sends them without waiting.
         async with as_service() as tx:
             await worker_repository.release_claims(tx, sorted(unattempted))
         raise
@@ -79,7 +88,7 @@ def _without_provider(row: Row) -> Outcome:
 
 
 async def _send(provider: IdentityProvider, row: Row) -> Outcome:
-    """Ask the provider to invite one address; the outcome to record. Never raises."""
+    """Ask the provider to invite one address; the outcome to record. Raises only ProviderBusyError."""
     data = {
         "first_name": row["first_name"],
         "last_name": row["last_name"],
@@ -89,6 +98,8 @@ async def _send(provider: IdentityProvider, row: Row) -> Outcome:
         user_id = await provider.invite(row["email"], data=data, redirect_to=row["redirect_to"])
     except AccountExistsError:  # an account made since the claim, or outside our profiles
         return (row["id"], "sent", None, None)
+    except ProviderBusyError:
+        raise  # not an outcome: nothing was sent, the event is retried later
     except UnavailableError:
         return (row["id"], "failed", "provider_unavailable", None)
     except Exception as exc:  # the provider boundary: record it rather than retry a send blindly

@@ -211,7 +211,7 @@ async def _require_community_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[
     unknown = [str(t) for t in tag_ids if t not in known]
     if unknown:
         message = "Not a tag of this community: " + ", ".join(unknown) + "."
-        raise ValidationFailedError([FieldError(loc, message, "tag_not_in_community")])
+        raise ValidationFailedError([FieldError(loc, message, "unknown_tag")])
 
 
 async def _member(tx: Tx, community_id: UUID, user_id: UUID) -> MemberView:

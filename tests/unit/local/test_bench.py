@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scripts.local.bench import cpu
 from scripts.local.bench.imports import parse_gc_ms, parse_importtime
-from scripts.local.bench.loadgen import Requests
+from scripts.local.bench.loadgen import Requests, etag_of
 from scripts.local.bench.report import Report, Sample, render
 from scripts.local.bench.throughput import LoadResult, parse_wrk, per_request_us, wrk_script
 
@@ -93,6 +93,18 @@ def test_python_load_generator_makes_every_body_unique() -> None:
     assert f"Content-Length: {len(body)}".encode() in head and b"{n}" not in body
     plain = Requests("http://127.0.0.1:9/me", "GET", {}, None)
     assert plain.next(0, 1) == plain.next(3, 9) == b"GET /me HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n"
+
+
+def test_a_chained_scenario_sends_the_previous_answers_etag_as_if_match() -> None:
+    script = wrk_script("PUT", '{"title": "{n}"}', "ab12-", '"e1"')
+    assert "local etag = [[\"e1\"]]" in script and 'wrk.headers["If-Match"] = etag' in script
+    assert 'etag = headers["etag"] or headers["ETag"] or etag' in script
+    assert "function response" not in wrk_script("PUT", "{}", "ab12-")
+    requests = Requests("http://127.0.0.1:9/w", "PUT", {"If-Match": '"e1"'}, "{}", chain_etag=True)
+    assert requests.next(0, 1).count(b"If-Match") == 1 and b'If-Match: "e1"' in requests.next(0, 1)
+    requests.if_match = etag_of(b'HTTP/1.1 200 OK\r\nETag: "e2"\r\ncontent-length: 2\r\n\r\n')
+    assert b'If-Match: "e2"' in requests.next(0, 2)
+    assert etag_of(b"HTTP/1.1 200 OK\r\n\r\n") is None
 
 
 def test_import_profile_and_gc_lines_are_summed() -> None:

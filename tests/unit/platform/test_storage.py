@@ -77,7 +77,7 @@ async def test_the_local_store_keeps_files_only_at_keys_of_the_uploads_shape(tmp
         OBJECT, content_type="image/png", size=12, expires_at=datetime.now(UTC) + timedelta(minutes=5)
     )
     assert target.url.startswith("http://127.0.0.1:54321/storage/v1/local/upload/")
-    assert dict(target.headers) == {"Content-Type": "image/png", "Content-Length": "12"}
+    assert dict(target.headers) == {"Content-Type": "image/png", "Content-Length": "12", "If-None-Match": "*"}
 
 
 def test_building_the_local_store_does_not_load_boto3() -> None:

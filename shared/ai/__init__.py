@@ -1,0 +1,1 @@
+"""AI interactions: providers, keys, cost (and, later, agents, conversations and usage)."""

@@ -1,0 +1,1 @@
+"""Chat providers behind one small interface: OpenAI, Anthropic, Gemini over httpx, and an offline one."""
