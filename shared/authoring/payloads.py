@@ -1,4 +1,5 @@
-"""The typed payloads of the training zone's items: a WOD's and a BLOCK's pages, a program's sections.
+"""The typed payloads of the training zone's items: a WOD's and a BLOCK's pages (a program's
+sections are shared/authoring/programs.py).
 
 A WOD's and a BLOCK's pages are sent and shown to their editors with each quiz's answers; what is stored
 in the payload (and read by learners) has none: the answers are the item's keys (shared/authoring/pages.py).
@@ -89,13 +90,3 @@ def keys(payload: BaseModel) -> dict[str, Any] | None:
 def joined(payload: Mapping[str, Any], answer_keys: Mapping[str, Any] | None) -> dict[str, Any]:
     """A stored WOD's or BLOCK's payload with the answer keys the caller may read put back."""
     return {**payload, "pages": pages.with_answers(payload.get("pages", []), answer_keys)}
-
-
-class ProgramPayload(Body):
-    """A program: ordered sections of WODs and BLOCKs, with an optional week/day calendar (a course has
-    none), capacity and enrollment deadline."""
-
-    difficulty: Difficulty = "beginner"
-    estimated_weeks: Annotated[int, Field(ge=1, le=104), Integral] | None = None
-    calendar: bool = False
-    sections: list[dict[str, Any]] = Field(default_factory=list, max_length=50)

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, Strict, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shared.platform.validation import Body, Integral, PlainText
+from shared.authoring.payloads import Difficulty
+from shared.platform.validation import Body, DateTimeParam, Integral, PlainText
 
-Difficulty = Literal["beginner", "intermediate", "advanced"]
 MAX_WEEKS = 104
 MAX_SECTIONS = 50
 MAX_ITEMS = 500
@@ -27,6 +28,17 @@ MAX_ITEMS = 500
 
 Week = Annotated[int, Field(ge=1, le=MAX_WEEKS), Integral]
 Day = Annotated[int, Field(ge=1, le=7, description="1 = the first day of the week, 7 = the last"), Integral]
+
+
+def _date_time_text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time with a time zone")
+    return value
+
+
+# Lax, but text only: a change's `ProgramPayload | None` is tried strictly first by pydantic's union,
+# and strict validation refuses every JSON string as a datetime.
+Deadline = Annotated[DateTimeParam, Strict(False), BeforeValidator(_date_time_text)]
 _ID = Field(default=None, description="Assigned by the server when absent; always present in what it returns")
 
 
@@ -50,13 +62,13 @@ class ProgramSection(Body):
 class ProgramPayload(Body):
     """A program: difficulty, length, calendar, enrollment limits and its ordered sections of items."""
 
-    difficulty: Difficulty
+    difficulty: Difficulty = "beginner"
     estimated_weeks: Week | None = None
     calendar: bool = Field(default=False, description="Whether items sit on a week and day (a course has none)")
     capacity: Annotated[int, Field(ge=1, le=2**31 - 1), Integral] | None = Field(
         default=None, description="Most learners enrolled at once; null is unlimited"
     )
-    enrollment_deadline: AwareDatetime | None = Field(
+    enrollment_deadline: Deadline | None = Field(
         default=None, description="No enrollment after this time; null is none"
     )
     sections: list[ProgramSection] = Field(

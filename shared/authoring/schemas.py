@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, RootModel
 
-from shared.authoring import embeds, payloads
-from shared.authoring.payloads import BlockPayload, BlockShown, ProgramPayload, WodPayload, WodShown
+from shared.authoring import embeds, payloads, program_items
+from shared.authoring.payloads import BlockPayload, BlockShown, WodPayload, WodShown
+from shared.authoring.programs import ProgramPayload
 from shared.content.schemas import ItemChanges, ItemSummary, NewItem
 from shared.content.scope import Scope
 from shared.platform.validation import NotNull
@@ -119,4 +120,5 @@ PROGRAMS = Scope(
     create=CreateProgram,
     changes=UpdateProgram,
     views={"program": ProgramPayload},
+    check=program_items.check_items,
 )

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.authoring.programs import MAX_ITEMS, MAX_SECTIONS, ProgramPayload, referenced_ids
+from shared.authoring.schemas import UpdateProgram
 
 WOD, BLOCK, OTHER = (str(uuid.uuid4()) for _ in range(3))
 
@@ -84,7 +85,8 @@ def test_weeks_and_days_have_bounds(item: dict[str, Any], loc: str, code: str) -
         ("capacity", "10", "int_type"),
         ("calendar", "yes", "bool_type"),
         ("enrollment_deadline", "2027-01-31T12:00:00", "timezone_aware"),
-        ("enrollment_deadline", "next week", "datetime_parsing"),
+        ("enrollment_deadline", "next week", "datetime_format"),
+        ("enrollment_deadline", 1_800_000_000, "datetime_type"),
     ],
 )
 def test_program_fields_are_strict(field: str, value: Any, code: str) -> None:
@@ -163,3 +165,14 @@ def test_unknown_fields_and_bad_titles_are_refused() -> None:
         ("sections.0.title", "spreadsheet_formula"),
     ]
     assert errors(course({"item_id": "not-an-id"})) == [("sections.0.items.0.item_id", "uuid_parsing")]
+
+
+def test_a_change_takes_the_deadline_as_text_only() -> None:
+    def deadline(value: Any) -> Any:
+        body = {"type": "program", "payload": {"enrollment_deadline": value}}
+        return UpdateProgram.model_validate_json(json.dumps(body)).root.payload.enrollment_deadline
+
+    assert deadline("2027-01-31T12:00:00+02:00").isoformat() == "2027-01-31T12:00:00+02:00"
+    with pytest.raises(ValidationError) as caught:
+        deadline(1_800_000_000)
+    assert [e["type"] for e in caught.value.errors()] == ["datetime_type"]
