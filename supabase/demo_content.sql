@@ -173,3 +173,41 @@ insert into public.content_grants (id, item_id, community_id, tag_id, user_id, s
   ('90000000-0000-4000-8000-0000000c1b01', 'e0000000-0000-4000-8000-0000000c1002', 'c0000000-0000-4000-8000-000000000002', null, null, null, null),
   ('90000000-0000-4000-8000-0000000c1b02', 'e0000000-0000-4000-8000-0000000c1101', 'c0000000-0000-4000-8000-000000000002', null, null, null, null)
 on conflict do nothing;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Programs (shared/authoring/programs.py): sections of WODs and BLOCKs. Acme is granted the platform's
+-- four-week plan, with a calendar (week and day per item): the platform WOD above and a practice WOD of
+-- its own. Globex its own course, without a calendar: its own WOD and the platform warm-up granted to it.
+-- Each community sees only its program (and, through it, what it uses).
+-- ---------------------------------------------------------------------------------------------------
+insert into public.content_items (id, community_id, type, title, description, tags, status, payload, created_by, updated_by) values
+  ('e0000000-0000-4000-8000-0000000c1003', null, 'wod', 'Practise: three rewrites a day',
+   'Short daily practice for the four-week plan.', '{prompting}', 'published',
+   '{"difficulty": "beginner", "estimated_minutes": 10, "pages": [
+      {"id": "5a000000-0000-4000-8000-000000000401", "title": "Today''s rewrites", "blocks": [
+        {"id": "5b000000-0000-4000-8000-000000000401", "type": "rich_text", "html_body": "<p>Take one prompt you used today and rewrite it three ways.</p>", "json_body": null},
+        {"id": "5b000000-0000-4000-8000-000000000402", "type": "list", "style": "numbered", "items": ["Add a role", "Add an example", "Add a limit"]}]}]}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c2001', null, 'program', 'AI foundations in four weeks',
+   'Learn the four parts of a prompt, then practise them on a schedule.', '{prompting,beginner}', 'published',
+   '{"difficulty": "beginner", "estimated_weeks": 4, "calendar": true, "capacity": 40,
+     "enrollment_deadline": "2027-06-30T23:59:00Z", "sections": [
+      {"id": "5d000000-0000-4000-8000-000000000101", "title": "Weeks 1-2: first steps", "items": [
+        {"id": "5e000000-0000-4000-8000-000000000101", "item_id": "e0000000-0000-4000-8000-0000000c1001", "week": 1, "day": 1}]},
+      {"id": "5d000000-0000-4000-8000-000000000102", "title": "Weeks 3-4: practice", "items": [
+        {"id": "5e000000-0000-4000-8000-000000000102", "item_id": "e0000000-0000-4000-8000-0000000c1003", "week": 3, "day": 2}]}]}',
+   'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
+  ('e0000000-0000-4000-8000-0000000c2002', 'c0000000-0000-4000-8000-000000000002', 'program', 'Globex AI onboarding course',
+   'At your own pace: warm up, then your first week with AI.', '{onboarding}', 'published',
+   '{"difficulty": "beginner", "estimated_weeks": null, "calendar": false, "capacity": null,
+     "enrollment_deadline": null, "sections": [
+      {"id": "5d000000-0000-4000-8000-000000000201", "title": "Start here", "items": [
+        {"id": "5e000000-0000-4000-8000-000000000201", "item_id": "e0000000-0000-4000-8000-0000000c1101", "week": null, "day": null},
+        {"id": "5e000000-0000-4000-8000-000000000202", "item_id": "e0000000-0000-4000-8000-0000000c1002", "week": null, "day": null}]}]}',
+   'a0000000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021')
+on conflict (id) do nothing;
+
+insert into public.content_grants (id, item_id, community_id, tag_id, user_id, starts_at, ends_at) values
+  ('90000000-0000-4000-8000-0000000c2a01', 'e0000000-0000-4000-8000-0000000c2001', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
+  ('90000000-0000-4000-8000-0000000c2b01', 'e0000000-0000-4000-8000-0000000c2002', 'c0000000-0000-4000-8000-000000000002', null, null, null, null)
+on conflict do nothing;

@@ -6,11 +6,12 @@ import json
 
 from scripts.local.stack import seed_demo_content
 from shared.authoring import pages
+from shared.authoring.programs import ProgramPayload
 from shared.platform.db import as_user
 from tests.factories import ACME_LENA, ACME_LIAM, GLOBEX_GINA
 from tests.helpers import Sql
 
-TYPES = {"ai_agent", "video", "document", "prompt", "automation", "image", "pdf", "wod", "block"}
+TYPES = {"ai_agent", "video", "document", "prompt", "automation", "image", "pdf", "wod", "block", "program"}
 
 
 async def seen_by(user: str) -> dict[str, str]:
@@ -50,8 +51,26 @@ async def test_demo_wods_and_block_hold_pages_of_mixed_blocks_with_answers_kept_
         assert '"answer"' not in json.dumps(row["payload"])
     lena, gina = await seen_by(ACME_LENA), await seen_by(GLOBEX_GINA)
 
-    assert sorted(r["type"] for r in rows) == ["block", "wod", "wod"]
+    assert sorted(r["type"] for r in rows) == ["block", "wod", "wod", "wod"]  # one more for the programs
     assert len(kinds) == 14 and sum(bool(r["keys"]) for r in rows) == 2
     assert "Prompting fundamentals: your first WOD" in lena and "Globex: your first week with AI" not in lena
     assert {"Globex: your first week with AI", "Five-minute prompt warm-up"} <= set(gina)
     assert "Prompting fundamentals: your first WOD" not in gina
+
+
+async def test_demo_programs_one_with_a_calendar_one_a_course_each_seen_by_one_community(db: str, sql: Sql) -> None:
+    seed_demo_content(db)
+
+    rows = sql("select title, payload from content_items where type = 'program' order by title")
+    programs = {r["title"]: ProgramPayload.model_validate(r["payload"], strict=False) for r in rows}
+    lena, gina = await seen_by(ACME_LENA), await seen_by(GLOBEX_GINA)
+
+    assert {title: p.calendar for title, p in programs.items()} == {
+        "AI foundations in four weeks": True,
+        "Globex AI onboarding course": False,
+    }
+    assert all(p.model_dump(mode="json") == r["payload"] for p, r in zip(programs.values(), rows, strict=True))
+    assert [t for t, kind in lena.items() if kind == "program"] == ["AI foundations in four weeks"]
+    assert [t for t, kind in gina.items() if kind == "program"] == ["Globex AI onboarding course"]
+    # What a granted program uses opens with it.
+    assert "Practise: three rewrites a day" in lena and "Practise: three rewrites a day" not in gina
