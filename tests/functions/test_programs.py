@@ -10,8 +10,10 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from shared.platform.caching import strong_etag
+from shared.platform.db import RuleViolationError, as_user
 from tests.content_helpers import item_row, make_item, versions
 from tests.content_rows import make_grant
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_ADMIN, GLOBEX_GINA, MANAGER, auth
@@ -212,6 +214,27 @@ async def test_a_wod_a_program_uses_cannot_be_deleted(client: httpx.AsyncClient,
 
     assert_problem(deleted, 409, "item_in_use")
     assert item_row(sql, lesson) is not None
+
+
+async def test_a_postgrest_writer_names_only_wods_and_blocks_its_community_may_use(sql: Sql) -> None:
+    lesson, video, globex_wod = wod(sql), make_item(sql, ACME, content_type="video"), wod(sql, GLOBEX)
+    insert = (
+        "insert into content_items (community_id, type, title, payload, created_by, updated_by)"
+        " values (%s, 'program', 'Direct', %s::jsonb, %s, %s) returning id"
+    )
+    claims = {"sub": ACME_ADMIN, "role": "authenticated", "aud": "authenticated"}
+
+    async with as_user(claims) as tx:
+        assert len(await tx.fetch_all(insert, (ACME, json.dumps(course(lesson)), ACME_ADMIN, ACME_ADMIN))) == 1
+    codes = []
+    for refused in (video, globex_wod):
+        with pytest.raises(RuleViolationError) as caught:
+            async with as_user(claims) as tx:
+                await tx.execute(insert, (ACME, json.dumps(course(lesson, refused)), ACME_ADMIN, ACME_ADMIN))
+        codes.append(caught.value.code)
+
+    assert codes == ["unknown_item", "unknown_reference"]
+    assert programs_count(sql) == 1
 
 
 # ----------------------------------------------------------------------------------------------------
