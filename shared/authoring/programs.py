@@ -59,8 +59,10 @@ class ProgramSection(Body):
     items: list[ProgramItem] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
-class ProgramPayload(Body):
-    """A program: difficulty, length, calendar, enrollment limits and its ordered sections of items."""
+class ProgramShown(Body):
+    """A program as stored and shown: difficulty, length, calendar, enrollment limits and its ordered
+    sections of items. The rules tying them together are not applied again when it is read (a PostgREST
+    writer may have broken them; its editors still see it, ids and all, as it is)."""
 
     difficulty: Difficulty = "beginner"
     estimated_weeks: Week | None = None
@@ -76,6 +78,10 @@ class ProgramPayload(Body):
         max_length=MAX_SECTIONS,
         description=f"In order; at most {MAX_ITEMS} items over all sections",
     )
+
+
+class ProgramPayload(ProgramShown):
+    """A program as sent: the calendar, repeat and count rules hold, and missing ids are assigned."""
 
     @model_validator(mode="after")
     def _follows_the_rules(self) -> ProgramPayload:

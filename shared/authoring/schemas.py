@@ -8,7 +8,7 @@ from pydantic import Field, RootModel
 
 from shared.authoring import embeds, payloads, program_items
 from shared.authoring.payloads import BlockPayload, BlockShown, WodPayload, WodShown
-from shared.authoring.programs import ProgramPayload
+from shared.authoring.programs import ProgramPayload, ProgramShown
 from shared.content.schemas import ItemChanges, ItemSummary, NewItem
 from shared.content.scope import Scope
 from shared.platform.validation import NotNull
@@ -83,7 +83,7 @@ class BlockView(ItemSummary):
 class ProgramView(ItemSummary):
     """A program with its sections."""
 
-    payload: ProgramPayload
+    payload: ProgramShown
 
 
 WODS = Scope(
@@ -119,6 +119,6 @@ PROGRAMS = Scope(
     view=ProgramView,
     create=CreateProgram,
     changes=UpdateProgram,
-    views={"program": ProgramPayload},
+    views={"program": ProgramShown},
     check=program_items.check_items,
 )

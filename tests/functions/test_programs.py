@@ -147,6 +147,29 @@ async def test_calendar_rules_are_field_errors_and_nothing_is_written(client: ht
     assert programs_count(sql) == 0
 
 
+async def test_a_program_written_directly_against_the_rules_reads_as_it_is(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    lesson = wod(sql)
+    broken = {"calendar": True, "sections": [{"title": "S", "items": [{"item_id": lesson}, {"item_id": lesson}]}]}
+    program = make_item(sql, ACME, content_type="program", payload=broken)
+
+    first = await client.get(f"{PROGRAMS}/{program}", headers=auth(ACME_ADMIN))
+    again = await client.get(f"{PROGRAMS}/{program}", headers=auth(ACME_ADMIN))
+    resaved = await client.patch(
+        f"{PROGRAMS}/{program}", json={"type": "program", "payload": broken, "revision": 1}, headers=auth(ACME_ADMIN)
+    )
+
+    assert first.status_code == 200, first.text
+    assert exact(first.json()["payload"]) == exact(again.json()["payload"])
+    assert [i["id"] for i in first.json()["payload"]["sections"][0]["items"]] == [None, None]
+    assert {e["type"] for e in assert_problem(resaved, 422, "validation_failed")["errors"]} == {
+        "week_required",
+        "day_required",
+        "duplicate_item",
+    }
+
+
 # ----------------------------------------------------------------------------------------------------
 # What a program may name
 # ----------------------------------------------------------------------------------------------------
