@@ -16,7 +16,17 @@ from shared.platform.caching import strong_etag
 from shared.platform.db import RuleViolationError, as_user
 from tests.content_helpers import item_row, make_item, versions
 from tests.content_rows import make_grant
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_ADMIN, GLOBEX_GINA, MANAGER, auth
+from tests.factories import (
+    ACME,
+    ACME_ADMIN,
+    ACME_LENA,
+    GLOBEX,
+    GLOBEX_ADMIN,
+    GLOBEX_GINA,
+    MANAGER,
+    SPECIALIST,
+    auth,
+)
 from tests.helpers import Sql, assert_problem, count
 
 PROGRAMS = "/programs"
@@ -104,6 +114,8 @@ async def test_an_editor_saves_and_reloads_a_program_exactly(client: httpx.Async
     assert reloaded.headers["ETag"] == strong_etag(program, 2)
     row = item_row(sql, program)
     assert row is not None and row["payload"] == edited and row["revision"] == 2
+    audited = sql("select action from audit_log where target_id = %s order by id", (program,))
+    assert [a["action"] for a in audited] == ["content.created", "content.updated"]
     refs = sql("select target_id::text as t from content_references where item_id = %s", (program,))
     assert {r["t"] for r in refs} == {first, second, warm_up}
 
@@ -319,12 +331,16 @@ async def test_another_communitys_admin_sees_no_program_and_a_learner_writes_non
     listed = await client.get(PROGRAMS, headers=auth(GLOBEX_ADMIN))
     learner_change = await client.patch(f"{PROGRAMS}/{program}", json=change, headers=auth(ACME_LENA))
     learner_create = await client.post(PROGRAMS, json=new_program(course(lesson)), headers=auth(ACME_LENA))
+    learner_read = await client.get(f"{PROGRAMS}/{program}", headers=auth(ACME_LENA))
+    specialist_change = await client.patch(f"{PROGRAMS}/{program}", json=change, headers=auth(SPECIALIST))
 
     assert_problem(read, 404, "not_found")
     assert_problem(changed, 404, "not_found")
     assert listed.json()["items"] == []
     assert_problem(learner_change, 403, "forbidden")
     assert_problem(learner_create, 403, "forbidden")
+    assert_problem(learner_read, 403, "forbidden")
+    assert_problem(specialist_change, 403, "forbidden")
     row = item_row(sql, program)
     assert row is not None and (row["title"], row["revision"]) == ("Program", 1)
     assert programs_count(sql) == 1
