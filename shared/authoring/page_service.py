@@ -23,7 +23,7 @@ from shared.authoring.pages import LearnerPage, Page
 from shared.content import policy
 from shared.content import repository as content_repo
 from shared.content import service as content
-from shared.content.errors import ItemArchivedError, ItemNotFoundError
+from shared.content.errors import ItemNotFoundError
 from shared.content.schemas import ItemView
 from shared.content.scope import Scope
 from shared.platform.audit import RequestMeta
@@ -51,9 +51,7 @@ async def _change(
 ) -> ItemView:
     """Apply `edit` to the item's stored pages under its lock; `sent`: the embeds of the blocks the body
     sent, `sent_keys`: their quizzes' keys."""
-    before = await content.locked(tx, principal, scope, item_id, if_match, revision)
-    if before["status"] == "archived":
-        raise ItemArchivedError()
+    before = await content.editable(tx, principal, scope, item_id, if_match, revision)
     current = pages.load(before["payload"].get("pages", []))
     after = edit(current)
     known = [item for item, _ in pages.references(current)]

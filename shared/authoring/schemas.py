@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, RootModel
+from pydantic import BaseModel, Field, RootModel
 
 from shared.authoring import embeds, payloads, program_items
 from shared.authoring.payloads import BlockPayload, BlockShown, WodPayload, WodShown
@@ -86,32 +86,27 @@ class ProgramView(ItemSummary):
     payload: ProgramShown
 
 
-WODS = Scope(
-    "wods",
-    frozenset({"wod"}),
-    folders="wods",
-    view=WodView,
-    create=CreateWod,
-    changes=UpdateWod,
-    views={"wod": WodShown},
-    stored=payloads.stored,
-    keys=payloads.keys,
-    joined=payloads.joined,
-    check=embeds.check_payload,
-)
-BLOCKS = Scope(
-    "blocks",
-    frozenset({"block"}),
-    folders="blocks",
-    view=BlockView,
-    create=CreateBlock,
-    changes=UpdateBlock,
-    views={"block": BlockShown},
-    stored=payloads.stored,
-    keys=payloads.keys,
-    joined=payloads.joined,
-    check=embeds.check_payload,
-)
+def _paged(
+    name: str, item_type: str, view: type[ItemSummary], create: Any, changes: Any, shown: type[BaseModel]
+) -> Scope:
+    """The scope of an item type made of pages: answers kept apart, embeds checked, filed by its name."""
+    return Scope(
+        name,
+        frozenset({item_type}),
+        folders=name,
+        view=view,
+        create=create,
+        changes=changes,
+        views={item_type: shown},
+        stored=payloads.stored,
+        keys=payloads.keys,
+        joined=payloads.joined,
+        check=embeds.check_payload,
+    )
+
+
+WODS = _paged("wods", "wod", WodView, CreateWod, UpdateWod, WodShown)
+BLOCKS = _paged("blocks", "block", BlockView, CreateBlock, UpdateBlock, BlockShown)
 PROGRAMS = Scope(
     "programs",
     frozenset({"program"}),

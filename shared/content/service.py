@@ -152,9 +152,7 @@ async def update_item(
     meta: RequestMeta,
 ) -> ItemView:
     """Change an item; a published item's result is saved as a version, a draft's when a summary is given."""
-    before = await locked(tx, principal, scope, item_id, if_match, cmd.revision)
-    if before["status"] == "archived":
-        raise ItemArchivedError()
+    before = await editable(tx, principal, scope, item_id, if_match, cmd.revision)
     if cmd.type != before["type"]:
         message = f"An item's type never changes; this item is a {before['type']}."
         raise ValidationFailedError([FieldError("body.type", message, "type_immutable")])
@@ -208,9 +206,7 @@ async def attach_file(
     settings: StorageSettings,
 ) -> ItemView:
     """Make a confirmed upload an image or PDF item's file; versions as for any change of the item."""
-    before = await locked(tx, principal, CONTENT, item_id, if_match, cmd.revision)
-    if before["status"] == "archived":
-        raise ItemArchivedError()
+    before = await editable(tx, principal, CONTENT, item_id, if_match, cmd.revision)
     if before["type"] not in files.FILE_TYPES:
         raise NotAFileItemError(before["type"])
     found = await files.attachable(tx, cmd.upload_id, owner=before["community_id"], kind=before["type"])
@@ -348,9 +344,7 @@ async def restore_version(
     meta: RequestMeta,
 ) -> ItemView:
     """Make a version's content (not its status or folder) current again, saved as a new version."""
-    before = await locked(tx, principal, scope, item_id, if_match, revision)
-    if before["status"] == "archived":
-        raise ItemArchivedError()
+    before = await editable(tx, principal, scope, item_id, if_match, revision)
     version = await repo.get_version(tx, item_id, scope.types, number)
     if version is None:
         raise VersionNotFoundError()
@@ -370,6 +364,16 @@ async def restore_version(
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+async def editable(
+    tx: Tx, principal: Principal, scope: Scope, item_id: UUID, if_match: str | None, revision: int | None
+) -> Row:
+    """`locked`, for a change of content: an archived item is read-only (409 `item_archived`)."""
+    row = await locked(tx, principal, scope, item_id, if_match, revision)
+    if row["status"] == "archived":
+        raise ItemArchivedError()
+    return row
 
 
 async def locked(
