@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, Field
 
 from shared.authoring import embeds, payloads, program_items
 from shared.authoring.payloads import BlockPayload, BlockShown, WodPayload, WodShown
 from shared.authoring.programs import ProgramPayload, ProgramShown
 from shared.content.schemas import ItemChanges, ItemSummary, NewItem
 from shared.content.scope import Scope
-from shared.platform.validation import NotNull
+from shared.platform.validation import NotNull, Root
 
 
 class NewWod(NewItem):
@@ -44,27 +44,27 @@ class ProgramChanges(ItemChanges):
     payload: Annotated[ProgramPayload | None, *NotNull] = None
 
 
-class CreateWod(RootModel[Annotated[NewWod, Field(discriminator="type")]]):
+class CreateWod(Root[Annotated[NewWod, Field(discriminator="type")]]):
     """A new draft WOD (`type` "wod"): the common fields and its payload."""
 
 
-class UpdateWod(RootModel[Annotated[WodChanges, Field(discriminator="type")]]):
+class UpdateWod(Root[Annotated[WodChanges, Field(discriminator="type")]]):
     """Changes to a WOD (`type` "wod"); a payload is replaced whole."""
 
 
-class CreateBlock(RootModel[Annotated[NewBlock, Field(discriminator="type")]]):
+class CreateBlock(Root[Annotated[NewBlock, Field(discriminator="type")]]):
     """A new draft BLOCK (`type` "block"): the common fields and its payload."""
 
 
-class UpdateBlock(RootModel[Annotated[BlockChanges, Field(discriminator="type")]]):
+class UpdateBlock(Root[Annotated[BlockChanges, Field(discriminator="type")]]):
     """Changes to a BLOCK (`type` "block"); a payload is replaced whole."""
 
 
-class CreateProgram(RootModel[Annotated[NewProgram, Field(discriminator="type")]]):
+class CreateProgram(Root[Annotated[NewProgram, Field(discriminator="type")]]):
     """A new draft program (`type` "program"): the common fields and its payload."""
 
 
-class UpdateProgram(RootModel[Annotated[ProgramChanges, Field(discriminator="type")]]):
+class UpdateProgram(Root[Annotated[ProgramChanges, Field(discriminator="type")]]):
     """Changes to a program (`type` "program"); a payload is replaced whole."""
 
 

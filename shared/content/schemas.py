@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, Field, RootModel, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.content.model import CONTENT_TYPES, ItemType, Status, VersionKind
@@ -28,7 +28,7 @@ from shared.content.payloads import (
 )
 from shared.content.scope import Scope
 from shared.platform.pagination import PageQuery
-from shared.platform.validation import Body, Integral, NotNull, Patch, PlainText, Query, View
+from shared.platform.validation import Body, Integral, NotNull, Patch, PlainText, Query, Root, View
 
 Title = Annotated[PlainText, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
@@ -111,7 +111,7 @@ class NewPdf(NewItem):
 AnyNewItem = NewAiAgent | NewVideo | NewDocument | NewPrompt | NewAutomation | NewImage | NewPdf
 
 
-class CreateItem(RootModel[Annotated[AnyNewItem, Field(discriminator="type")]]):
+class CreateItem(Root[Annotated[AnyNewItem, Field(discriminator="type")]]):
     """A new draft item: its type, the common fields and that type's payload."""
 
 
@@ -194,7 +194,7 @@ AnyChanges = (
 )
 
 
-class UpdateItem(RootModel[Annotated[AnyChanges, Field(discriminator="type")]]):
+class UpdateItem(Root[Annotated[AnyChanges, Field(discriminator="type")]]):
     """Changes to an item of the stated `type` (an item's type never changes); a payload is replaced whole."""
 
 

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    RootModel,
     ValidationError,
     model_validator,
 )
@@ -88,6 +89,19 @@ class Body(BaseModel):
     """Base of every request body: strict types, unknown fields are an error."""
 
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
+
+
+RootT = TypeVar("RootT")
+
+
+class Root(RootModel[RootT]):
+    """Base of bodies that are a union (e.g. of item types): built on first use, not at import.
+
+    Parametrising pydantic's RootModel builds the whole union's schema at once; a cold start that
+    never validates such a body should not pay for it.
+    """
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class Patch(Body):
