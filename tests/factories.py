@@ -40,3 +40,8 @@ def token_for(user_id: str, **overrides: Any) -> str:
 def auth(user_id: str, **overrides: Any) -> dict[str, str]:
     """Authorization headers for a seeded user."""
     return {"Authorization": f"Bearer {token_for(user_id, **overrides)}"}
+
+
+def claims(user_id: str) -> dict[str, str]:
+    """The JWT claims of a signed-in user, as PostgREST sets them for `as_user` (no token, no signature)."""
+    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}

@@ -14,14 +14,10 @@ import pytest
 
 from shared.platform.db import RuleViolationError, as_user
 from tests.content_helpers import grant, item_row, make_item
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, MANAGER, auth
+from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, MANAGER, auth, claims
 from tests.helpers import Sql, assert_problem, count
 
 pytestmark = pytest.mark.asyncio
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 def wod_with(*content_ids: str) -> dict[str, Any]:

@@ -13,14 +13,20 @@ import pytest
 from shared.platform.caching import strong_etag
 from shared.platform.db import as_user
 from tests.content_helpers import AGENT, item_row, make_item, new_item, versions
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_ADMIN, MANAGER, SPECIALIST, auth
+from tests.factories import (
+    ACME,
+    ACME_ADMIN,
+    ACME_LENA,
+    GLOBEX,
+    GLOBEX_ADMIN,
+    MANAGER,
+    SPECIALIST,
+    auth,
+    claims,
+)
 from tests.helpers import Sql, assert_problem
 
 CONTENT = "/content"
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 async def create(

@@ -26,6 +26,7 @@ from tests.factories import (
     MANAGER,
     SPECIALIST,
     auth,
+    claims,
 )
 from tests.helpers import assert_problem, count, drain_events, make_tag
 
@@ -51,10 +52,6 @@ async def invite(client: httpx.AsyncClient, user: str = ACME_ADMIN, **body: Any)
 
 async def accept(client: httpx.AsyncClient, invitation_id: str, headers: dict[str, str]) -> httpx.Response:
     return await client.post(f"/invitations/{invitation_id}/accept", headers=headers)
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 def memberships(sql: Sql, user_id: str, community: str = ACME) -> list[dict[str, Any]]:

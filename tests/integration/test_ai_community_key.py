@@ -12,14 +12,10 @@ from shared.platform import logging as log
 from shared.platform.crypto import encrypt
 from shared.platform.db import as_user
 from shared.platform.errors import ForbiddenError
-from tests.factories import ACME, ACME_LENA, GLOBEX, GLOBEX_GINA
+from tests.factories import ACME, ACME_LENA, GLOBEX, GLOBEX_GINA, claims
 from tests.helpers import Sql
 
 OWN_KEY = "sk-ant-community-own-key-5566778899"
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 def store_key(sql: Sql, community: str, provider: str, *, bound_to: str | None = None) -> None:

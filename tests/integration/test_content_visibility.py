@@ -16,12 +16,8 @@ from shared.content.catalogue.repository import catalogue_statement
 from shared.platform.db import RuleViolationError, Tx, as_user, transaction
 from shared.platform.errors import ConflictError, ForbiddenError
 from tests.content_rows import grant_rows, make_grant, make_item
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_GINA
+from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_GINA, claims
 from tests.helpers import Sql, make_tag
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 async def visible(tx: Tx) -> set[str]:

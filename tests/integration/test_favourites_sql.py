@@ -8,14 +8,10 @@ import pytest
 from shared.platform.db import as_user
 from shared.platform.errors import ForbiddenError
 from tests.content_rows import make_grant, make_item
-from tests.factories import ACME, ACME_LENA, ACME_LIAM, GLOBEX
+from tests.factories import ACME, ACME_LENA, ACME_LIAM, GLOBEX, claims
 from tests.helpers import Sql
 
 INSERT = "insert into public.content_favourites (user_id, item_id) values (%s, %s)"
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 def favourites(sql: Sql) -> set[tuple[str, str]]:

@@ -11,17 +11,13 @@ import pytest
 
 from shared.platform.db import RuleViolationError, as_user, transaction
 from shared.platform.errors import ForbiddenError
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX_GINA, MANAGER
+from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX_GINA, MANAGER, claims
 from tests.helpers import count
 
 Sql = Any
 INSERT_MEMBERSHIP = (
     "insert into public.memberships (community_id, user_id, role, source) values (%s, %s, %s, 'admin')"
 )
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 def pending_invitation(sql: Sql, email: str = "gina@globex.example.com", role: str = "member") -> str:

@@ -29,12 +29,9 @@ from tests.factories import (
     SPECIALIST,
     SUPER,
     auth,
+    claims,
 )
 from tests.helpers import Sql, assert_problem, count, make_tag
-
-
-def claims(user_id: str) -> dict[str, str]:
-    return {"sub": user_id, "role": "authenticated", "aud": "authenticated"}
 
 
 async def run_as(user_id: str, statement: str, params: Any = None) -> None:
