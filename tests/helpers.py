@@ -26,6 +26,19 @@ def owner_sql(dsn: str) -> Sql:
     return run
 
 
+def open_transactions(sql: Sql) -> int:
+    """How many client sessions of this database (but the probe's own) have a transaction open.
+
+    Only client backends count: an autovacuum or autoanalyze worker also shows an open transaction in
+    pg_stat_activity, and it runs whenever Postgres decides to, which once made a test flaky in CI.
+    """
+    rows = sql(
+        "select count(*) as n from pg_stat_activity where datname = current_database()"
+        " and pid <> pg_backend_pid() and backend_type = 'client backend' and xact_start is not null"
+    )
+    return int(rows[0]["n"])
+
+
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """An RFC 9457 problem with this status and code, naming the request id it was served under."""
     assert response.status_code == status, response.text

@@ -22,7 +22,7 @@ from tests.factories import (
     SPECIALIST,
     auth,
 )
-from tests.helpers import assert_problem, count, drain_events, send_again
+from tests.helpers import assert_problem, count, drain_events, open_transactions, send_again
 
 assert handlers  # imported for its subscriptions, as the worker function does
 
@@ -260,11 +260,7 @@ async def test_progress_is_visible_between_chunks(
 
 def no_transaction_open_and_job_unlocked(sql: Sql, job_id: str) -> None:
     """What every provider call must find: no transaction open on this database, the job row free."""
-    busy = sql(
-        "select count(*) as n from pg_stat_activity"
-        " where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null"
-    )
-    assert busy == [{"n": 0}]
+    assert open_transactions(sql) == 0
     assert sql("select id::text from import_jobs where id = %s for update nowait", (job_id,)) == [
         {"id": job_id}
     ]

@@ -15,6 +15,7 @@ from shared.platform.config import reset_settings
 from shared.platform.db import Tx, as_service
 from shared.platform.events import Event
 from tests.factories import ACME_LENA, auth
+from tests.helpers import open_transactions
 
 SERVICE = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
 EFFECTS_SQL = """
@@ -236,16 +237,12 @@ async def test_poison_event_is_dead_lettered_after_max_reads_and_retry_puts_it_b
 async def test_handler_outside_a_transaction_runs_with_none_open_and_is_applied_once(
     client: httpx.AsyncClient, sql: Any, registry: events.Registry
 ) -> None:
-    open_transactions: list[int] = []
+    seen_open: list[int] = []
 
     @registry.subscribe_outside_transaction("test.outside", name="tests.outside")
     async def call_provider(event: Event) -> None:
         # What a provider call would see: no transaction of this database open anywhere but the probe's.
-        found = sql(
-            "select count(*) as n from pg_stat_activity"
-            " where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null"
-        )
-        open_transactions.append(found[0]["n"])
+        seen_open.append(open_transactions(sql))
 
     event = Event(name="test.outside")
     await enqueue(event)
@@ -253,7 +250,7 @@ async def test_handler_outside_a_transaction_runs_with_none_open_and_is_applied_
     await enqueue(event)  # delivered again (at least once): not applied again
     assert counts(await drain(client)) == (1, 1, 0, 0)
 
-    assert open_transactions == [0]
+    assert seen_open == [0]
     applied = sql("select event_id::text, handler from app.applied_events")
     assert applied == [{"event_id": str(event.id), "handler": "tests.outside"}]
 

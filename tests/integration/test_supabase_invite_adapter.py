@@ -31,7 +31,7 @@ from shared.identity.provider import (
 from shared.platform.config import reset_settings
 from shared.platform.errors import UnavailableError
 from tests.factories import ACME, ACME_ADMIN, GLOBEX_GINA, SUPABASE_URL, auth
-from tests.helpers import drain_events, send_again
+from tests.helpers import drain_events, open_transactions, send_again
 
 Sql = Any
 INVITE_URL = f"{SUPABASE_URL}/auth/v1/invite"
@@ -187,11 +187,7 @@ def creating_the_user(sql: Sql, seen: list[str], job_id: list[str] | None = None
     profile) and answers; it first checks that no transaction is open and no job row is locked."""
 
     def respond(request: httpx.Request) -> httpx.Response:
-        busy = sql(
-            "select count(*) as n from pg_stat_activity"
-            " where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null"
-        )
-        assert busy == [{"n": 0}], "the provider must be called outside any transaction"
+        assert open_transactions(sql) == 0, "the provider must be called outside any transaction"
         for job in job_id or []:
             assert sql("select id::text from import_jobs where id = %s for update nowait", (job,)) == [
                 {"id": job}
