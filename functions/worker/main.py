@@ -8,7 +8,11 @@ from shared.platform import worker
 from shared.platform.http import Context, Function
 from shared.platform.pagination import PageQuery
 
-HANDLER_MODULES: tuple[str, ...] = ("shared.integrations.handlers", "shared.identity.onboarding.handlers")
+HANDLER_MODULES: tuple[str, ...] = (
+    "shared.integrations.handlers",
+    "shared.identity.onboarding.handlers",
+    "shared.gamification.handlers",
+)
 """Modules whose import subscribes handlers to `events.registry`, e.g. "shared.learning.handlers"."""
 for _module in HANDLER_MODULES:
     importlib.import_module(_module)

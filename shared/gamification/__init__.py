@@ -1,0 +1,1 @@
+"""Gamification: activity days and streaks, the achievement catalogue, awards and leaderboards."""
