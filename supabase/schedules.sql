@@ -19,6 +19,7 @@ begin
   end if;
   perform cron.unschedule(jobname) from cron.job where jobname like 'aigym-%';
   perform cron.schedule('aigym-maintenance-nightly', '30 3 * * *', 'select net.http_post(url := (select decrypted_secret from vault.decrypted_secrets where name = ''aigym_functions_url'') || ''/functions/v1/maintenance/run'', headers := jsonb_build_object(''Content-Type'', ''application/json'', ''Authorization'', ''Bearer '' || (select decrypted_secret from vault.decrypted_secrets where name = ''aigym_secret_key'')), body := ''{}''::jsonb, timeout_milliseconds := 55000)');
+  perform cron.schedule('aigym-streaks-rollover', '*/15 * * * *', 'select net.http_post(url := (select decrypted_secret from vault.decrypted_secrets where name = ''aigym_functions_url'') || ''/functions/v1/streaks/run'', headers := jsonb_build_object(''Content-Type'', ''application/json'', ''Authorization'', ''Bearer '' || (select decrypted_secret from vault.decrypted_secrets where name = ''aigym_secret_key'')), body := ''{}''::jsonb, timeout_milliseconds := 55000)');
   perform cron.schedule('aigym-worker-drain', '* * * * *', 'select net.http_post(url := (select decrypted_secret from vault.decrypted_secrets where name = ''aigym_functions_url'') || ''/functions/v1/worker/run'', headers := jsonb_build_object(''Content-Type'', ''application/json'', ''Authorization'', ''Bearer '' || (select decrypted_secret from vault.decrypted_secrets where name = ''aigym_secret_key'')), body := ''{}''::jsonb, timeout_milliseconds := 55000)');
 end
 $do$;

@@ -83,13 +83,16 @@ async def update_entry(
     entry_id: UUID, cmd: UpdateEntry, *, tx: Tx, principal: Principal, meta: RequestMeta
 ) -> EntryView:
     """Change an entry's name, description, tier, points or whether it is still awarded; audited."""
+    seen = await repository.get_entry(tx, entry_id)
+    if seen is None:
+        raise AchievementNotFoundError()
+    if seen["community_id"] is None:
+        require_staff(principal, GLOBAL_WRITERS)  # a global entry: every signed-in user sees it
+    else:
+        policy.require_item_writer(principal, seen["community_id"], AchievementNotFoundError)
     before = await repository.get_entry(tx, entry_id, lock=True)
     if before is None:
         raise AchievementNotFoundError()
-    if before["community_id"] is None:
-        require_staff(principal, GLOBAL_WRITERS)
-    else:
-        policy.require_item_writer(principal, before["community_id"], AchievementNotFoundError)
     changes = cmd.model_dump(exclude_none=True)
     after = {**_values(before), **changes}
     if after == _values(before):

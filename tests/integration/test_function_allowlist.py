@@ -48,6 +48,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         "app.directly_granted_content_ids(uuid)": "catalogue: the items granted to the caller now (optionally via one community)",
         "app.administered_granted_content_ids()": "policy helper: the items granted to communities the caller administers",
         "app.administers_content_item(uuid)": "policy helper: whether the caller administers the item's owner community",
+        "app.local_day(text,timestamp with time zone)": "pure: the date of a moment in a time zone (reads no table)",
+        "app.community_leaderboard(uuid,timestamp with time zone,integer)": "no rows unless the caller is a member of the (active) community or staff",
     },
 }
 

@@ -307,14 +307,20 @@ async def test_a_learner_cannot_award_themselves_or_touch_their_streak(db: str, 
     import psycopg
 
     async with as_user(claims(ACME_LENA)) as tx:
-        for statement in (
-            "insert into public.user_achievements (user_id, achievement_id, community_id, points)"
-            f" select auth.uid(), id, '{ACME}', 1000 from public.achievements where code = 'first_steps'",
-            "update public.learning_streaks set longest_days = 99",
-            "insert into app.learning_facts (user_id, kind, subject_id, community_id, happened_at)"
-            f" values (auth.uid(), 'wod', gen_random_uuid(), '{ACME}', now())",
+        for statement, params in (
+            (
+                "insert into public.user_achievements (user_id, achievement_id, community_id, points)"
+                " select auth.uid(), id, %s, 1000 from public.achievements where code = 'first_steps'",
+                (ACME,),
+            ),
+            ("update public.learning_streaks set longest_days = 99", None),
+            (
+                "insert into app.learning_facts (user_id, kind, subject_id, community_id, happened_at)"
+                " values (auth.uid(), 'wod', gen_random_uuid(), %s, now())",
+                (ACME,),
+            ),
         ):
             await tx.execute("savepoint s")
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                await tx.conn.execute(statement)
+                await tx.conn.execute(statement, params)
             await tx.execute("rollback to savepoint s")

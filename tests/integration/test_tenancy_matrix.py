@@ -72,6 +72,7 @@ INVITE = {ACME: "d0000000-0000-4000-8000-000000000a04", GLOBEX: "d0000000-0000-4
 JOB = {ACME: "d0000000-0000-4000-8000-000000000a05", GLOBEX: "d0000000-0000-4000-8000-000000000b05"}
 UPLOAD = {ACME: "d0000000-0000-4000-8000-000000000a06", GLOBEX: "d0000000-0000-4000-8000-000000000b06"}
 PLATFORM_UPLOAD = "d0000000-0000-4000-8000-0000000000f6"
+ACHIEVEMENT = {ACME: "d0000000-0000-4000-8000-000000000a07", GLOBEX: "d0000000-0000-4000-8000-000000000b07"}
 TAG_HOLDER = {ACME: ACME_LENA, GLOBEX: GLOBEX_GINA}
 SPARE_TAG_TAKER = {ACME: ACME_LIAM, GLOBEX: GLOBEX_GINA}  # members who do not hold the spare tag yet
 
@@ -133,6 +134,7 @@ NAMES = {
             ("invite", INVITE),
             ("job", JOB),
             ("upload", UPLOAD),
+            ("achievement", ACHIEVEMENT),
             ("folder", FOLDER),
             ("draft", OWN_DRAFT),
             ("shared", OWN_SHARED),
@@ -180,6 +182,15 @@ insert into public.content_items (id, community_id, type, title, payload) values
 insert into public.content_item_keys (item_id, keys) values ('{OWN_WOD[c]}', '{{"quiz": {{"q1": {{"answer": true}}}}}}');
 insert into public.content_grants (id, item_id, community_id) values ('{OWN_SHARED_GRANT[c]}', '{OWN_SHARED[c]}', '{c}');
 insert into public.content_grants (item_id, community_id, tag_id) values ('{PLATFORM_TAGGED}', '{c}', '{TAG[c]}');
+insert into public.achievements (id, community_id, code, name, tier, points, criterion, target_type, threshold)
+  values ('{ACHIEVEMENT[c]}', '{c}', 'own', 'own', 'bronze', 5, 'completions', 'page', 1);
+insert into public.user_achievements (user_id, achievement_id, community_id, points)
+  values ('{TAG_HOLDER[c]}', '{ACHIEVEMENT[c]}', '{c}', 5);
+insert into public.learning_streaks (user_id, current_days, longest_days, last_active_day)
+  values ('{TAG_HOLDER[c]}', 1, 1, current_date);
+insert into app.activity_days (user_id, day) values ('{TAG_HOLDER[c]}', current_date);
+insert into app.learning_facts (user_id, kind, subject_id, community_id, happened_at)
+  values ('{TAG_HOLDER[c]}', 'page', gen_random_uuid(), '{c}', now());
 """  # noqa: S608
 
 
@@ -341,6 +352,25 @@ def _closed(
     )
 
 
+def _achievement(t: Target) -> Statement:
+    """A catalogue entry of a community or (no community) a global one."""
+    return statement(
+        "insert into public.achievements (community_id, code, name, tier, points, criterion, target_type, threshold)"
+        " values (%s, 'new', 'New', 'gold', 1, 'streak', null, 3)",
+        t.community,
+    )
+
+
+def _award(t: Target) -> Statement:
+    """An award of the community's own entry to a member who has not earned it."""
+    return statement(
+        "insert into public.user_achievements (user_id, achievement_id, community_id, points) values (%s, %s, %s, 1)",
+        SPARE_TAG_TAKER[t.community or ACME],
+        ACHIEVEMENT[t.community or ACME],
+        t.community,
+    )
+
+
 def _upload(t: Target) -> Statement:
     """A pending upload of a community or (no community) of the platform, through the columns a writer has."""
     return statement(
@@ -368,6 +398,8 @@ OWN_ITEM_GRANTS = Rule(
     "grants of its own items, for the community's admins",
     lambda c, r: bool(r.communities & c.administers) and r.user_id == "owned",
 )
+GLOBAL_ENTRIES = Rule("global entries, for everyone signed in", lambda c, r: c.user_id is not None and not r.communities)
+MEMBERS_OF_COMMUNITIES = "array(select m.community_id from public.memberships m where m.user_id = t.user_id)"
 STAFF_IDS = f"('{MANAGER}', '{SPECIALIST}')"
 LEARNER_IDS = f"('{ACME_LENA}', '{GLOBEX_GINA}')"
 
@@ -700,6 +732,54 @@ MATRIX = (
         insert=Insert(_favourite, STAFF | MEMBERS, make_room=_unfavour_shared),
         update=Update("created_at = '2001-01-01'", rows=DENIED),
         delete=Delete(rows=OWN),
+    ),
+    Table(
+        "public.achievements",
+        key="coalesce(community_id::text, 'global') || '/' || code",
+        tenant=OWNER,
+        # The catalogue: global entries for everyone signed in, a community's for its members.
+        read=GLOBAL_ENTRIES | STAFF | MEMBERS,
+        insert=Insert(_achievement, STAFF_WRITERS | ADMINS, into=IN_EACH_OWNER),
+        update=(
+            Update("points = 7", rows=STAFF_WRITERS | ADMINS),
+            # Awards were judged against the criteria, and an entry never changes community.
+            Update("threshold = 99", rows=DENIED, label="change the criteria"),
+            Update(f"community_id = '{GLOBEX}'", rows=DENIED, label="move an entry to globex"),
+        ),
+        delete=Delete(rows=DENIED),  # deactivated, never deleted (awards point at it)
+    ),
+    Table(
+        "public.user_achievements",
+        key="user_id || '/' || achievement_id",
+        tenant=COMMUNITY,
+        user="user_id",
+        # Awards are the worker's; the leaderboard is app.community_leaderboard, for members.
+        read=OWN | STAFF | ADMINS,
+        insert=Insert(_award, DENIED),
+        update=Update("points = 999", rows=DENIED),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.learning_streaks",
+        key="user_id",
+        tenant=MEMBERS_OF_COMMUNITIES,
+        user="user_id",
+        read=OWN | STAFF | ADMINS,
+        insert=Insert(f"insert into public.learning_streaks (user_id) values ('{ACME_LIAM}')", DENIED, into=IN_NO_COMMUNITY),  # noqa: S608
+        update=Update("longest_days = 99", rows=DENIED),
+        delete=Delete(rows=DENIED),
+    ),
+    _closed(
+        "app.activity_days",
+        "user_id || '/' || day",
+        f"insert into app.activity_days (user_id, day) values ('{ACME_LIAM}', current_date)",  # noqa: S608
+        "day = day - 1",
+    ),
+    _closed(
+        "app.learning_facts",
+        "user_id || '/' || kind",
+        f"insert into app.learning_facts (user_id, kind, subject_id, community_id, happened_at) values ('{ACME_LIAM}', 'wod', gen_random_uuid(), '{ACME}', now())",  # noqa: S608
+        "score = 100",
     ),
     _closed(
         "app.rate_limits",
