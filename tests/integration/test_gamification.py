@@ -108,12 +108,25 @@ async def test_redelivered_awarded_event_does_not_award_twice(db: str, sql: Sql)
 
 
 async def test_concurrent_events_of_one_learner_award_each_achievement_once(db: str, sql: Sql) -> None:
+    await apply(enrolled(ACME_LENA, NOW), NOW)  # the day is kept already: nothing else makes them queue
     events = [completed(ACME_LENA, NOW) for _ in range(12)]
     results = await asyncio.gather(*(apply(e, NOW) for e in events))
     made = [a["code"] for batch in results for a in batch]
     assert sorted(made) == ["first_steps", "wod_warrior"]
     assert set(awards(sql)) == {"first_steps", "wod_warrior"}
     assert len(announced(sql)) == 2
+
+
+async def test_a_learners_events_apply_one_after_another_so_none_misses_a_count(db: str, sql: Sql) -> None:
+    for _ in range(8):
+        await apply(completed(ACME_LENA, NOW), NOW)
+    async with as_service() as first:
+        ninth = completed(ACME_LENA, NOW)
+        await service.apply_activity(first, model.activity_of(ninth.name, ninth.payload), NOW)
+        tenth = asyncio.create_task(apply(completed(ACME_LENA, NOW), NOW))
+        await asyncio.sleep(0.5)
+        assert not tenth.done()  # it waits for the ninth's transaction, so it will count nine before it
+    assert [a["code"] for a in await tenth] == ["wod_warrior"]
 
 
 async def test_concurrent_workers_award_once(db: str, sql: Sql) -> None:
@@ -159,6 +172,18 @@ async def test_an_award_stays_in_its_entrys_community(db: str, sql: Sql) -> None
             " select %s, id, %s, 5 from achievements where code = 'acme_only'",
             (GLOBEX_GINA, GLOBEX),
         )
+
+
+async def test_the_database_keeps_an_award_to_once_per_learner(db: str, sql: Sql) -> None:
+    import psycopg
+
+    award = (
+        "insert into user_achievements (user_id, achievement_id, community_id, points)"
+        " select %s, id, %s, 10 from achievements where code = 'first_steps'"
+    )
+    sql(award, (ACME_LENA, ACME))
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        sql(award, (ACME_LENA, GLOBEX))  # a global entry: once per learner, not once per community
 
 
 async def test_a_payload_outside_the_contract_is_refused() -> None:
