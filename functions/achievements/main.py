@@ -19,13 +19,16 @@ from shared.gamification.schemas import (
     LeaderboardQuery,
     UpdateEntry,
 )
+from shared.identity import policy
 from shared.identity.schemas import NO_SUCH_COMMUNITY
 from shared.platform.audit import meta_of
+from shared.platform.guards import caller
 from shared.platform.http import Context, Function
 from shared.platform.pagination import PageQuery
 
 fn = Function("achievements", body_limit=16 * 1024, description="Achievements, awards and leaderboards.")
 ENTRY = "/{achievement_id:uuid}"
+WRITERS = caller(policy.require_any_community_writer)
 
 
 @fn.get("/", query=CatalogueQuery, responses=NO_SUCH_COMMUNITY)
@@ -46,13 +49,21 @@ async def get_leaderboard(ctx: Context, query: LeaderboardQuery) -> Leaderboard:
     return await service.leaderboard(query, tx=ctx.db, principal=ctx.user)
 
 
-@fn.post("/", body=CreateEntry, status=201, idempotent=True, rate_limit="admin", responses=NO_SUCH_COMMUNITY)
+@fn.post(
+    "/",
+    body=CreateEntry,
+    status=201,
+    idempotent=True,
+    rate_limit="admin",
+    allow=WRITERS,
+    responses=NO_SUCH_COMMUNITY,
+)
 async def create_entry(ctx: Context, body: CreateEntry) -> EntryView:
     """Add an entry to a community's catalogue, or (no community_id; staff) the global one (409 achievement_code_taken)."""
     return await service.create_entry(body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 
 
-@fn.patch(ENTRY, body=UpdateEntry, rate_limit="admin")
+@fn.patch(ENTRY, body=UpdateEntry, rate_limit="admin", allow=WRITERS)
 async def update_entry(ctx: Context, achievement_id: UUID, body: UpdateEntry) -> EntryView:
     """Rename an entry, change its tier or points, or stop awarding it (`is_active`); its criteria stay."""
     return await service.update_entry(achievement_id, body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))

@@ -226,7 +226,7 @@ async def test_admin_changes_their_entry_and_only_theirs(client: httpx.AsyncClie
     assert (response.json()["points"], response.json()["is_active"]) == (99, False)
     assert audit_actions(sql) == ["achievement.updated"]
     assert_problem(await client.patch(f"/achievements/{acme}", json={"points": 1}, headers=auth(GLOBEX_ADMIN)), 404, "not_found")
-    assert_problem(await client.patch(f"/achievements/{acme}", json={"points": 1}, headers=auth(ACME_LENA)), 404, "not_found")
+    assert_problem(await client.patch(f"/achievements/{acme}", json={"points": 1}, headers=auth(ACME_LENA)), 403, "forbidden")
     first_steps = sql("select id::text from achievements where code = 'first_steps'")[0]["id"]
     assert_problem(
         await client.patch(f"/achievements/{first_steps}", json={"points": 1}, headers=auth(ACME_ADMIN)), 403, "forbidden"
