@@ -10,14 +10,14 @@ from uuid import UUID
 
 from shared.gamification import achievements as service
 from shared.gamification.schemas import (
+    AchievementEntry,
+    AchievementPage,
+    AchievementQuery,
     AwardPage,
-    CataloguePage,
-    CatalogueQuery,
-    CreateEntry,
-    EntryView,
+    CreateAchievement,
     Leaderboard,
     LeaderboardQuery,
-    UpdateEntry,
+    UpdateAchievement,
 )
 from shared.identity import policy
 from shared.identity.schemas import NO_SUCH_COMMUNITY
@@ -31,8 +31,8 @@ ENTRY = "/{achievement_id:uuid}"
 WRITERS = caller(policy.require_any_community_writer)
 
 
-@fn.get("/", query=CatalogueQuery, responses=NO_SUCH_COMMUNITY)
-async def list_catalogue(ctx: Context, query: CatalogueQuery) -> CataloguePage:
+@fn.get("/", query=AchievementQuery, responses=NO_SUCH_COMMUNITY)
+async def list_catalogue(ctx: Context, query: AchievementQuery) -> AchievementPage:
     """The catalogue by name: global entries and the caller's communities' (or one's), with when they earned each."""
     return await service.catalogue(query, tx=ctx.db, principal=ctx.user)
 
@@ -51,20 +51,20 @@ async def get_leaderboard(ctx: Context, query: LeaderboardQuery) -> Leaderboard:
 
 @fn.post(
     "/",
-    body=CreateEntry,
+    body=CreateAchievement,
     status=201,
     idempotent=True,
     rate_limit="admin",
     allow=WRITERS,
     responses=NO_SUCH_COMMUNITY,
 )
-async def create_entry(ctx: Context, body: CreateEntry) -> EntryView:
+async def create_entry(ctx: Context, body: CreateAchievement) -> AchievementEntry:
     """Add an entry to a community's catalogue, or (no community_id; staff) the global one (409 achievement_code_taken)."""
     return await service.create_entry(body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 
 
-@fn.patch(ENTRY, body=UpdateEntry, rate_limit="admin", allow=WRITERS)
-async def update_entry(ctx: Context, achievement_id: UUID, body: UpdateEntry) -> EntryView:
+@fn.patch(ENTRY, body=UpdateAchievement, rate_limit="admin", allow=WRITERS)
+async def update_entry(ctx: Context, achievement_id: UUID, body: UpdateAchievement) -> AchievementEntry:
     """Rename an entry, change its tier or points, or stop awarding it (`is_active`); its criteria stay."""
     return await service.update_entry(achievement_id, body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
 

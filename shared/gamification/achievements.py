@@ -15,17 +15,17 @@ from uuid import UUID
 from shared.gamification import model, repository
 from shared.gamification.errors import AchievementCodeTakenError, AchievementNotFoundError
 from shared.gamification.schemas import (
+    AchievementEntry,
+    AchievementPage,
+    AchievementQuery,
+    AchievementView,
     AwardPage,
     AwardView,
-    CatalogueEntryView,
-    CataloguePage,
-    CatalogueQuery,
-    CreateEntry,
-    EntryView,
+    CreateAchievement,
     Leaderboard,
     LeaderboardQuery,
     LeaderboardRow,
-    UpdateEntry,
+    UpdateAchievement,
 )
 from shared.identity import policy
 from shared.platform import audit, cursors
@@ -39,14 +39,14 @@ GLOBAL_WRITERS = ("super_admin", "manager")
 _CHANGEABLE = ("name", "description", "tier", "points", "is_active")
 
 
-async def catalogue(query: CatalogueQuery, *, tx: Tx, principal: Principal) -> CataloguePage:
+async def catalogue(query: AchievementQuery, *, tx: Tx, principal: Principal) -> AchievementPage:
     """Entries by name: global ones and the caller's communities' (or one's), each with the caller's award."""
     if query.community_id is not None:
         policy.require_visible(principal, query.community_id)
     after = cursors.text_and_id(query.cursor)
     rows = await repository.catalogue(tx, query.community_id, after, query.limit + 1)
     page, next_cursor = page_of(rows, query.limit, key=lambda r: [r["sort_name"], str(r["id"])])
-    return CataloguePage(items=[CatalogueEntryView.model_validate(r) for r in page], next_cursor=next_cursor)
+    return AchievementPage(items=[AchievementView.model_validate(r) for r in page], next_cursor=next_cursor)
 
 
 async def my_awards(query: PageQuery, *, tx: Tx) -> AwardPage:
@@ -66,7 +66,7 @@ async def leaderboard(query: LeaderboardQuery, *, tx: Tx, principal: Principal) 
     return Leaderboard(community_id=query.community_id, period=query.period, since=since, items=items)
 
 
-async def create_entry(cmd: CreateEntry, *, tx: Tx, principal: Principal, meta: RequestMeta) -> EntryView:
+async def create_entry(cmd: CreateAchievement, *, tx: Tx, principal: Principal, meta: RequestMeta) -> AchievementEntry:
     """Add an entry to a community's catalogue (or, without a community, the global one); audited."""
     if cmd.community_id is None:
         require_staff(principal, GLOBAL_WRITERS)
@@ -76,12 +76,12 @@ async def create_entry(cmd: CreateEntry, *, tx: Tx, principal: Principal, meta: 
     if row is None:
         raise AchievementCodeTakenError(f"This catalogue already has an achievement coded {cmd.code!r}.")
     await audit.record_row(tx, meta, "achievement.created", row, None, _values(row), target_type=AUDIT_TARGET)
-    return EntryView.model_validate(row)
+    return AchievementEntry.model_validate(row)
 
 
 async def update_entry(
-    entry_id: UUID, cmd: UpdateEntry, *, tx: Tx, principal: Principal, meta: RequestMeta
-) -> EntryView:
+    entry_id: UUID, cmd: UpdateAchievement, *, tx: Tx, principal: Principal, meta: RequestMeta
+) -> AchievementEntry:
     """Change an entry's name, description, tier, points or whether it is still awarded; audited."""
     seen = await repository.get_entry(tx, entry_id)
     if seen is None:
@@ -96,10 +96,10 @@ async def update_entry(
     changes = cmd.model_dump(exclude_none=True)
     after = {**_values(before), **changes}
     if after == _values(before):
-        return EntryView.model_validate(before)
+        return AchievementEntry.model_validate(before)
     row = await repository.update_entry(tx, {"id": entry_id, **after})
     await audit.record_row(tx, meta, "achievement.updated", row, _values(before), after, target_type=AUDIT_TARGET)
-    return EntryView.model_validate(row)
+    return AchievementEntry.model_validate(row)
 
 
 def _values(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def _values(row: Mapping[str, Any]) -> dict[str, Any]:
 def _award(row: Row) -> AwardView:
     return AwardView(
         award_id=row["award_id"],
-        achievement=EntryView.model_validate(row),
+        achievement=AchievementEntry.model_validate(row),
         community_id=row["awarded_in"],
         points=row["awarded_points"],
         awarded_at=row["awarded_at"],

@@ -15,7 +15,10 @@ from shared.platform.validation import Body, Integral, NotNull, Patch, PlainText
 Tier = Literal["bronze", "silver", "gold", "platinum"]
 Criterion = Literal["completions", "streak", "score"]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,49}$", description="Unique within its scope")]
-EntryName = Annotated[PlainText, Field(min_length=1, max_length=100)]
+EntryName = Annotated[
+    PlainText, Field(min_length=1, max_length=100, json_schema_extra={"pattern": r"^(?!\s*[=+\-@])\s*\S"})
+]
+"""Trimmed, so the contract says what the model does: not blank, and no formula start."""
 Description = Annotated[PlainText, Field(max_length=500)]
 Points = Annotated[int, Field(ge=0, le=10000), Integral]
 
@@ -36,13 +39,13 @@ class StreakRollover(View):
     ended: int
 
 
-class CatalogueQuery(PageQuery):
+class AchievementQuery(PageQuery):
     """The catalogue: global entries and those of the caller's communities, or of one (`community_id`)."""
 
     community_id: UUID | None = Field(default=None, description="Global entries and this community's only")
 
 
-class EntryView(View):
+class AchievementEntry(View):
     """A catalogue entry: what earns it (criterion, target type, threshold) and what it is worth."""
 
     id: UUID
@@ -63,16 +66,16 @@ class EntryView(View):
     updated_at: datetime
 
 
-class CatalogueEntryView(EntryView):
+class AchievementView(AchievementEntry):
     """A catalogue entry, and when the caller earned it (null: not yet)."""
 
     awarded_at: datetime | None
 
 
-class CataloguePage(View):
+class AchievementPage(View):
     """One page of the catalogue, by name."""
 
-    items: list[CatalogueEntryView]
+    items: list[AchievementView]
     next_cursor: str | None
 
 
@@ -80,7 +83,7 @@ class AwardView(View):
     """An achievement the caller earned: the entry, the points it brought and where."""
 
     award_id: UUID
-    achievement: EntryView
+    achievement: AchievementEntry
     community_id: UUID = Field(description="The community whose activity earned it (its leaderboard counts it)")
     points: int
     awarded_at: datetime
@@ -123,7 +126,7 @@ class Leaderboard(View):
     items: list[LeaderboardRow]
 
 
-class CreateEntry(Body):
+class CreateAchievement(Body):
     """A new catalogue entry: a community's (its admins) or global (no community; staff who may write)."""
 
     community_id: UUID | None = None
@@ -137,7 +140,7 @@ class CreateEntry(Body):
     threshold: Annotated[int, Field(ge=1, le=100000), Integral]
 
     @model_validator(mode="after")
-    def _criteria_hold_together(self) -> CreateEntry:
+    def _criteria_hold_together(self) -> CreateAchievement:
         if (self.criterion == "streak") != (self.target_type is None):
             raise ValueError("target_type is required for completions and score criteria, and absent for streak")
         if self.criterion == "score" and self.threshold > 100:
@@ -147,7 +150,7 @@ class CreateEntry(Body):
         return self
 
 
-class UpdateEntry(Patch):
+class UpdateAchievement(Patch):
     """Change an entry's name, description, tier, points, or whether it is still awarded (criteria stay)."""
 
     name: Annotated[EntryName | None, *NotNull] = None
