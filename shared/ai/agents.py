@@ -3,7 +3,9 @@
 The item is read as the caller, so row level security decides visibility (the content repository's
 rule: staff and the owning community's admins, and learners an item is granted to once published); a
 draft or archived agent, another community's agent and an unknown id are all one 404. The system prompt
-and model settings come from the server's copy: a client never supplies them.
+and model settings come from the server's copy: a client never supplies them. They are kept in
+public.content_item_keys, which only the agent's editors may read (migration 20261203000200), so they
+are read as the platform role, once the caller's own read has found the agent.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ _AGENT_SQL = (
     "select id, community_id, title, payload from public.content_items"
     " where id = %s and type = 'ai_agent' and status = 'published'"
 )
+_SECRETS_SQL = "select keys from public.content_item_keys where item_id = %s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +51,21 @@ async def load_agent(tx: Tx, agent_id: UUID) -> Agent:
     row = await tx.fetch_one(_AGENT_SQL, (agent_id,))
     if row is None:
         raise NoSuchAgentError("No published agent with this id is available to you.")
-    return agent_of(row)
+    secrets = await tx.as_platform(_SECRETS_SQL, (agent_id,))
+    return agent_of(row, secrets[0]["keys"] if secrets else {})
 
 
-def agent_of(row: dict[str, Any]) -> Agent:
-    """An Agent from its content item row (payload validated when the item was saved)."""
+def agent_of(row: dict[str, Any], secrets: dict[str, Any]) -> Agent:
+    """An Agent from its content item row and its secrets (both validated when the item was saved)."""
     payload = row["payload"]
-    settings = payload["model_settings"]
+    if "system_prompt" not in secrets:  # saved before its secrets were kept apart: not usable
+        raise NoSuchAgentError("This agent has no system prompt; its editors must save it again.")
+    settings = secrets["model_settings"]
     return Agent(
         id=row["id"],
         community_id=row["community_id"],
         name=payload.get("name") or row["title"],
-        system_prompt=payload["system_prompt"],
+        system_prompt=secrets["system_prompt"],
         provider=settings["provider"],
         model=settings["model"],
         temperature=float(settings.get("temperature", 0.7)),
