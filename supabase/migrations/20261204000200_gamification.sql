@@ -43,6 +43,8 @@ create table app.activity_days (
   primary key (user_id, day)
 );
 
+alter table app.learning_facts enable row level security;  -- no policy: only the service role reads them
+alter table app.activity_days enable row level security;
 revoke all on app.learning_facts, app.activity_days from public, anon, authenticated;
 grant all on app.learning_facts, app.activity_days to service_role;
 
