@@ -214,3 +214,13 @@ async def test_a_month_used_past_its_quota_has_nothing_remaining(
     response = await client.get("/ai-usage", params={"community_id": ACME, "from": ym(NOW)}, headers=auth(SUPER))
     [month] = response.json()["months"]
     assert (month["used_tokens"], month["quota"], month["remaining_tokens"]) == (665, 500, 0)
+
+
+@pytest.mark.parametrize("path", ["", "/agents", "/users"])
+async def test_an_admin_elsewhere_is_a_learner_here_and_reads_no_usage(
+    client: httpx.AsyncClient, sql: Sql, ledger: None, path: str
+) -> None:
+    sql("insert into public.memberships (community_id, user_id, role) values (%s, %s, 'member')", (ACME, GLOBEX_ADMIN))
+    usage(sql, ACME, GLOBEX_ADMIN, PROMPT_COACH, tokens=(5, 5))
+    response = await client.get(f"/ai-usage{path}", params={"community_id": ACME}, headers=auth(GLOBEX_ADMIN))
+    assert_problem(response, 403, "forbidden")
