@@ -11,6 +11,7 @@ from shared.platform import events
 from shared.platform.db import as_service
 from shared.platform.events import Event
 from tests.factories import ACME
+from tests.helpers import Sql
 
 
 def completed(
@@ -85,3 +86,13 @@ async def deliver(*sent: Event) -> None:
 
     await send(*sent)
     await drain_events()
+
+
+def award(sql: Sql, user: str, code: str, community: str, days_ago: int) -> None:
+    """Award a global achievement directly in the database, `days_ago` days ago, in `community`."""
+    sql(
+        "insert into user_achievements (user_id, achievement_id, community_id, points, awarded_at)"
+        " select %s, id, %s, points, now() - make_interval(days => %s) from achievements"
+        " where code = %s and community_id is null",
+        (user, community, days_ago, code),
+    )

@@ -21,7 +21,7 @@ from tests.factories import (
     SPECIALIST,
     auth,
 )
-from tests.gamification_helpers import completed, deliver, enrolled
+from tests.gamification_helpers import award, completed, deliver, enrolled
 from tests.helpers import Sql, assert_problem, count
 
 GLOBAL_CODES = {"first_steps", "wod_warrior", "week_warrior", "month_master", "program_graduate"}
@@ -123,14 +123,6 @@ async def test_a_forged_or_expired_token_is_refused(client: httpx.AsyncClient) -
 
 
 # --- leaderboards ---------------------------------------------------------------------------------------
-
-
-def award(sql: Sql, user: str, code: str, community: str, days_ago: int) -> None:
-    sql(
-        "insert into user_achievements (user_id, achievement_id, community_id, points, awarded_at)"
-        " select %s, id, %s, points, now() - make_interval(days => %s) from achievements where code = %s",
-        (user, community, days_ago, code),
-    )
 
 
 async def test_leaderboard_ranks_members_by_points_per_period(client: httpx.AsyncClient, sql: Sql) -> None:

@@ -13,7 +13,7 @@ import pytest
 from shared.gamification import model, service
 from shared.platform.db import as_service, as_user
 from tests.factories import ACME, ACME_LENA, ACME_LIAM, GLOBEX, GLOBEX_GINA, claims
-from tests.gamification_helpers import completed, deliver, enrolled, graduated, quiz, send
+from tests.gamification_helpers import award, completed, deliver, enrolled, graduated, quiz, send
 from tests.helpers import Sql, count, drain_events, send_again
 
 NOW = datetime.now(UTC)
@@ -283,16 +283,6 @@ async def test_seven_days_in_a_row_earn_week_warrior_and_not_month_master(db: st
 
 
 # --- the leaderboard and what a user may read with SQL, as PostgREST would let them -----------------
-
-
-def award(sql: Sql, user: str, code: str, community: str, days_ago: int) -> None:
-    sql(
-        "insert into user_achievements (user_id, achievement_id, community_id, points, awarded_at)"
-        " select %s, id, %s, points, now() - make_interval(days => %s) from achievements"
-        " where code = %s and community_id is null",
-        (user, community, days_ago, code),
-    )
-
 
 LEADERBOARD = "select user_id::text, points, rank from app.community_leaderboard(%s, %s, 10)"
 
