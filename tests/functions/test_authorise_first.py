@@ -34,6 +34,17 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("catalogue", "GET", "/"),
     ("catalogue", "GET", "/{item_id:uuid}"),
     ("content", "GET", "/{item_id:uuid}/file"),
+    ("enrollments", "POST", "/"),
+    ("enrollments", "GET", "/mine"),
+    ("enrollments", "GET", "/{enrollment_id:uuid}"),
+    ("enrollments", "POST", "/{enrollment_id:uuid}/drop"),
+    ("progress", "GET", "/"),
+    ("progress", "POST", "/completions"),
+    ("progress", "GET", "/items/{item_id:uuid}"),
+    ("progress", "GET", "/programs/{program_id:uuid}"),
+    ("progress", "POST", "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"),
+    ("progress", "GET", "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"),
+    ("progress", "POST", "/attempts/{attempt_id:uuid}/submit"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 
