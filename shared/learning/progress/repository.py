@@ -8,7 +8,7 @@ from uuid import UUID
 
 from shared.platform.db import Row, Tx
 
-RECORD_SQL = "select app.record_completion(%s, %s, %s, %s, %s, %s) as result"
+RECORD_SQL = "select app.record_completion(%s, %s, %s, %s, %s::numeric, %s::integer) as result"
 ITEM_SQL = """
 select i.id as item_id, i.type, i.payload -> 'pages' as pages, p.total, p.completed,
        coalesce((select jsonb_object_agg(c.target_type || ':' || c.target_id, c.completed_at)
