@@ -178,6 +178,12 @@ insert into public.content_versions (item_id, number, kind, snapshot) values ('{
 insert into public.content_items (id, community_id, type, title, payload) values ('{OWN_WOD[c]}', '{c}', 'wod', 'wod',
   '{{"pages": [{{"blocks": [{{"type": "prompt", "content_id": "{OWN_SHARED[c]}"}}, {{"type": "quiz"}}]}}]}}');
 insert into public.content_item_keys (item_id, keys) values ('{OWN_WOD[c]}', '{{"quiz": {{"q1": {{"answer": true}}}}}}');
+insert into public.learning_enrollments (community_id, user_id, program_id, source)
+  values ('{c}', '{TAG_HOLDER[c]}', '{OWN_SHARED[c]}', 'self');
+insert into public.learning_completions (user_id, community_id, target_type, target_id, item_id)
+  values ('{TAG_HOLDER[c]}', '{c}', 'wod', '{OWN_WOD[c]}', '{OWN_WOD[c]}');
+insert into public.learning_quiz_attempts (user_id, community_id, item_id, block_id, number)
+  values ('{TAG_HOLDER[c]}', '{c}', '{OWN_WOD[c]}', '{OWN_WOD[c]}', 1);
 insert into public.content_grants (id, item_id, community_id) values ('{OWN_SHARED_GRANT[c]}', '{OWN_SHARED[c]}', '{c}');
 insert into public.content_grants (item_id, community_id, tag_id) values ('{PLATFORM_TAGGED}', '{c}', '{TAG[c]}');
 """  # noqa: S608
@@ -700,6 +706,40 @@ MATRIX = (
         insert=Insert(_favourite, STAFF | MEMBERS, make_room=_unfavour_shared),
         update=Update("created_at = '2001-01-01'", rows=DENIED),
         delete=Delete(rows=OWN),
+    ),
+    *(
+        Table(
+            name,
+            key="user_id || '/' || community_id",
+            tenant=COMMUNITY,
+            user="user_id",
+            # A learner's own, their community's for its admins, every one for staff; nobody writes them
+            # but the checked functions (app.enroll, app.record_completion, app.submit_quiz_attempt, …).
+            read=OWN | STAFF | ADMINS,
+            insert=Insert(row, DENIED),
+            update=Update(change, rows=DENIED),
+            delete=Delete(rows=DENIED),
+        )
+        for name, row, change in (
+            (
+                "public.learning_enrollments",
+                "insert into public.learning_enrollments (community_id, user_id, program_id, source)"
+                " select %s, auth.uid(), id, 'self' from public.content_items limit 1",
+                "status = 'completed', completed_at = now()",
+            ),
+            (
+                "public.learning_completions",
+                "insert into public.learning_completions (community_id, user_id, target_type, target_id, item_id)"
+                " select %s, auth.uid(), 'wod', id, id from public.content_items limit 1",
+                "score = 100",
+            ),
+            (
+                "public.learning_quiz_attempts",
+                "insert into public.learning_quiz_attempts (community_id, user_id, item_id, block_id, number)"
+                " select %s, auth.uid(), id, id, 9 from public.content_items limit 1",
+                "status = 'expired'",
+            ),
+        )
     ),
     _closed(
         "app.rate_limits",
