@@ -74,6 +74,8 @@ UPLOAD = {ACME: "d0000000-0000-4000-8000-000000000a06", GLOBEX: "d0000000-0000-4
 PLATFORM_UPLOAD = "d0000000-0000-4000-8000-0000000000f6"
 TAG_HOLDER = {ACME: ACME_LENA, GLOBEX: GLOBEX_GINA}
 SPARE_TAG_TAKER = {ACME: ACME_LIAM, GLOBEX: GLOBEX_GINA}  # members who do not hold the spare tag yet
+CONVERSATION = {ACME: "d0000000-0000-4000-8000-000000000a07", GLOBEX: "d0000000-0000-4000-8000-000000000b07"}
+RESERVATION = {ACME: "d0000000-0000-4000-8000-000000000a08", GLOBEX: "d0000000-0000-4000-8000-000000000b08"}
 
 # Content: per community a folder, a draft of its own and a published item granted to itself; on the
 # platform a folder and published items granted in every way, plus a draft and an expired grant.
@@ -138,6 +140,8 @@ NAMES = {
             ("shared", OWN_SHARED),
             ("shared-grant", OWN_SHARED_GRANT),
             ("wod", OWN_WOD),
+            ("conversation", CONVERSATION),
+            ("reservation", RESERVATION),
         )
         for c in SHORT
     },
@@ -186,6 +190,17 @@ insert into public.learning_quiz_attempts (user_id, community_id, item_id, block
   values ('{TAG_HOLDER[c]}', '{c}', '{OWN_WOD[c]}', '{OWN_WOD[c]}', 1);
 insert into public.content_grants (id, item_id, community_id) values ('{OWN_SHARED_GRANT[c]}', '{OWN_SHARED[c]}', '{c}');
 insert into public.content_grants (item_id, community_id, tag_id) values ('{PLATFORM_TAGGED}', '{c}', '{TAG[c]}');
+insert into public.ai_conversations (id, user_id, community_id, agent_id, title, message_count)
+  values ('{CONVERSATION[c]}', '{TAG_HOLDER[c]}', '{c}', '{OWN_SHARED[c]}', 'chat', 2);
+insert into public.ai_messages (conversation_id, seq, role, content) values
+  ('{CONVERSATION[c]}', 1, 'user', 'hello'), ('{CONVERSATION[c]}', 2, 'assistant', 'hi');
+insert into public.ai_usage (community_id, user_id, agent_id, conversation_id, feature, provider, model,
+                             input_tokens, output_tokens)
+  values ('{c}', '{TAG_HOLDER[c]}', '{OWN_SHARED[c]}', '{CONVERSATION[c]}', 'chat', 'offline', 'offline-echo', 3, 4);
+insert into public.ai_quota_months (community_id, month, used_tokens)
+  values ('{c}', date_trunc('month', now() at time zone 'UTC')::date, 7);
+insert into app.ai_reservations (id, community_id, month, tokens, expires_at)
+  values ('{RESERVATION[c]}', '{c}', date_trunc('month', now() at time zone 'UTC')::date, 100, now() + interval '1 minute');
 """  # noqa: S608
 
 
@@ -740,6 +755,78 @@ MATRIX = (
                 "status = 'expired'",
             ),
         )
+    ),
+    Table(
+        "public.ai_conversations",
+        key="id",
+        tenant=COMMUNITY,
+        user="user_id",
+        # A user's own, and nobody else's: staff read one only through the audited route, admins never.
+        read=OWN,
+        # Conversations start with a turn, through app.ai_begin_turn (the platform role) only.
+        insert=Insert(
+            "insert into public.ai_conversations (user_id, community_id) values (auth.uid(), %s)",
+            DENIED,
+            into=IN_EACH_COMMUNITY,
+        ),
+        update=(
+            Update("title = 'renamed'", rows=OWN),
+            Update("input_tokens = 0", rows=DENIED, label="rewrite the metered totals"),
+        ),
+        delete=Delete(rows=OWN),
+    ),
+    Table(
+        "public.ai_messages",
+        key="conversation_id || '/' || seq",
+        tenant="array(select c.community_id from public.ai_conversations c where c.id = t.conversation_id)",
+        user="(select c.user_id::text from public.ai_conversations c where c.id = t.conversation_id)",
+        read=OWN,
+        # Nobody writes their own history: the server stores both messages of a turn.
+        insert=Insert(
+            "insert into public.ai_messages (conversation_id, seq, role, content)"
+            " select id, 99, 'assistant', 'forged' from public.ai_conversations where community_id = %s",
+            DENIED,
+            into=IN_EACH_COMMUNITY,
+        ),
+        update=Update("content = 'rewritten'", rows=DENIED),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.ai_usage",
+        key="community_id || '/' || feature",
+        tenant=COMMUNITY,
+        user="user_id",
+        # The metering ledger: your own, your administered communities', and staff everything.
+        read=OWN | STAFF | ADMINS,
+        insert=Insert(
+            "insert into public.ai_usage (community_id, user_id, feature, provider, model, input_tokens,"
+            " output_tokens) values (%s, auth.uid(), 'chat', 'offline', 'x', 0, 0)",
+            DENIED,
+            into=IN_EACH_COMMUNITY,
+        ),
+        update=Update("output_tokens = 0", rows=DENIED),
+        delete=Delete(rows=DENIED),
+    ),
+    Table(
+        "public.ai_quota_months",
+        key="community_id || '/' || month",
+        tenant=COMMUNITY,
+        read=STAFF | ADMINS,
+        insert=Insert(
+            "insert into public.ai_quota_months (community_id, month) values (%s, '2001-01-01')",
+            DENIED,
+            into=IN_EACH_COMMUNITY,
+        ),
+        update=Update("used_tokens = 0", rows=DENIED),
+        delete=Delete(rows=DENIED),
+    ),
+    _closed(
+        "app.ai_reservations",
+        "id",
+        "insert into app.ai_reservations (community_id, month, tokens, expires_at) values (%s, '2001-01-01', 1, now())",
+        "tokens = 0",
+        into=IN_EACH_COMMUNITY,
+        tenant=COMMUNITY,
     ),
     _closed(
         "app.rate_limits",
