@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from shared.identity import policy
+from shared.learning.prerequisites import service as prerequisites
+from shared.learning.prerequisites.schemas import Prerequisites, PrerequisiteStatus, SetPrerequisites
 from shared.learning.progress import service
 from shared.learning.progress.schemas import (
     CompletionRecorded,
@@ -21,11 +24,14 @@ from shared.learning.quizzes.schemas import (
     StartAttempt,
     SubmitAttempt,
 )
+from shared.platform.audit import meta_of
+from shared.platform.guards import caller
 from shared.platform.http import Context, Function
 
 fn = Function("progress", body_limit=64 * 1024, description="Learners' completions, progress and quiz attempts.")
 QUIZ = "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"
 HIDDEN = {404: "Nothing the caller can see through that community"}
+PREREQUISITES = "/prerequisites/{item_id:uuid}"
 
 
 @fn.get("/", query=OverviewQuery)
@@ -72,6 +78,24 @@ async def my_attempts(ctx: Context, item_id: UUID, block_id: UUID) -> AttemptLis
 async def submit_attempt(ctx: Context, attempt_id: UUID, body: SubmitAttempt) -> AttemptView:
     """Submit your answers: scored on the server; the score, pass and each question's explanation come back."""
     return await quizzes.submit(attempt_id, body, tx=ctx.db)
+
+
+@fn.get(PREREQUISITES, responses=HIDDEN)
+async def prerequisite_status(ctx: Context, item_id: UUID) -> PrerequisiteStatus:
+    """Whether a program, WOD or BLOCK is unlocked for you, and how far you are through each prerequisite."""
+    return await prerequisites.status(item_id, tx=ctx.db)
+
+
+@fn.put(
+    PREREQUISITES,
+    body=SetPrerequisites,
+    rate_limit="admin",
+    allow=caller(policy.require_any_community_writer),
+    responses={**HIDDEN, 409: "unknown_prerequisite, prerequisite_cycle"},
+)
+async def set_prerequisites(ctx: Context, item_id: UUID, body: SetPrerequisites) -> Prerequisites:
+    """Set what an item requires, each at a completion threshold (default 80 %): its editors; audited."""
+    return await prerequisites.replace(item_id, body, tx=ctx.db, meta=meta_of(ctx))
 
 
 handler = fn.handler

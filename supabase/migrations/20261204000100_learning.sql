@@ -250,6 +250,89 @@ language sql immutable set search_path = '' as $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------------
+-- Prerequisites: a program, WOD or BLOCK may require others, each at a completion threshold.
+-- ---------------------------------------------------------------------------------------------------
+
+create table public.content_prerequisites (
+  item_id uuid not null references public.content_items (id) on delete cascade,
+  required_id uuid not null references public.content_items (id) on delete cascade,
+  threshold smallint not null default 80 check (threshold between 1 and 100),
+  primary key (item_id, required_id),
+  check (item_id <> required_id)
+);
+create index content_prerequisites_required_idx on public.content_prerequisites (required_id);
+
+-- Both are programs, WODs or BLOCKs; the required item is its owner's own or platform content; no cycle
+-- (an item that requires itself, however indirectly, could never be unlocked).
+create or replace function app.guard_prerequisite() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if not exists (
+    select 1 from public.content_items i join public.content_items r on r.id = new.required_id
+     where i.id = new.item_id and i.type in ('program', 'wod', 'block') and r.type in ('program', 'wod', 'block')
+       and (r.community_id is null or r.community_id = i.community_id))
+  then
+    raise exception 'unknown_prerequisite: % cannot be required by this item', new.required_id using errcode = 'P0001';
+  end if;
+  if new.item_id = new.required_id or exists (
+    with recursive reach (id) as (
+      select p.required_id from public.content_prerequisites p where p.item_id = new.required_id
+      union
+      select p.required_id from reach join public.content_prerequisites p on p.item_id = reach.id)
+    select 1 from reach where id = new.item_id)
+  then
+    raise exception 'prerequisite_cycle: % already requires this item', new.required_id using errcode = 'P0001';
+  end if;
+  return new;
+end
+$$;
+create trigger content_prerequisites_guard before insert or update on public.content_prerequisites
+  for each row execute function app.guard_prerequisite();
+
+alter table public.content_prerequisites enable row level security;
+revoke all on public.content_prerequisites from anon, authenticated, public;
+grant all on public.content_prerequisites to service_role;
+grant select, insert, update, delete on public.content_prerequisites to authenticated;
+-- Read by whoever sees the item (a learner must know what unlocks it); written by its editors.
+create policy content_prerequisites_read on public.content_prerequisites for select to authenticated
+  using (exists (select 1 from public.content_items i where i.id = item_id));
+create policy content_prerequisites_write on public.content_prerequisites for all to authenticated
+  using ((select app.has_staff_role(array['super_admin', 'manager'])) or app.administers_content_item(item_id))
+  with check ((select app.has_staff_role(array['super_admin', 'manager'])) or app.administers_content_item(item_id));
+
+-- How far the user is through an item, in percent: a program by its items, a WOD or BLOCK by its pages
+-- (100 once the whole item is stamped). Security invoker, like the progress it is made of.
+create or replace function app.completion_percent(p_user uuid, p_item uuid) returns numeric
+language sql stable set search_path = '' as $$
+  select coalesce((
+    select case
+      when i.type = 'program' then (select 100.0 * p.completed / nullif(p.total, 0) from app.program_progress(p_user, i.id) p)
+      when exists (select 1 from public.learning_completions c
+                    where c.user_id = p_user and c.target_type = 'wod' and c.target_id = i.id) then 100
+      else (select 100.0 * p.completed / nullif(p.total, 0) from app.item_progress(p_user, i.id) p)
+    end
+    from public.content_items i where i.id = p_item), 0)
+$$;
+
+-- The item's prerequisites and how far the user is through each. Security invoker.
+create or replace function app.prerequisites_of(p_user uuid, p_item uuid)
+returns table (required_id uuid, threshold integer, percent numeric, is_met boolean)
+language sql stable set search_path = '' as $$
+  select p.required_id, p.threshold::int, round(pc.percent, 1), pc.percent >= p.threshold
+    from public.content_prerequisites p
+    cross join lateral (select app.completion_percent(p_user, p.required_id) as percent) pc
+   where p.item_id = p_item
+   order by p.required_id
+$$;
+
+-- The prerequisites the user has not met, as the refusal names them; null when there are none.
+create or replace function app.unmet_prerequisites(p_user uuid, p_item uuid) returns jsonb
+language sql stable set search_path = '' as $$
+  select jsonb_agg(jsonb_build_object('item_id', u.required_id, 'threshold', u.threshold, 'percent', u.percent))
+    from app.prerequisites_of(p_user, p_item) u where not u.is_met
+$$;
+
+-- ---------------------------------------------------------------------------------------------------
 -- What the API roles call. Each checks its caller and answers {"outcome": …}; the functions turn an
 -- outcome other than "ok" into the matching problem.
 -- ---------------------------------------------------------------------------------------------------
@@ -270,6 +353,7 @@ declare
   v_capacity integer;
   v_row public.learning_enrollments;
   v_rows jsonb := '[]';
+  v_locked jsonb;
 begin
   if me is null or p_source not in ('self', 'admin') or coalesce(cardinality(p_users), 0) = 0 then
     return jsonb_build_object('outcome', 'not_found');
@@ -295,6 +379,15 @@ begin
       end if;
       return jsonb_build_object('outcome', 'not_granted', 'user_ids', to_jsonb(v_refused));
     end if;
+  end if;
+  select jsonb_agg(jsonb_build_object('user_id', u, 'missing', app.unmet_prerequisites(u, p_program)))
+    into v_locked
+    from unnest(p_users) as u
+   where app.unmet_prerequisites(u, p_program) is not null
+     and not exists (select 1 from public.learning_enrollments e
+                      where e.program_id = p_program and e.user_id = u and e.status <> 'dropped');
+  if v_locked is not null then
+    return jsonb_build_object('outcome', 'prerequisites_unmet', 'locked', v_locked);
   end if;
   -- No key update: enrollments' and completions' foreign key checks (key share) need not wait for it.
   select i.payload into v_payload from public.content_items i
@@ -375,6 +468,7 @@ declare
   me uuid := auth.uid();
   v_item public.content_items;
   v_known boolean;
+  v_missing jsonb;
   r record;
 begin
   select i.* into v_item from public.content_items i
@@ -395,6 +489,12 @@ begin
   if not v_known then
     return jsonb_build_object('outcome', 'unknown_target');
   end if;
+  v_missing := app.unmet_prerequisites(me, v_item.id);
+  if v_missing is not null and not exists (
+    select 1 from public.learning_completions c where c.user_id = me and c.target_type = p_type and c.target_id = p_target)
+  then
+    return jsonb_build_object('outcome', 'prerequisites_unmet', 'missing', v_missing);
+  end if;
   select * into r from app.stamp_completion(me, p_community, p_type, p_target, v_item.id, p_score, p_time);
   return jsonb_build_object('outcome', 'ok', 'created', r.created, 'completion', to_jsonb(r.stamp));
 end
@@ -409,6 +509,7 @@ declare
   v_quiz jsonb;
   v_limit integer;
   v_count integer;
+  v_missing jsonb;
   a public.learning_quiz_attempts;
 begin
   select app.quiz_block(i.payload, p_block) into v_quiz from public.content_items i
@@ -416,6 +517,10 @@ begin
      and i.id = any (app.granted_content_ids(p_community));
   if me is null or v_quiz is null then
     return jsonb_build_object('outcome', 'not_found');
+  end if;
+  v_missing := app.unmet_prerequisites(me, p_item);
+  if v_missing is not null then
+    return jsonb_build_object('outcome', 'prerequisites_unmet', 'missing', v_missing);
   end if;
   -- One caller's attempts at one quiz are numbered and counted one at a time.
   perform pg_advisory_xact_lock(hashtextextended(me::text || p_item::text || p_block::text, 0));
@@ -504,9 +609,12 @@ revoke all on function app.item_progress(uuid, uuid), app.program_progress(uuid,
   app.quiz_block(jsonb, uuid), app.is_right_answer(jsonb, jsonb, jsonb),
   app.enroll(uuid, uuid, uuid[], text), app.drop_enrollment(uuid),
   app.record_completion(uuid, text, uuid, uuid, numeric, integer),
-  app.start_quiz_attempt(uuid, uuid, uuid), app.submit_quiz_attempt(uuid, jsonb)
+  app.start_quiz_attempt(uuid, uuid, uuid), app.submit_quiz_attempt(uuid, jsonb),
+  app.guard_prerequisite(), app.completion_percent(uuid, uuid), app.prerequisites_of(uuid, uuid),
+  app.unmet_prerequisites(uuid, uuid)
   from public, anon, authenticated;
 grant execute on function app.item_progress(uuid, uuid), app.program_progress(uuid, uuid),
+  app.completion_percent(uuid, uuid), app.prerequisites_of(uuid, uuid), app.unmet_prerequisites(uuid, uuid),
   app.enroll(uuid, uuid, uuid[], text), app.drop_enrollment(uuid),
   app.record_completion(uuid, text, uuid, uuid, numeric, integer),
   app.start_quiz_attempt(uuid, uuid, uuid), app.submit_quiz_attempt(uuid, jsonb)

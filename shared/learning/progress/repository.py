@@ -11,6 +11,7 @@ from shared.platform.db import Row, Tx
 RECORD_SQL = "select app.record_completion(%s, %s, %s, %s, %s::numeric, %s::integer) as result"
 ITEM_SQL = """
 select i.id as item_id, i.type, i.payload -> 'pages' as pages, p.total, p.completed,
+       coalesce(app.unmet_prerequisites(auth.uid(), i.id), '[]') as missing,
        coalesce((select jsonb_object_agg(c.target_type || ':' || c.target_id, c.completed_at)
                    from public.learning_completions c
                   where c.user_id = auth.uid() and c.item_id = i.id), '{}') as stamps
@@ -20,6 +21,7 @@ where i.id = %s and i.type in ('wod', 'block')
 """
 PROGRAM_SQL = """
 select i.id as program_id, i.payload -> 'sections' as sections, p.total, p.completed,
+       coalesce(app.unmet_prerequisites(auth.uid(), i.id), '[]') as missing,
        coalesce((select jsonb_agg(c.target_id)
                    from public.learning_completions c
                   where c.user_id = auth.uid()

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.learning.enrollments.schemas import EnrollmentView, Progress
+from shared.learning.prerequisites.schemas import Missing
 from shared.platform.validation import Body, Integral, Query, View
 
 TargetType = Literal["block", "page", "wod", "program_item"]
@@ -70,6 +71,7 @@ class ItemProgress(View):
     completed_at: datetime | None = Field(description="When the whole item was completed; null: not yet")
     pages: list[PageProgress]
     completed_blocks: list[UUID] = Field(description="Blocks you completed (a passed quiz, a task)")
+    missing_prerequisites: list[Missing] = Field(description="What you must complete first; empty: unlocked")
 
 
 class ProgramItemProgress(View):
@@ -95,6 +97,7 @@ class ProgramProgress(View):
     progress: Progress
     enrollment: EnrollmentView | None
     sections: list[SectionProgress]
+    missing_prerequisites: list[Missing] = Field(description="What you must complete first; empty: unlocked")
 
 
 class OverviewQuery(Query):

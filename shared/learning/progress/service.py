@@ -14,6 +14,7 @@ from uuid import UUID
 from shared.learning.enrollments import repository as enrollments
 from shared.learning.enrollments.schemas import EnrollmentView, progress_of
 from shared.learning.errors import LearningNotFoundError, check
+from shared.learning.prerequisites.schemas import Missing
 from shared.learning.progress import repository
 from shared.learning.progress.schemas import (
     CompletionRecorded,
@@ -61,6 +62,7 @@ async def item(item_id: UUID, *, tx: Tx) -> ItemProgress:
             "completed_at": stamps.get(f"wod:{row['item_id']}"),
             "pages": pages,
             "completed_blocks": blocks,
+            "missing_prerequisites": row["missing"],
         }
     )
 
@@ -90,6 +92,7 @@ async def program(program_id: UUID, *, tx: Tx, principal: Principal) -> ProgramP
         progress=progress_of(row["total"], row["completed"]),
         enrollment=None if enrollment is None else EnrollmentView.of(enrollment),
         sections=sections,
+        missing_prerequisites=[Missing.model_validate(m) for m in row["missing"]],
     )
 
 
