@@ -189,6 +189,9 @@ declare
   v_progress record;
   v_enrollment uuid;
 begin
+  -- A user's stamps in one item wait for each other: of two last pages stamped at once, the second sees
+  -- the first (committed) and stamps the WOD. Enrollments are settled under their own row lock.
+  perform pg_advisory_xact_lock(hashtextextended(p_user::text || p_item::text, 1));
   insert into public.learning_completions (user_id, community_id, target_type, target_id, item_id, score, time_spent_s)
   values (p_user, p_community, p_type, p_target, p_item, p_score, p_time)
   on conflict (user_id, target_type, target_id) do nothing

@@ -4,6 +4,7 @@ the stamps; a program completed at 100 %; and the same rules for a caller speaki
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -261,3 +262,64 @@ async def test_completions_are_written_only_through_the_checked_function(sql: Sq
         async with as_user(claims(ACME_LENA)) as tx:
             await tx.execute("select app.stamp_completion(%s, %s, 'wod', %s, %s, null, null)",
                              (ACME_LENA, ACME, wod.id, wod.id))
+
+
+async def test_the_last_pages_stamped_at_once_still_complete_the_wod_once(client: httpx.AsyncClient, sql: Sql) -> None:
+    wod = make_wod(sql, ACME, grant_to=ACME)
+
+    responses = await asyncio.gather(*(record(client, stamp("page", page, wod.id)) for page in wod.pages * 3))
+
+    assert sorted(r.json()["created"] for r in responses) == [False] * 4 + [True] * 2
+    assert sorted(c["target_type"] for c in completions(sql, ACME_LENA)) == ["page", "page", "wod"]
+    assert [e["target_type"] for e in events(sql, "learning.completed")].count("wod") == 1
+
+
+async def test_a_programs_items_completed_at_once_complete_the_enrollment_once(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    wods = [make_wod(sql, ACME) for _ in range(4)]
+    program = make_program(sql, ACME, [w.id for w in wods], grant_to=ACME)
+    await client.post("/enrollments", json={"program_id": program.id, "community_id": ACME}, headers=auth(ACME_LENA))
+
+    await asyncio.gather(*(record(client, stamp("wod", w.id)) for w in wods))
+
+    assert [e["status"] for e in enrollments(sql, program.id)] == ["completed"]
+    assert len(events(sql, "learning.program_completed")) == 1
+
+
+async def test_a_page_stamped_while_another_commits_sees_it_and_completes_the_wod(sql: Sql) -> None:
+    wod = make_wod(sql, ACME, grant_to=ACME)
+    call = "select app.record_completion(%s, 'page', %s, %s, null, null)"
+
+    async def second_page() -> None:
+        async with as_user(claims(ACME_LENA)) as tx:
+            await tx.fetch_val(call, (ACME, wod.pages[1], wod.id))
+
+    async with as_user(claims(ACME_LENA)) as first:
+        await first.fetch_val(call, (ACME, wod.pages[0], wod.id))
+        second = asyncio.create_task(second_page())
+        await asyncio.sleep(0.5)  # the second waits for the first to commit (without the lock: it is done)
+    await second
+
+    assert sorted(c["target_type"] for c in completions(sql, ACME_LENA)) == ["page", "page", "wod"]
+
+
+async def test_a_programs_last_item_stamped_while_another_commits_completes_the_enrollment(sql: Sql) -> None:
+    first_wod, second_wod = make_wod(sql, ACME), make_wod(sql, ACME)
+    program = make_program(sql, ACME, [first_wod.id, second_wod.id], grant_to=ACME)
+    call = "select app.record_completion(%s, 'wod', %s, null, null, null)"
+    async with as_user(claims(ACME_LENA)) as tx:
+        await tx.fetch_val("select app.enroll(%s, %s, %s::uuid[], 'self')", (program.id, ACME, [ACME_LENA]))
+
+    async def second() -> None:
+        async with as_user(claims(ACME_LENA)) as tx:
+            await tx.fetch_val(call, (ACME, second_wod.id))
+
+    async with as_user(claims(ACME_LENA)) as tx:
+        await tx.fetch_val(call, (ACME, first_wod.id))
+        task = asyncio.create_task(second())
+        await asyncio.sleep(0.5)  # the second waits on the enrollment's row (without the lock: it is done)
+    await task
+
+    assert [e["status"] for e in enrollments(sql, program.id)] == ["completed"]
+    assert len(events(sql, "learning.program_completed")) == 1

@@ -4,6 +4,7 @@ explanations only after submitting, and the events and completion a pass brings.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -245,3 +246,13 @@ async def test_answers_are_validated(client: httpx.AsyncClient, sql: Sql) -> Non
 
     assert_problem(bad, 422, "validation_failed")
     assert_problem(nested, 422, "validation_failed")
+
+
+async def test_concurrent_starts_open_one_attempt(client: httpx.AsyncClient, sql: Sql) -> None:
+    wod = make_wod(sql, ACME, grant_to=ACME)
+
+    responses = await asyncio.gather(*(start(client, wod) for _ in range(6)))
+
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.json()["attempt"]["id"] for r in responses}) == 1
+    assert sorted(r.json()["created"] for r in responses) == [False] * 5 + [True]
