@@ -45,6 +45,7 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("progress", "POST", "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"),
     ("progress", "GET", "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"),
     ("progress", "POST", "/attempts/{attempt_id:uuid}/submit"),
+    ("progress", "GET", "/prerequisites/{item_id:uuid}"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 
