@@ -40,7 +40,11 @@ async def overview(ctx: Context, query: OverviewQuery) -> Overview:
     return await service.overview(query.community_id, tx=ctx.db)
 
 
-@fn.post("/completions", body=RecordCompletion, responses=HIDDEN)
+@fn.post(
+    "/completions",
+    body=RecordCompletion,
+    responses={**HIDDEN, 409: "prerequisites_unmet, quiz_completed_by_passing"},
+)
 async def record_completion(ctx: Context, body: RecordCompletion) -> CompletionRecorded:
     """Record that you completed a block, page, WOD or BLOCK, or program item; once (a repeat: as it was)."""
     return await service.record(body, tx=ctx.db)

@@ -47,6 +47,7 @@ _CONFLICTS = {
     "attempt_submitted": "This attempt was submitted already.",
     "quiz_time_expired": "The attempt's time limit has passed; start a new attempt if the quiz allows one.",
     "quiz_unscorable": "This quiz cannot be scored until its editors complete its answers.",
+    "quiz_completed_by_passing": "A quiz block is completed by passing the quiz: submit an attempt.",
     "prerequisites_unmet": "This is locked until its prerequisites are completed (see missing or locked).",
 }
 

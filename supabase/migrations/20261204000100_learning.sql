@@ -492,6 +492,10 @@ begin
   if not v_known then
     return jsonb_build_object('outcome', 'unknown_target');
   end if;
+  -- A quiz's block is completed by passing the quiz, with the score the server gave it.
+  if p_type = 'block' and app.quiz_block(v_item.payload, p_target) is not null then
+    return jsonb_build_object('outcome', 'quiz_completed_by_passing');
+  end if;
   v_missing := app.unmet_prerequisites(me, v_item.id);
   if v_missing is not null and not exists (
     select 1 from public.learning_completions c where c.user_id = me and c.target_type = p_type and c.target_id = p_target)

@@ -256,3 +256,13 @@ async def test_concurrent_starts_open_one_attempt(client: httpx.AsyncClient, sql
     assert {r.status_code for r in responses} == {200}
     assert len({r.json()["attempt"]["id"] for r in responses}) == 1
     assert sorted(r.json()["created"] for r in responses) == [False] * 5 + [True]
+
+
+async def test_a_quiz_block_is_completed_only_by_passing_it(client: httpx.AsyncClient, sql: Sql) -> None:
+    wod = make_wod(sql, ACME, grant_to=ACME)
+    body = {"community_id": ACME, "target_type": "block", "target_id": wod.quiz, "item_id": wod.id, "score": 100}
+
+    forged = await client.post(f"{PROGRESS}/completions", json=body, headers=auth(ACME_LENA))
+
+    assert_problem(forged, 409, "quiz_completed_by_passing")
+    assert completions(sql, ACME_LENA) == []
