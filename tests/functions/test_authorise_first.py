@@ -46,6 +46,10 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("progress", "GET", "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"),
     ("progress", "POST", "/attempts/{attempt_id:uuid}/submit"),
     ("progress", "GET", "/prerequisites/{item_id:uuid}"),
+    ("conversations", "GET", "/"),
+    ("conversations", "GET", "/{conversation_id:uuid}"),
+    ("conversations", "PATCH", "/{conversation_id:uuid}"),
+    ("conversations", "DELETE", "/{conversation_id:uuid}"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 
