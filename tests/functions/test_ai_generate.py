@@ -339,6 +339,16 @@ async def test_another_communitys_admin_cannot_generate_for_it_nor_bill_it(
     assert ledger(sql) == [] and ledger(sql, GLOBEX) == []
 
 
+async def test_an_admin_cannot_bill_a_community_where_they_only_learn(client: httpx.AsyncClient, sql: Sql) -> None:
+    sql("insert into public.memberships (community_id, user_id, role, source) values (%s, %s, 'member', 'admin')",
+        (GLOBEX, ACME_ADMIN))
+
+    response = await client.post(GENERATE, json=body(community_id=GLOBEX), headers=auth(ACME_ADMIN))
+
+    assert_problem(response, 403, "forbidden")
+    assert ledger(sql, GLOBEX) == [] and ledger(sql) == []
+
+
 async def test_a_forged_token_is_a_401(client: httpx.AsyncClient, sql: Sql) -> None:
     forged = {"Authorization": "Bearer " + auth(ACME_ADMIN)["Authorization"].split()[1][:-4] + "AAAA"}
     assert_problem(await client.post(GENERATE, json=body(), headers=forged), 401, "unauthenticated")
