@@ -17,8 +17,8 @@ import respx
 from shared.ai import fallback
 from shared.platform import logging as log
 from shared.platform.config import reset_settings
-from tests.ai_streams import KEY_VALUE, echoing_error
-from tests.ai_structured import USAGE, WIRES, answer
+from tests.ai_streams import KEY_VALUE, breaking, echoing_error
+from tests.ai_structured import USAGE, WIRES, answer, openai_json
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_ADMIN, MANAGER, SPECIALIST, auth
 from tests.helpers import Sql, assert_problem, count
 
@@ -258,27 +258,38 @@ async def test_two_invalid_answers_are_a_502_metered_as_the_provider_counted(
 
 
 @pytest.mark.usefixtures("no_backoff")
-async def test_a_provider_that_is_down_is_a_503_and_nothing_is_metered(
+@pytest.mark.parametrize(
+    ("status", "answered", "code", "calls"),
+    [
+        (503, 503, "ai_unavailable", 3),  # down: tried again (the provider layer's retry policy), then given up
+        (400, 502, "ai_request_refused", 1),  # our request refused: neither retried nor sent elsewhere
+    ],
+)
+async def test_a_provider_that_fails_is_a_clear_problem_and_nothing_is_metered(
+    client: httpx.AsyncClient, sql: Sql, openai: respx.Route, status: int, answered: int, code: str, calls: int
+) -> None:
+    openai.mock(return_value=httpx.Response(status, json={"error": {"type": "server_error"}}))
+
+    response = await client.post(GENERATE, json=body(), headers=auth(ACME_ADMIN))
+
+    assert_problem(response, answered, code)
+    assert openai.call_count == calls
+    assert ledger(sql) == [] and used_tokens(sql) == 0 and reservations(sql) == 0  # its reservation given back
+
+
+async def test_an_answer_broken_off_is_a_503_metered_as_estimated(
     client: httpx.AsyncClient, sql: Sql, openai: respx.Route
 ) -> None:
-    openai.mock(return_value=httpx.Response(503, json={"error": {"type": "server_error"}}))
+    first_chunk = openai_json(json.dumps(QUOTE)).split("\n\n")[0] + "\n\n"
+    openai.mock(return_value=breaking(first_chunk))
 
     response = await client.post(GENERATE, json=body(), headers=auth(ACME_ADMIN))
 
     assert_problem(response, 503, "ai_unavailable")
-    assert openai.call_count == 3  # tried again before giving up (the provider layer's retry policy)
-    assert ledger(sql) == [] and used_tokens(sql) == 0 and reservations(sql) == 0
-
-
-async def test_a_request_the_provider_refuses_is_a_502_and_its_reservation_is_given_back(
-    client: httpx.AsyncClient, sql: Sql, openai: respx.Route
-) -> None:
-    openai.mock(return_value=httpx.Response(400, json={"error": {"type": "invalid_request_error"}}))
-
-    response = await client.post(GENERATE, json=body(), headers=auth(ACME_ADMIN))
-
-    assert_problem(response, 502, "ai_request_refused")
-    assert ledger(sql) == [] and reservations(sql) == 0
+    assert openai.call_count == 1  # nothing is asked again once the answer has begun
+    (row,) = ledger(sql)  # the provider counted tokens it never reported: an estimate stands in
+    assert row["provider"] == "openai" and row["input_tokens"] > 0 and row["output_tokens"] > 0
+    assert reservations(sql) == 0
 
 
 async def test_a_key_the_provider_echoes_in_its_error_is_never_shown_nor_logged(

@@ -11,7 +11,6 @@ a call that failed before any answer gives its reservation back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
@@ -108,8 +107,8 @@ class _Metering:
         except StreamInterruptedError as exc:
             # The provider had begun and counted tokens it never told us: metered as estimated.
             asked = usage.estimate_tokens(request.system, *(m.content for m in request.messages))
-            spent = Spent(exc.provider, exc.model, None, asked, usage.estimate_tokens(exc.partial_text), None)
-            await self._settle(reservation, spent)
+            tokens = (asked, usage.estimate_tokens(exc.partial_text))
+            await self._settle(reservation, provider=exc.provider, model=exc.model, tokens=tokens)
             raise AiUnavailableError("The AI provider stopped mid-answer; try again.") from None
         except ProviderError as exc:  # our request was refused: another provider would refuse it too
             await self._release(reservation)
@@ -119,10 +118,14 @@ class _Metering:
             await self._release(reservation)
             raise AiUnavailableError("No AI provider answered; try again in a moment.") from None
         turn, finished = answer.turn, answer.turn.finished
-        spent = Spent(
-            turn.provider, finished.model, turn.key_source, finished.input_tokens, finished.output_tokens, turn.cost_usd
+        await self._settle(
+            reservation,
+            provider=turn.provider,
+            model=finished.model,
+            tokens=(finished.input_tokens, finished.output_tokens),
+            key_source=turn.key_source,
+            cost_usd=turn.cost_usd,
         )
-        await self._settle(reservation, spent)
         return answer
 
     async def _reserve(self, request: ChatRequest) -> usage.Reservation | None:
@@ -138,41 +141,30 @@ class _Metering:
             async with as_user(self.principal.claims) as tx:
                 await usage.release(tx, reservation)
 
-    async def _settle(self, reservation: usage.Reservation | None, spent: Spent) -> None:
-        self.input_tokens += spent.input_tokens
-        self.output_tokens += spent.output_tokens
+    async def _settle(
+        self,
+        reservation: usage.Reservation | None,
+        *,
+        provider: str,
+        model: str,
+        tokens: tuple[int, int],
+        key_source: str | None = None,
+        cost_usd: Decimal | None = None,
+    ) -> None:
+        """Record what one call consumed (`tokens`: input, output) as the provider counted it."""
+        self.input_tokens += tokens[0]
+        self.output_tokens += tokens[1]
         if self.community_id is None:
             log.info(
-                "ai generation for platform content (not metered to a community)",
-                provider=spent.provider, model=spent.model, input_tokens=spent.input_tokens,
-                output_tokens=spent.output_tokens, cost_usd=None if spent.cost_usd is None else str(spent.cost_usd),
+                "ai generation for platform content (not metered to a community)", provider=provider, model=model,
+                input_tokens=tokens[0], output_tokens=tokens[1], cost_usd=None if cost_usd is None else str(cost_usd),
             )
             return
         metered = usage.Metered(
-            community_id=self.community_id,
-            user_id=self.principal.user_id,
-            feature="generate",
-            provider=spent.provider,
-            model=spent.model,
-            key_source=spent.key_source,
-            input_tokens=spent.input_tokens,
-            output_tokens=spent.output_tokens,
-            cost_usd=spent.cost_usd,
+            self.community_id, self.principal.user_id, "generate", provider, model, key_source, *tokens, cost_usd
         )
         async with as_user(self.principal.claims) as tx:
             await usage.settle(tx, reservation, metered)
-
-
-@dataclass(frozen=True, slots=True)
-class Spent:
-    """What one provider call consumed, as the provider counted it (or as estimated when it never said)."""
-
-    provider: str
-    model: str
-    key_source: str | None
-    input_tokens: int
-    output_tokens: int
-    cost_usd: Decimal | None
 
 
 def _log_outcome(answer: Answer, attempt: int, outcome: str, **fields: object) -> None:
