@@ -224,6 +224,22 @@ async def test_a_provider_answers_in_its_structured_format_and_the_block_is_vali
     assert KEY_VALUE not in response.text and KEY_VALUE not in log_text()
 
 
+async def test_the_communitys_own_key_is_used_first_and_never_shown(
+    client: httpx.AsyncClient, sql: Sql, openai: respx.Route, log_text: Callable[[], str]
+) -> None:
+    own = "sk-community-OWN-KEY-0987654321"
+    saved = await client.patch(f"/communities/{ACME}/ai-settings", json={"api_key": own}, headers=auth(ACME_ADMIN))
+    assert saved.status_code == 200, saved.text
+    openai.mock(return_value=answer("openai", QUOTE))
+
+    response = await client.post(GENERATE, json=body(), headers=auth(ACME_ADMIN))
+
+    assert response.status_code == 200, response.text
+    assert openai.calls.last.request.headers["authorization"] == f"Bearer {own}"
+    assert [row["key_source"] for row in ledger(sql)] == ["community"]
+    assert own not in response.text and own not in log_text()
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_an_invalid_answer_is_asked_again_with_what_was_wrong_then_accepted(
     client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch, provider: str
