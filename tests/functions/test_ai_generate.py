@@ -418,6 +418,21 @@ async def test_staff_generating_for_a_community_bill_it(client: httpx.AsyncClien
     assert [row["user_id"] for row in ledger(sql)] == [MANAGER]
 
 
+async def test_generation_is_rate_limited_in_the_ai_class_before_any_provider_call(
+    client: httpx.AsyncClient, sql: Sql, openai: respx.Route, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT_AI", "1/60")
+    reset_settings()
+    openai.mock(return_value=answer("openai", QUOTE))
+
+    first = await client.post(GENERATE, json=body(), headers=auth(ACME_ADMIN))
+    second = await client.post(GENERATE, json=body(), headers=auth(ACME_ADMIN))
+
+    assert first.status_code == 200, first.text
+    assert_problem(second, 429, "rate_limited")
+    assert openai.call_count == 1 and len(ledger(sql)) == 1
+
+
 @pytest.mark.parametrize(
     ("sent", "loc"),
     [
