@@ -17,6 +17,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from shared.ai import pricing
 from shared.ai.keys import Credential, KeyProvider, KeySource
@@ -85,6 +86,14 @@ class TurnFinished:
 
 
 TurnEvent = TextDelta | TurnFinished
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole answer, for callers that do not stream it: its text and how the turn finished."""
+
+    text: str
+    turn: TurnFinished
 
 
 def plan(
@@ -178,6 +187,20 @@ async def stream_turn(
                 break
             await sleep(wait)
     raise NoProviderError(errors)
+
+
+async def answer(request: ChatRequest, candidates: Sequence[Candidate], **options: Any) -> Answer:
+    """The whole answer of `stream_turn` (same `options`, same errors) once it has finished."""
+    pieces: list[str] = []
+    finished: TurnFinished | None = None
+    async for event in stream_turn(request, candidates, **options):  # runs to its end: nothing left open
+        if isinstance(event, TurnFinished):
+            finished = event
+        else:
+            pieces.append(event.text)
+    if finished is None:  # stream_turn ends with TurnFinished or raises: never reached
+        raise NoProviderError([])
+    return Answer("".join(pieces), finished)
 
 
 def _events(

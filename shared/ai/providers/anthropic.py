@@ -3,6 +3,9 @@
 A stream runs message_start (input tokens, model) → content_block_start/delta/stop → message_delta
 (stop reason, cumulative output tokens) → message_stop, with `ping`s anywhere; an `error` event (e.g.
 `overloaded_error`) may arrive after the 200.
+
+Structured output is a tool the model is made to call (`tool_choice`): its input, streamed as
+`input_json_delta` pieces of JSON, is the answer, and the message stops with `tool_use`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.ai.keys import ApiKey, KeyProvider
-from shared.ai.providers.base import ChatRequest, FinishReason
+from shared.ai.providers.base import ChatRequest, FinishReason, JsonOutput
 from shared.ai.providers.errors import ProviderError, ProviderRateLimitedError, ProviderUnavailableError
 from shared.ai.providers.sse import ServerSentEvent
 from shared.ai.providers.transport import HttpCall, Usage, by_status, json_event
@@ -23,6 +26,7 @@ _FINISH: Mapping[str, FinishReason] = {
     "stop_sequence": "stop",
     "max_tokens": "length",
     "refusal": "content_filter",
+    "tool_use": "stop",  # only a forced tool (structured output) is ever offered
 }
 
 
@@ -45,6 +49,8 @@ class AnthropicWire:
         }
         if request.system:
             body["system"] = request.system
+        if request.output is not None:
+            body.update(forced_tool(request.output))
         headers = {"anthropic-version": API_VERSION, "accept": "text/event-stream"}
         return HttpCall(f"{self.base_url}/messages", headers, body)
 
@@ -54,7 +60,7 @@ class AnthropicWire:
 
     def decoder(self, request: ChatRequest) -> AnthropicDecoder:
         """A decoder for one answer."""
-        return AnthropicDecoder()
+        return AnthropicDecoder(structured=request.output is not None)
 
     def error(self, status: int, body: Any, headers: Mapping[str, str]) -> ProviderError:
         """`{"type": "error", "error": {"type": "rate_limit_error", …}}`; 529 is `overloaded_error`."""
@@ -62,10 +68,18 @@ class AnthropicWire:
         return by_status(self.name, status, detail.get("type") if isinstance(detail, dict) else None, headers)
 
 
-class AnthropicDecoder:
-    """Reads the Messages stream's events."""
+def forced_tool(output: JsonOutput) -> dict[str, Any]:
+    """One tool whose `input_schema` is the answer's schema, and `tool_choice` making the model call it."""
+    description = output.description or output.name
+    tool = {"name": output.name, "description": description, "input_schema": dict(output.schema)}
+    return {"tools": [tool], "tool_choice": {"type": "tool", "name": output.name}}
 
-    def __init__(self) -> None:
+
+class AnthropicDecoder:
+    """Reads the Messages stream's events; with `structured`, the forced tool's input is the text."""
+
+    def __init__(self, *, structured: bool = False) -> None:
+        self.structured = structured
         self.input_tokens = 0
         self.output_tokens = 0
         self.model = ""
@@ -73,13 +87,11 @@ class AnthropicDecoder:
         self.stopped = False
 
     def feed(self, event: ServerSentEvent) -> list[str]:
-        """The text of one event (only `text_delta`s carry any)."""
+        """The text of one event (only `text_delta`s carry any; `input_json_delta`s when structured)."""
         data = json_event("anthropic", event)
         kind = data.get("type")
         if kind == "content_block_delta":
-            delta = data.get("delta") or {}
-            if isinstance(delta, dict) and delta.get("type") == "text_delta" and isinstance(delta.get("text"), str):
-                return [delta["text"]] if delta["text"] else []
+            return self._text(data.get("delta"))
         elif kind == "message_start":
             message = data.get("message") or {}
             self.model = message.get("model") or self.model
@@ -94,6 +106,14 @@ class AnthropicDecoder:
         elif kind == "error":
             raise _stream_error(data.get("error"))
         return []
+
+    def _text(self, delta: object) -> list[str]:
+        # Structured, only the tool's input is the answer: a text block beside it would break its JSON.
+        kind, field = ("input_json_delta", "partial_json") if self.structured else ("text_delta", "text")
+        if not isinstance(delta, dict) or delta.get("type") != kind:
+            return []
+        text = delta.get(field)
+        return [text] if isinstance(text, str) and text else []
 
     def _count(self, usage: object) -> None:
         # message_delta's counts are cumulative: the latest value wins.

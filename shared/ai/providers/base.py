@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from shared.ai.keys import ApiKey
 
@@ -32,6 +32,22 @@ class Timeouts:
 
 
 @dataclass(frozen=True, slots=True)
+class JsonOutput:
+    """Structured output: the answer is one JSON object that `schema` describes, streamed as text.
+
+    `schema` is a self-contained JSON Schema of an object (no `$ref`); each adapter asks for it its own
+    way. The answer is still the caller's to validate: a provider may not hold to the schema.
+    """
+
+    name: str
+    """`[A-Za-z0-9_-]{1,64}`: OpenAI's schema name, Anthropic's tool name."""
+    schema: Mapping[str, Any]
+    description: str = ""
+    offline_answer: Mapping[str, Any] | None = None
+    """What the offline provider answers (it writes no JSON of its own): an object that says it is offline."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     """What a turn asks of a provider; the model is the provider's own name for it."""
 
@@ -41,6 +57,8 @@ class ChatRequest:
     temperature: float = 0.7
     max_output_tokens: int = 1024
     timeouts: Timeouts = field(default_factory=Timeouts)
+    output: JsonOutput | None = None
+    """None: prose (a chat turn); else the JSON object to answer with."""
 
 
 @dataclass(frozen=True, slots=True)

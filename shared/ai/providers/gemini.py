@@ -4,6 +4,10 @@ Each event is a whole GenerateContentResponse: text in `candidates[0].content.pa
 `finishReason` on the last candidate, `usageMetadata` and `modelVersion`; there is no end marker, so a
 stream that closes before a finish reason was cut off. The key goes in `x-goog-api-key`, never in the
 `key=` query parameter: a URL ends up in exceptions, proxies' logs and traces.
+
+Structured output sets `responseMimeType: application/json` and `responseSchema`, which takes a subset
+of OpenAPI 3.0 as a proto message: unknown keywords (`additionalProperties`, `$ref`, `const`, a list of
+types) are a 400, so a JSON Schema is brought down to that subset first (`response_schema`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ class GeminiWire:
                 "maxOutputTokens": request.max_output_tokens,
             },
         }
+        if request.output is not None:
+            body["generationConfig"]["responseMimeType"] = "application/json"
+            body["generationConfig"]["responseSchema"] = response_schema(request.output.schema)
         if request.system:
             body["systemInstruction"] = {"parts": [{"text": request.system}]}
         model = quote(request.model, safe="")
@@ -72,6 +79,40 @@ class GeminiWire:
         if "API_KEY_INVALID" in reasons:
             return ProviderAuthError(self.name, "refused the key", status=status, code="API_KEY_INVALID")
         return by_status(self.name, status, detail.get("status"), headers)
+
+
+_KEPT = frozenset(
+    ("description", "enum", "required", "minItems", "maxItems", "minLength", "maxLength", "minimum", "maximum")
+)
+"""JSON Schema keywords that Gemini's Schema has under the same name and meaning."""
+
+
+def response_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A self-contained JSON Schema as Gemini's Schema: `type` upper-cased, `const` as a one-value enum,
+    a null branch of `anyOf` as `nullable`, `oneOf` as `anyOf`; other keywords (formats, patterns,
+    defaults, titles) are dropped: the answer is validated against the full schema afterwards."""
+    converted: dict[str, Any] = {key: value for key, value in schema.items() if key in _KEPT}
+    if "const" in schema:
+        converted["enum"] = [schema["const"]]
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        converted["type"] = kind.upper()
+    if "enum" in converted and "type" not in converted:
+        converted["type"] = "STRING"
+    if isinstance(schema.get("properties"), Mapping):
+        converted["properties"] = {name: response_schema(sub) for name, sub in schema["properties"].items()}
+    if isinstance(schema.get("items"), Mapping):
+        converted["items"] = response_schema(schema["items"])
+    branches = [branch for branch in schema.get("anyOf") or schema.get("oneOf") or [] if isinstance(branch, Mapping)]
+    if branches:
+        kept = [response_schema(branch) for branch in branches if branch.get("type") != "null"]
+        if len(kept) < len(branches):
+            converted["nullable"] = True
+        if len(kept) == 1:
+            converted.update(kept[0])
+        elif kept:
+            converted["anyOf"] = kept
+    return converted
 
 
 class GeminiDecoder:

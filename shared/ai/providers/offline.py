@@ -1,13 +1,15 @@
 """The offline provider: a deterministic answer derived from the input, streamed word by word.
 
 It is used when no key is configured (the local stack, tests), and its answer says so: an offline
-reply is never passed off as the model's. It never fails and costs nothing.
+reply is never passed off as the model's. It never fails and costs nothing. Asked for structured
+output it answers the request's own `offline_answer` (JSON the caller wrote to say it is offline).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 import time
 from collections.abc import AsyncGenerator
@@ -28,6 +30,8 @@ def estimate_tokens(text: str) -> int:
 
 def answer_to(request: ChatRequest) -> str:
     """The whole offline answer to a request (the same request always gets the same answer)."""
+    if request.output is not None:
+        return json.dumps(request.output.offline_answer or {}, ensure_ascii=False)
     last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
     quoted = " ".join(last.split())
     if len(quoted) > _QUOTED:

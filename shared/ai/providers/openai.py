@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.ai.keys import ApiKey, KeyProvider
-from shared.ai.providers.base import ChatRequest, FinishReason
+from shared.ai.providers.base import ChatRequest, FinishReason, JsonOutput
 from shared.ai.providers.errors import ProviderError, ProviderRateLimitedError, ProviderUnavailableError
 from shared.ai.providers.sse import ServerSentEvent
 from shared.ai.providers.transport import HttpCall, Usage, by_status, json_event
@@ -31,7 +31,7 @@ class OpenAiWire:
         """`POST /chat/completions` with the system prompt as the first message."""
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": message.role, "content": message.content} for message in request.messages]
-        body = {
+        body: dict[str, Any] = {
             "model": request.model,
             "messages": messages,
             "temperature": request.temperature,
@@ -39,6 +39,8 @@ class OpenAiWire:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        if request.output is not None:
+            body["response_format"] = response_format(request.output)
         return HttpCall(f"{self.base_url}/chat/completions", {"accept": "text/event-stream"}, body)
 
     def auth_headers(self, key: ApiKey) -> dict[str, str]:
@@ -57,6 +59,15 @@ class OpenAiWire:
         if isinstance(error, ProviderRateLimitedError) and code == "insufficient_quota":
             error.retryable = False
         return error
+
+
+def response_format(output: JsonOutput) -> dict[str, Any]:
+    """`response_format` of type `json_schema`, not strict: strict mode needs every property required and
+    no defaults, which the block schemas have; the answer is validated against the schema anyway."""
+    schema: dict[str, Any] = {"name": output.name, "schema": dict(output.schema), "strict": False}
+    if output.description:
+        schema["description"] = output.description
+    return {"type": "json_schema", "json_schema": schema}
 
 
 class OpenAiDecoder:

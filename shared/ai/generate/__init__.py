@@ -1,0 +1,1 @@
+"""AI generation: page-builder blocks written by a provider as structured output, validated before use."""
