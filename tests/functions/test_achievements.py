@@ -264,3 +264,26 @@ async def test_a_streak_read_after_a_missed_day_is_zero_before_the_schedule_runs
     assert ran.status_code == 200, ran.text
     assert ran.json() == {"ended": 1}
     assert sql("select current_days from learning_streaks where user_id = %s", (ACME_LENA,)) == [{"current_days": 0}]
+
+
+# --- end to end: the progress slice's own events, through the worker ---------------------------------
+
+
+async def test_completing_a_wod_through_progress_earns_first_steps_and_a_streak(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    from tests.learning_helpers import make_wod
+
+    wod = make_wod(sql, ACME, grant_to=ACME)
+    for page in wod.pages:
+        body = {"community_id": ACME, "target_type": "page", "target_id": page, "item_id": wod.id}
+        response = await client.post("/progress/completions", json=body, headers=auth(ACME_LENA))
+        assert response.status_code == 200, response.text
+    worker = await client.post("/worker/run", headers=SERVICE, json={})
+    assert worker.status_code == 200, worker.text
+    mine = (await client.get("/achievements/mine", headers=auth(ACME_LENA))).json()
+    assert [a["achievement"]["code"] for a in mine["items"]] == ["first_steps"]
+    assert mine["total_points"] == 10
+    assert (await client.get("/streaks", headers=auth(ACME_LENA))).json()["current_days"] == 1
+    kinds = sql("select kind, count(*)::int as n from app.learning_facts group by kind order by kind")
+    assert kinds == [{"kind": "page", "n": 2}, {"kind": "wod", "n": 1}]
