@@ -48,7 +48,8 @@ class Reservation:
 class Metered:
     """What one provider call consumed, as the provider counted it, and who it is billed to."""
 
-    community_id: UUID
+    community_id: UUID | None
+    """None: the platform's own use (staff writing platform content): in the ledger, against no quota."""
     user_id: UUID | None
     feature: Feature
     provider: str

@@ -81,7 +81,8 @@ create table public.ai_messages (
 
 create table public.ai_usage (
   id bigint generated always as identity primary key,
-  community_id uuid not null references public.communities (id) on delete cascade,
+  -- Null: the platform's own use (staff generating platform content), on the platform's keys, no quota.
+  community_id uuid references public.communities (id) on delete cascade,
   user_id uuid references public.profiles (id) on delete set null,
   agent_id uuid references public.content_items (id) on delete set null,
   conversation_id uuid references public.ai_conversations (id) on delete set null,
@@ -198,7 +199,8 @@ end
 $$;
 
 -- Record one metered provider call in the ledger, add it to the month's used tokens and drop the
--- reservation it was made under (if any; settling twice adds twice, so callers settle once).
+-- reservation it was made under (if any; settling twice adds twice, so callers settle once). With no
+-- community it is the platform's own use: in the ledger, against no quota.
 create or replace function app.ai_settle(
   p_reservation uuid, p_community uuid, p_user uuid, p_agent uuid, p_conversation uuid, p_feature text,
   p_provider text, p_model text, p_key_source text, p_input_tokens integer, p_output_tokens integer,
@@ -212,10 +214,12 @@ begin
   if p_reservation is not null then
     delete from app.ai_reservations where id = p_reservation;
   end if;
-  insert into public.ai_quota_months as q (community_id, month, used_tokens)
-    values (p_community, v_month, p_input_tokens + p_output_tokens)
-    on conflict (community_id, month) do update
-      set used_tokens = q.used_tokens + excluded.used_tokens, updated_at = now();
+  if p_community is not null then
+    insert into public.ai_quota_months as q (community_id, month, used_tokens)
+      values (p_community, v_month, p_input_tokens + p_output_tokens)
+      on conflict (community_id, month) do update
+        set used_tokens = q.used_tokens + excluded.used_tokens, updated_at = now();
+  end if;
   insert into public.ai_usage (community_id, user_id, agent_id, conversation_id, feature, provider, model,
                                key_source, input_tokens, output_tokens, cost_usd)
     values (p_community, p_user, p_agent, p_conversation, p_feature, p_provider, p_model, p_key_source,

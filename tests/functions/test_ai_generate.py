@@ -401,15 +401,19 @@ async def test_an_admin_of_several_communities_must_name_one(client: httpx.Async
     assert problem["errors"][0]["loc"] == "body.community_id" and problem["errors"][0]["type"] == "community_required"
 
 
-async def test_staff_writing_platform_content_are_not_metered_to_any_community(
-    client: httpx.AsyncClient, sql: Sql, log_text: Callable[[], str]
+async def test_staff_writing_platform_content_are_metered_to_the_platform_against_no_quota(
+    client: httpx.AsyncClient, sql: Sql
 ) -> None:
+    sql("update public.community_ai_settings set monthly_token_quota = 0")  # no community's budget is used
+
     response = await client.post(GENERATE, json={"type": "quote", "prompt": "Hi"}, headers=auth(MANAGER))
 
     assert response.status_code == 200, response.text
     assert response.json()["community_id"] is None and response.json()["is_offline"] is True
-    assert count(sql, "select count(*) as n from public.ai_usage") == 0 and reservations(sql) == 0
-    assert "not metered to a community" in log_text()
+    (row,) = sql("select community_id, user_id::text, feature, output_tokens from public.ai_usage")
+    assert (row["community_id"], row["user_id"], row["feature"]) == (None, MANAGER, "generate")
+    assert row["output_tokens"] > 0
+    assert count(sql, "select count(*) as n from public.ai_quota_months") == 0 and reservations(sql) == 0
 
 
 async def test_staff_generating_for_a_community_bill_it(client: httpx.AsyncClient, sql: Sql) -> None:

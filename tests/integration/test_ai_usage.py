@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -120,3 +121,12 @@ async def test_a_user_speaking_sql_cannot_meter_or_reserve(sql: Sql, statement: 
 def test_the_estimate_is_rough_but_never_zero() -> None:
     assert usage.estimate_tokens("") == 1
     assert usage.estimate_tokens("abcdefgh", "abc") == 3
+
+
+async def test_the_platforms_own_use_is_in_the_ledger_against_no_quota(sql: Sql) -> None:
+    async with as_service() as tx:
+        await usage.settle(tx, None, replace(metered(5, 6), community_id=None))
+    assert sql("select community_id, input_tokens, output_tokens from public.ai_usage") == [
+        {"community_id": None, "input_tokens": 5, "output_tokens": 6}
+    ]
+    assert sql("select count(*) as n from public.ai_quota_months") == [{"n": 0}]

@@ -28,7 +28,7 @@ class GenerateBlock(Body):
     community_id: Annotated[UUID | None, *NotNull] = Field(
         default=None,
         description="The community you write for, whose AI settings and quota are used; absent: your only "
-        "administered community, or for staff who may write, platform content (not metered to a community)",
+        "administered community, or for staff who may write, platform content (metered to the platform, against no quota)",
     )
     context: GenerationContext = Field(default_factory=GenerationContext)
 
@@ -44,4 +44,4 @@ class GeneratedBlock(View):
     attempts: int = Field(description="Answers asked for: 2 when the first was not a valid block")
     input_tokens: int
     output_tokens: int
-    community_id: UUID | None = Field(description="The community metered; null: platform content, not metered")
+    community_id: UUID | None = Field(description="The community metered; null: platform content, metered to the platform")

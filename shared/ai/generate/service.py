@@ -154,12 +154,6 @@ class _Metering:
         """Record what one call consumed (`tokens`: input, output) as the provider counted it."""
         self.input_tokens += tokens[0]
         self.output_tokens += tokens[1]
-        if self.community_id is None:
-            log.info(
-                "ai generation for platform content (not metered to a community)", provider=provider, model=model,
-                input_tokens=tokens[0], output_tokens=tokens[1], cost_usd=None if cost_usd is None else str(cost_usd),
-            )
-            return
         metered = usage.Metered(
             self.community_id, self.principal.user_id, "generate", provider, model, key_source, *tokens, cost_usd
         )
