@@ -34,19 +34,22 @@ from tests.ai_streams import (
     sse,
 )
 from tests.content_helpers import grant, make_item
-from tests.factories import ACME, ACME_LENA, ACME_LIAM, EMAILS, GLOBEX, GLOBEX_GINA, ISSUER, auth
+from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, EMAILS, GLOBEX, GLOBEX_GINA, ISSUER, auth
 from tests.helpers import Sql, assert_problem, count
 
 OFFLINE = {"provider": "offline", "model": "offline-echo", "temperature": 0.3, "max_output_tokens": 800}
 KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 
 
+def agent_payload(settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": "Coach", "system_prompt": "You coach people through their first prompts.",
+            "model_settings": settings or OFFLINE}
+
+
 def agent(sql: Sql, community: str | None = ACME, *, settings: dict[str, Any] | None = None,
           status: str = "published") -> str:
     """A platform agent granted to `community` (None: granted to nobody)."""
-    payload = {"name": "Coach", "system_prompt": "You coach people through their first prompts.",
-               "model_settings": settings or OFFLINE}
-    item = make_item(sql, content_type="ai_agent", title="Coach", status=status, payload=payload)
+    item = make_item(sql, content_type="ai_agent", title="Coach", status=status, payload=agent_payload(settings))
     if community is not None:
         grant(sql, item, community)
     return item
@@ -307,7 +310,11 @@ async def test_agents_a_caller_cannot_reach_are_404_and_nothing_is_stored(client
     ungranted = agent(sql, None)
     prompt = make_item(sql, content_type="prompt", status="published")
     grant(sql, prompt, ACME)
-    for user, item in [(GLOBEX_GINA, acme_agent), (ACME_LENA, draft), (ACME_LENA, ungranted), (ACME_LENA, prompt)]:
+    # Its community's admin sees a draft of its own (to edit it): still not an agent to chat with.
+    own_draft = make_item(sql, ACME, content_type="ai_agent", status="draft", payload=agent_payload())
+    cases = [(GLOBEX_GINA, acme_agent), (ACME_LENA, draft), (ACME_LENA, ungranted), (ACME_LENA, prompt),
+             (ACME_ADMIN, own_draft)]
+    for user, item in cases:
         assert_problem(await send(client, user, agent_id=item), 404, "not_found")
     # A member of Globex naming Acme as the community to bill: not theirs.
     assert_problem(await send(client, GLOBEX_GINA, agent_id=acme_agent, community_id=ACME), 404, "not_found")
@@ -326,11 +333,14 @@ async def test_another_users_conversation_is_404_and_another_agent_is_a_mismatch
     assert count(sql, "select count(*) as n from ai_messages") == 2
 
 
-async def test_a_caller_in_several_communities_must_name_one(client: httpx.AsyncClient, sql: Sql) -> None:
-    item = agent(sql, ACME)
-    grant(sql, item, GLOBEX)
+async def test_a_caller_in_several_communities_must_name_one_where_the_agent_is_granted(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    item = agent(sql, GLOBEX)
     sql("insert into memberships (community_id, user_id, role, source) values (%s, %s, 'member', 'admin')",
         (GLOBEX, ACME_LENA))
+    # Granted to her in Globex only: Acme may not be billed for it.
+    assert_problem(await send(client, agent_id=item, community_id=ACME), 404, "not_found")
     body = assert_problem(await send(client, agent_id=item), 422, "validation_failed")
     assert body["errors"][0]["loc"] == "body.community_id"
     response = await send(client, agent_id=item, community_id=GLOBEX)
