@@ -35,7 +35,7 @@ from tests.ai_streams import (
 )
 from tests.content_helpers import grant, make_item
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, EMAILS, GLOBEX, GLOBEX_GINA, ISSUER, auth
-from tests.helpers import Sql, assert_problem, count
+from tests.helpers import Sql, assert_problem, count, open_transactions
 
 OFFLINE = {"provider": "offline", "model": "offline-echo", "temperature": 0.3, "max_output_tokens": 800}
 KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
@@ -209,6 +209,23 @@ async def test_each_provider_streams_through_and_its_usage_and_cost_are_stored(
         {"provider": wire.name, "key_source": "platform", "input_tokens": wire.usage[0]}
     ]
     assert KEY_VALUE not in response.text and KEY_VALUE not in log_lines()
+
+
+async def test_no_transaction_is_open_while_the_provider_answers(
+    client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+
+    class Probing(Recorder):
+        async def stream(self, request: ChatRequest, key: ApiKey | None = None) -> AsyncGenerator[ChatEvent, None]:
+            seen.append(open_transactions(sql))
+            async for event in super().stream(request, key):
+                yield event
+
+    monkeypatch.setattr(fallback, "default_providers", lambda: {"offline": Probing()})
+    response = await send(client, agent_id=agent(sql))
+    assert events(response)[-1][0] == "done"
+    assert seen == [0]
 
 
 # --- when the provider fails ---------------------------------------------------------------------------------
