@@ -20,16 +20,12 @@ insert into public.content_items (id, community_id, type, title, description, ta
    'Practise writing prompts with a coach who asks what you really need.', '{prompting,beginner}',
    'f0000000-0000-4000-8000-0000000c0001', 'published',
    '{"name": "Prompt Coach", "short_description": "Helps you turn a vague request into a precise prompt.",
-     "system_prompt": "You are a patient prompt-writing coach. Ask one clarifying question at a time, then suggest an improved prompt and explain the change.",
-     "model_settings": {"provider": "offline", "model": "offline-echo", "temperature": 0.4, "max_output_tokens": 800},
      "avatar_url": null}',
    'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
   ('e0000000-0000-4000-8000-0000000c0002', null, 'ai_agent', 'Data Analyst Buddy',
    'Talk through a spreadsheet question and get the formula or pivot you need.', '{data,excel}',
    null, 'published',
    '{"name": "Data Analyst Buddy", "short_description": "Explains formulas, pivots and charts in plain words.",
-     "system_prompt": "You are a friendly data analyst. Answer spreadsheet questions with the exact formula first, then a one-paragraph explanation.",
-     "model_settings": {"provider": "offline", "model": "offline-echo", "temperature": 0.2, "max_output_tokens": 1000},
      "avatar_url": null}',
    'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000002'),
   ('e0000000-0000-4000-8000-0000000c0003', null, 'video', 'Prompting fundamentals in 10 minutes',
@@ -86,6 +82,16 @@ on conflict (id) do nothing;
 -- Acme: its agent (Prompt Coach), the fundamentals, the guide, the policy (for 90 days), the triage
 -- automation for its Sales tag, its own tone-of-voice prompt. Globex: its agent (Data Analyst Buddy),
 -- the fundamentals, the meeting prompt, the diagram, and its own onboarding video for Gina alone.
+-- The agents' prompts and model settings: for their editors only (migration 20261203000200).
+insert into public.content_item_keys (item_id, keys) values
+  ('e0000000-0000-4000-8000-0000000c0001', '{
+     "system_prompt": "You are a patient prompt-writing coach. Ask one clarifying question at a time, then suggest an improved prompt and explain the change.",
+     "model_settings": {"provider": "offline", "model": "offline-echo", "temperature": 0.4, "max_output_tokens": 800}}'),
+  ('e0000000-0000-4000-8000-0000000c0002', '{
+     "system_prompt": "You are a friendly data analyst. Answer spreadsheet questions with the exact formula first, then a one-paragraph explanation.",
+     "model_settings": {"provider": "offline", "model": "offline-echo", "temperature": 0.2, "max_output_tokens": 1000}}')
+on conflict do nothing;
+
 insert into public.content_grants (id, item_id, community_id, tag_id, user_id, starts_at, ends_at) values
   ('90000000-0000-4000-8000-0000000c0a01', 'e0000000-0000-4000-8000-0000000c0001', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
   ('90000000-0000-4000-8000-0000000c0a02', 'e0000000-0000-4000-8000-0000000c0003', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.content.payloads import AGENT_SECRETS
 from tests.helpers import Sql
 
 PROMPT = {
@@ -64,21 +65,19 @@ def make_item(
     tags: list[str] | None = None,
     payload: dict[str, Any] | None = None,
 ) -> str:
-    """An item written directly in the database; its id."""
+    """An item written directly in the database, as the service stores it (an agent's prompt and model
+    settings apart, in content_item_keys); its id."""
+    body = dict(payload or PAYLOADS[content_type])
+    secrets = {k: body.pop(k) for k in AGENT_SECRETS if k in body} if content_type == "ai_agent" else {}
     rows = sql(
         "insert into content_items (community_id, type, title, description, tags, payload, status)"
         " values (%s, %s, %s, %s, %s, %s::jsonb, %s) returning id::text as id",
-        (
-            community,
-            content_type,
-            title,
-            description,
-            tags or [],
-            json.dumps(payload or PAYLOADS[content_type]),
-            status,
-        ),
+        (community, content_type, title, description, tags or [], json.dumps(body), status),
     )
-    return str(rows[0]["id"])
+    item = str(rows[0]["id"])
+    if secrets:
+        sql("insert into content_item_keys (item_id, keys) values (%s, %s::jsonb)", (item, json.dumps(secrets)))
+    return item
 
 
 def grant(sql: Sql, item: str, community: str) -> None:

@@ -80,6 +80,21 @@ class AiAgentPayload(Body):
     avatar_url: SecureUrl | None = None
 
 
+AGENT_SECRETS = ("system_prompt", "model_settings")
+"""What of an agent only its editors read: kept in content_item_keys, like a quiz's answers, because
+learners may select a published item's payload (and search its words) through PostgREST."""
+
+
+class AiAgentView(View):
+    """An agent as shown: its prompt and model settings only to its editors (staff, the owner's admins)."""
+
+    name: str
+    short_description: str = ""
+    system_prompt: str | None = None
+    model_settings: ModelSettings | None = None
+    avatar_url: str | None = None
+
+
 # --- video --------------------------------------------------------------------------------------------
 
 YOUTUBE_HOSTS = frozenset(
@@ -252,7 +267,7 @@ PAYLOADS: Mapping[ContentType, type[Body]] = {
 """What a client sends for each type."""
 
 PayloadView = (
-    AiAgentPayload | VideoPayload | DocumentView | PromptPayload | AutomationPayload | ImageView | PdfView
+    AiAgentView | VideoPayload | DocumentView | PromptPayload | AutomationPayload | ImageView | PdfView
 )
 """A stored payload as shown; which one is told by the item's `type`."""
 
@@ -262,7 +277,10 @@ DERIVED = ("word_count", "reading_minutes")
 
 
 def stored(payload: BaseModel) -> dict[str, Any]:
-    """The payload as stored, with what the server derives (a document's word count and reading minutes)."""
+    """The payload as stored, with what the server derives (a document's word count and reading minutes),
+    without an agent's secrets (`keys` has them)."""
+    if isinstance(payload, AiAgentPayload):
+        return payload.model_dump(mode="json", exclude=set(AGENT_SECRETS))
     values = payload.model_dump(mode="json")
     if isinstance(payload, DocumentPayload):
         words = model.word_count(payload.html_body, payload.json_body)
@@ -270,8 +288,21 @@ def stored(payload: BaseModel) -> dict[str, Any]:
     return values
 
 
+def keys(payload: BaseModel) -> dict[str, Any] | None:
+    """An agent's prompt and model settings, kept apart for its editors (None: other types have none)."""
+    if not isinstance(payload, AiAgentPayload):
+        return None
+    return payload.model_dump(mode="json", include=set(AGENT_SECRETS))
+
+
+def joined(payload: Mapping[str, Any], secrets: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A stored payload with the agent's secrets the caller may read put back."""
+    return {**payload, **(secrets or {})}
+
+
 VIEWS: Mapping[ContentType, type[BaseModel]] = {
     **PAYLOADS,
+    "ai_agent": AiAgentView,
     "document": DocumentView,
     "image": ImageView,
     "pdf": PdfView,

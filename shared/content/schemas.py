@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from shared.content import payloads
 from shared.content.model import CONTENT_TYPES, ItemType, Status, VersionKind
 from shared.content.payloads import (
     VIEWS,
@@ -354,5 +355,7 @@ CONTENT = Scope(
     create=CreateItem,
     changes=UpdateItem,
     views=VIEWS,
+    keys=payloads.keys,
+    joined=payloads.joined,
 )
 """The content repository's seven types."""

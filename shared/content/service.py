@@ -322,13 +322,26 @@ async def compare(
     found = await repo.snapshots(tx, item_id, scope.types, numbers, current=second is None)
     if first not in found or second not in found:
         raise VersionNotFoundError()
-    changes = model.changes(found[first], found[second])
+    changes = model.changes(_as_edited(scope, found[first]), _as_edited(scope, found[second]))
     return Comparison(
         item_id=item_id,
         from_version=first,
         to_version=second,
         changes=[FieldChange.model_validate(c) for c in changes],
     )
+
+
+def _as_edited(scope: Scope, snapshot: Any) -> Any:
+    """A snapshot as its editors read the item: what is kept apart (a quiz's answers, an agent's prompt
+    and model settings) back in the payload, so a comparison names the payload's own fields."""
+    if scope.joined is None or not isinstance(snapshot, Mapping) or not isinstance(snapshot.get("payload"), Mapping):
+        return snapshot
+    kept = snapshot.get("answer_keys")
+    rest = {k: v for k, v in snapshot.items() if k != "answer_keys"}
+    try:
+        return rest | {"payload": scope.joined(snapshot["payload"], kept if isinstance(kept, Mapping) else {})}
+    except (TypeError, ValueError, KeyError, AttributeError):  # a snapshot written by hand: compared as it is
+        return snapshot
 
 
 async def restore_version(

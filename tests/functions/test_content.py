@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.content.payloads import AGENT_SECRETS
 from shared.platform.caching import strong_etag
 from tests.content_helpers import PAYLOADS, grant, item_row, make_item, new_item, versions
 from tests.factories import (
@@ -82,7 +83,11 @@ async def test_staff_create_platform_content_of_every_type(
     assert response.headers["cache-control"] == "private, no-store"
     row = item_row(sql, body["id"])
     no_file = {"upload_id": None, "object_key": None} if content_type in ("image", "pdf") else {}
-    assert row is not None and row["payload"] | no_file == body["payload"] and row["latest_version"] == 0
+    secrets = sql("select keys from content_item_keys where item_id = %s", (body["id"],))
+    kept_apart = secrets[0]["keys"] if content_type == "ai_agent" else {}
+    assert secrets == ([{"keys": kept_apart}] if content_type == "ai_agent" else [])
+    assert row is not None and row["payload"] | no_file | kept_apart == body["payload"] and row["latest_version"] == 0
+    assert not set(AGENT_SECRETS) & set(row["payload"])
     assert audit_actions(sql) == ["content.created"]
 
 

@@ -1,0 +1,73 @@
+"""Loading an agent for a turn: a published `ai_agent` content item the caller can see.
+
+The item is read as the caller, so row level security decides visibility (the content repository's
+rule: staff and the owning community's admins, and learners an item is granted to once published); a
+draft or archived agent, another community's agent and an unknown id are all one 404. The system prompt
+and model settings come from the server's copy: a client never supplies them. They are kept in
+public.content_item_keys, which only the agent's editors may read (migration 20261203000200), so they
+are read as the platform role, once the caller's own read has found the agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from shared.platform.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from shared.ai.providers.base import ProviderName
+    from shared.platform.db import Tx
+
+_AGENT_SQL = (
+    "select id, community_id, title, payload from public.content_items"
+    " where id = %s and type = 'ai_agent' and status = 'published'"
+)
+_SECRETS_SQL = "select keys from public.content_item_keys where item_id = %s"
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """What a turn needs of an agent."""
+
+    id: UUID
+    community_id: UUID | None
+    """The owning community; None for a platform agent."""
+    name: str
+    system_prompt: str
+    provider: ProviderName
+    model: str
+    temperature: float
+    max_output_tokens: int
+
+
+class NoSuchAgentError(NotFoundError):
+    code, title = "no_such_agent", "No such agent"
+
+
+async def load_agent(tx: Tx, agent_id: UUID) -> Agent:
+    """The published agent `agent_id` as the caller sees it; 404 no_such_agent otherwise."""
+    row = await tx.fetch_one(_AGENT_SQL, (agent_id,))
+    if row is None:
+        raise NoSuchAgentError("No published agent with this id is available to you.")
+    secrets = await tx.as_platform(_SECRETS_SQL, (agent_id,))
+    return agent_of(row, secrets[0]["keys"] if secrets else {})
+
+
+def agent_of(row: dict[str, Any], secrets: dict[str, Any]) -> Agent:
+    """An Agent from its content item row and its secrets (both validated when the item was saved)."""
+    payload = row["payload"]
+    if "system_prompt" not in secrets:  # saved before its secrets were kept apart: not usable
+        raise NoSuchAgentError("This agent has no system prompt; its editors must save it again.")
+    settings = secrets["model_settings"]
+    return Agent(
+        id=row["id"],
+        community_id=row["community_id"],
+        name=payload.get("name") or row["title"],
+        system_prompt=secrets["system_prompt"],
+        provider=settings["provider"],
+        model=settings["model"],
+        temperature=float(settings.get("temperature", 0.7)),
+        max_output_tokens=int(settings.get("max_output_tokens", 1024)),
+    )
