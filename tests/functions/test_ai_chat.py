@@ -332,7 +332,7 @@ async def test_agents_a_caller_cannot_reach_are_404_and_nothing_is_stored(client
     cases = [(GLOBEX_GINA, acme_agent), (ACME_LENA, draft), (ACME_LENA, ungranted), (ACME_LENA, prompt),
              (ACME_ADMIN, own_draft)]
     for user, item in cases:
-        assert_problem(await send(client, user, agent_id=item), 404, "not_found")
+        assert_problem(await send(client, user, agent_id=item), 404, "no_such_agent")
     # A member of Globex naming Acme as the community to bill: not theirs.
     assert_problem(await send(client, GLOBEX_GINA, agent_id=acme_agent, community_id=ACME), 404, "not_found")
     assert count(sql, "select count(*) as n from ai_conversations") == 0
@@ -343,7 +343,9 @@ async def test_another_users_conversation_is_404_and_another_agent_is_a_mismatch
 ) -> None:
     item, other = agent(sql), agent(sql)
     done = events(await send(client, agent_id=item))[-1][1]
-    assert_problem(await send(client, ACME_LIAM, conversation_id=done["conversation_id"]), 404, "not_found")
+    assert_problem(
+        await send(client, ACME_LIAM, conversation_id=done["conversation_id"]), 404, "no_such_conversation"
+    )
     assert_problem(
         await send(client, conversation_id=done["conversation_id"], agent_id=other), 409, "agent_mismatch"
     )
@@ -357,7 +359,7 @@ async def test_a_caller_in_several_communities_must_name_one_where_the_agent_is_
     sql("insert into memberships (community_id, user_id, role, source) values (%s, %s, 'member', 'admin')",
         (GLOBEX, ACME_LENA))
     # Granted to her in Globex only: Acme may not be billed for it.
-    assert_problem(await send(client, agent_id=item, community_id=ACME), 404, "not_found")
+    assert_problem(await send(client, agent_id=item, community_id=ACME), 404, "no_such_agent")
     body = assert_problem(await send(client, agent_id=item), 422, "validation_failed")
     assert body["errors"][0]["loc"] == "body.community_id"
     response = await send(client, agent_id=item, community_id=GLOBEX)

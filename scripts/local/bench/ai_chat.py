@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         env = {**os.environ, "RATE_LIMIT_AI": "1000000000/60", "RATE_LIMIT_GENERAL": "1000000000/60"}
         command = [sys.executable, "-m", "scripts.local.bench.ai_chat", "serve", "--port", str(port),
                    "--pace-ms", str(args.pace_ms)]
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - our own module
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         try:
             token = local_token(LENA, LENA_EMAIL, issuer=f"{stack.supabase_url}/auth/v1")
             report = asyncio.run(_measure(f"http://127.0.0.1:{port}", token, args))
@@ -93,7 +93,7 @@ def _serve(port: int, pace_s: float) -> None:
     from shared.platform import logging as platform_log
 
     paced = {"offline": OfflineProvider(pace_s)}
-    fallback.default_providers = lambda: paced  # type: ignore[assignment, return-value]
+    fallback.default_providers = lambda: paced  # type: ignore[assignment]
     platform_log.stream = open(os.devnull, "w")  # noqa: SIM115 - the request log still runs, unseen
     uvicorn.run(LocalGateway(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -138,7 +138,7 @@ async def _until_up(client: Any) -> None:
         try:
             await client.get("/functions/v1/health/live")
             return
-        except Exception:  # noqa: BLE001 - not listening yet
+        except Exception:
             await asyncio.sleep(0.05)
     raise RuntimeError("the ai-chat server did not start")
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 from shared.platform.errors import AppError, ConflictError, NotFoundError
 
 
-class AgentNotFoundError(NotFoundError):
-    title = "No such agent"
-
-
 class ConversationNotFoundError(NotFoundError):
-    title = "No such conversation"
+    code, title = "no_such_conversation", "No such conversation"
 
 
 class ProviderUnavailableError(AppError):

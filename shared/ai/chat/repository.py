@@ -24,16 +24,21 @@ select m.seq, m.role, m.content from public.ai_messages m
    and m.seq > (select c.summary_through from public.ai_conversations c where c.id = m.conversation_id)
  order by m.seq desc limit {HISTORY_KEPT}
 """  # noqa: S608 - a constant
-# An agent is a published ai_agent item the caller sees (row level security) that reaches the community
-# billed for the turn: the community's own, or granted to the caller in it.
-AGENT_SQL = """
-select i.id, i.payload, s.default_provider, s.default_model, s.has_own_key
-  from public.content_items i
-  left join public.community_ai_settings s on s.community_id = %(community)s
- where i.id = %(agent)s and i.type = 'ai_agent' and i.status = 'published'
-   and (i.community_id = %(community)s
-        or i.id = any ((select app.granted_content_ids(%(community)s))::uuid[]))
+# Whether the agent reaches the community billed for the turn (the community's own, or granted to the
+# caller in it; run as the caller, for whom granted_content_ids is computed), and whether that community
+# has its own provider key.
+_REACH = """
+select coalesce(s.has_own_key, false) as has_own_key,
+       exists (select 1 from public.content_items i
+                where i.id = {agent} and (i.community_id = s.community_id
+                      or i.id = any ((select app.granted_content_ids(s.community_id))::uuid[]))) as reaches
+  from public.community_ai_settings s where s.community_id = {community}
 """
+REACH_SQL = _REACH.format(agent="%(agent)s", community="%(community)s")
+_CONVERSATION = "(select c.{} from public.ai_conversations c where c.id = %(conversation)s)"
+CONVERSATION_REACH_SQL = _REACH.format(
+    agent=_CONVERSATION.format("agent_id"), community=_CONVERSATION.format("community_id")
+)
 BEGIN_SQL = "select * from app.ai_begin_turn(%s, %s, %s, %s, %s)"
 FINISH_SQL = "select * from app.ai_finish_turn(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # Only a newer summary replaces the stored one (two turns may have summarised the same messages).
@@ -43,15 +48,22 @@ update public.ai_conversations set summary = %s, summary_through = %s
 """
 
 
-async def conversation_with_history(tx: Tx, conversation_id: UUID) -> tuple[Row | None, list[Row]]:
-    """The caller's conversation and its newest messages since the summary, newest first (one round trip)."""
-    conversation, history = await tx.batch([(CONVERSATION_SQL, (conversation_id,)), (HISTORY_SQL, (conversation_id,))])
-    return (conversation[0] if conversation else None), history
+async def conversation_with_history(tx: Tx, conversation_id: UUID) -> tuple[Row | None, list[Row], Row | None]:
+    """The caller's conversation, its newest messages since the summary (newest first), and whether its
+    agent reaches its community (as REACH_SQL says): one round trip."""
+    conversation, history, reaches = await tx.batch(
+        [
+            (CONVERSATION_SQL, (conversation_id,)),
+            (HISTORY_SQL, (conversation_id,)),
+            (CONVERSATION_REACH_SQL, {"conversation": conversation_id}),
+        ]
+    )
+    return (conversation[0] if conversation else None), history, (reaches[0] if reaches else None)
 
 
-async def agent(tx: Tx, agent_id: UUID, community_id: UUID) -> Row | None:
-    """The agent as the caller sees it in this community, with the community's AI settings."""
-    return await tx.fetch_one(AGENT_SQL, {"agent": agent_id, "community": community_id})
+async def reach(tx: Tx, agent_id: UUID, community_id: UUID) -> Row | None:
+    """Whether the agent reaches the community, and whether the community has its own key."""
+    return await tx.fetch_one(REACH_SQL, {"agent": agent_id, "community": community_id})
 
 
 async def begin_turn(

@@ -14,12 +14,13 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
 from shared.ai import fallback, keys, pricing, usage
+from shared.ai.agents import Agent, NoSuchAgentError, load_agent
 from shared.ai.chat import context, repository
-from shared.ai.chat.errors import AgentMismatchError, AgentNotFoundError, ConversationNotFoundError
+from shared.ai.chat.errors import AgentMismatchError, ConversationNotFoundError
 from shared.ai.chat.schemas import SendMessage
 from shared.ai.fallback import Candidate, TurnEvent, TurnFinished
 from shared.ai.keys import ApiKey, KeySource
@@ -41,21 +42,6 @@ from shared.platform.errors import FieldError, ValidationFailedError
 
 LEASE_S = 180
 """How long a turn holds its conversation: longer than a turn may run (its total timeout)."""
-_PROVIDERS: Mapping[str | None, ProviderName] = {
-    "openai": "openai", "anthropic": "anthropic", "gemini": "gemini", "offline": "offline"
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Agent:
-    """What a turn needs of an agent: its prompt and which model answers, how."""
-
-    id: UUID
-    system_prompt: str
-    provider: ProviderName
-    model: str
-    temperature: float
-    max_output_tokens: int
 
 
 @dataclass(slots=True)
@@ -128,11 +114,11 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
     conversation: Row | None = None
     history: list[context.Stored] = []
     if body.conversation_id is not None:
-        conversation, rows = await repository.conversation_with_history(tx, body.conversation_id)
+        conversation, rows, reach = await repository.conversation_with_history(tx, body.conversation_id)
         if conversation is None:
             raise ConversationNotFoundError()
         if conversation["agent_id"] is None:
-            raise AgentNotFoundError("The agent of this conversation was deleted.")
+            raise NoSuchAgentError("The agent of this conversation was deleted.")
         if body.agent_id is not None and body.agent_id != conversation["agent_id"]:
             raise AgentMismatchError("This conversation is with another agent.")
         history = [context.Stored(r["seq"], r["role"], r["content"]) for r in reversed(rows)]
@@ -141,10 +127,10 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
     else:
         community_id = _community_of(principal, body.community_id)
         agent_id = body.agent_id  # type: ignore[assignment]  # the body names one or the other
-    row = await repository.agent(tx, agent_id, community_id)
-    if row is None:
-        raise AgentNotFoundError()
-    agent = agent_from(row)
+        reach = await repository.reach(tx, agent_id, community_id)
+    if reach is None or not reach["reaches"]:
+        raise NoSuchAgentError("No published agent with this id is available to you.")
+    agent = await load_agent(tx, agent_id)
     summary = None if conversation is None else conversation["summary"]
     budget = context.budget(agent.provider, agent.max_output_tokens)
     fitted = context.fit(agent.system_prompt, summary, history, body.content, budget)
@@ -154,7 +140,7 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
     if due:
         estimate += usage.estimate_tokens(*(m.content for m in due)) + context.SUMMARY_OUTPUT_TOKENS
     reservation = await usage.reserve(tx, community_id, estimate)
-    candidates = await _candidates(tx, agent, row, community_id, settings)
+    candidates = await _candidates(tx, agent, community_id, has_own_key=reach["has_own_key"], settings=settings)
     begun = await repository.begin_turn(tx, body.conversation_id, agent.id, community_id, body.content, LEASE_S)
     request = ChatRequest(
         system=fitted.system,
@@ -166,22 +152,6 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
     return Turn(
         begun["conversation_id"], begun["turn_id"], begun["seq"], begun["title"], community_id, principal.user_id,
         agent, reservation, request, candidates, body.content, history, summary, due, request_id,
-    )
-
-
-def agent_from(row: Row) -> Agent:
-    """The agent's prompt and model; the community's default provider and model when the agent names none."""
-    payload: Mapping[str, Any] = row["payload"] or {}
-    settings: Mapping[str, Any] = payload.get("model_settings") or {}
-    provider = _PROVIDERS.get(settings.get("provider") or row["default_provider"], "offline")
-    model = settings.get("model") if settings.get("provider") else row["default_model"]
-    return Agent(
-        row["id"],
-        str(payload.get("system_prompt") or ""),
-        provider,
-        str(model or "offline-echo"),
-        float(settings.get("temperature", 0.7)),
-        int(settings.get("max_output_tokens", 1024)),
     )
 
 
@@ -200,8 +170,10 @@ def _community_of(principal: Principal, named: UUID | None) -> UUID:
     raise ValidationFailedError([FieldError("body.community_id", message, "missing")])
 
 
-async def _candidates(tx: Tx, agent: Agent, row: Row, community_id: UUID, settings: Settings) -> list[Candidate]:
-    own = await keys.community_key(tx, community_id) if row["has_own_key"] and agent.provider != "offline" else None
+async def _candidates(
+    tx: Tx, agent: Agent, community_id: UUID, *, has_own_key: bool, settings: Settings
+) -> list[Candidate]:
+    own = await keys.community_key(tx, community_id) if has_own_key and agent.provider != "offline" else None
     return fallback.plan(
         agent.provider,
         agent.model,
