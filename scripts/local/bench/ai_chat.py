@@ -12,7 +12,8 @@ does the same work (a conversation is created, both messages stored, usage settl
 2. Throughput: `--concurrency` streams held open at once for `--duration` seconds each level; completed
    streams per second, delta events per second, and the added time to first token under that load.
 
-The client is httpx in this process; the server's CPU is its own. Writes bench-results/ai-chat-<UTC>.json.
+The client is raw asyncio connections in this process (httpx would measure itself); the server's and
+Postgres's CPU per stream are read from /proc. Writes bench-results/ai-chat-<UTC>.json.
 Not a test.
 
     scripts/bench-ai-chat [--pace-ms 50] [--requests 200] [--concurrency 1,16,64,256] [--duration 5]
@@ -48,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "serve":
         _serve(args.port, args.pace_ms / 1000)
         return
+    from scripts.local.bench.cpu import postmaster_pid
     from scripts.local.bench.servers import free_port
     from scripts.local.stack import DEFAULT_PORT, running_stack
     from scripts.local.tokens import local_token
@@ -58,10 +60,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         env = {**os.environ, "RATE_LIMIT_AI": "1000000000/60", "RATE_LIMIT_GENERAL": "1000000000/60"}
         command = [sys.executable, "-m", "scripts.local.bench.ai_chat", "serve", "--port", str(port),
                    "--pace-ms", str(args.pace_ms)]
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
         try:
             token = local_token(LENA, LENA_EMAIL, issuer=f"{stack.supabase_url}/auth/v1")
-            report = asyncio.run(_measure(f"http://127.0.0.1:{port}", token, args))
+            pids = (server.pid, postmaster_pid(stack.database_url))
+            report = asyncio.run(_measure(("127.0.0.1", port), token, args, pids))
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -105,19 +108,15 @@ def _unlimited_quota(dsn: str) -> None:
         conn.execute("update public.community_ai_settings set monthly_token_quota = 1000000000000")
 
 
-async def _measure(base: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
-    import httpx
-
+async def _measure(base: tuple[str, int], token: str, args: argparse.Namespace, pids: tuple[int, int | None]) -> dict[str, Any]:
     pace_ms = args.pace_ms
-    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as client:
-        await _until_up(client)
-        for _ in range(WARMUP):
-            await _one(client)
-        sequential = [await _one(client) for _ in range(args.requests)]
-        levels = [int(n) for n in args.concurrency.split(",") if n.strip()]
-        load = {str(n): await _load(client, n, args.duration, pace_ms) for n in levels}
+    request = _request(base[0], token)
+    await _until_up(base)
+    for _ in range(WARMUP):
+        await _one(base, request)
+    sequential = [await _one(base, request) for _ in range(args.requests)]
+    levels = [int(n) for n in args.concurrency.split(",") if n.strip()]
+    load = {str(n): await _load(base, request, n, args.duration, pace_ms, pids) for n in levels}
     return {
         "pace_ms": pace_ms,
         "requests": args.requests,
@@ -133,57 +132,83 @@ async def _measure(base: str, token: str, args: argparse.Namespace) -> dict[str,
     }
 
 
-async def _until_up(client: Any) -> None:
+def _request(host: str, token: str) -> bytes:
+    body = json.dumps({"agent_id": AGENT, "content": "How do I write a good prompt for a weekly report?"}).encode()
+    head = (
+        f"POST /functions/v1/ai-chat HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _until_up(base: tuple[str, int]) -> None:
     for _ in range(400):
         try:
-            await client.get("/functions/v1/health/live")
+            _, writer = await asyncio.open_connection(*base)
+            writer.close()
             return
-        except Exception:
+        except OSError:  # not listening yet
             await asyncio.sleep(0.05)
     raise RuntimeError("the ai-chat server did not start")
 
 
-async def _one(client: Any) -> dict[str, float]:
-    """One streamed turn: ms to the start event, the first delta and the end; the number of deltas."""
-    body = {"agent_id": AGENT, "content": "How do I write a good prompt for a weekly report?"}
+async def _one(base: tuple[str, int], request: bytes, *, refusals_allowed: bool = False) -> dict[str, float]:
+    """One streamed turn over a raw connection (an httpx client would measure itself): ms to the start
+    event, the first delta and the end; the number of deltas."""
     started = time.perf_counter()
+    reader, writer = await asyncio.open_connection(*base)
+    writer.write(request)
     marks: dict[str, float] = {}
-    seen = b""
-    async with client.stream("POST", "/functions/v1/ai-chat", json=body) as response:
-        if response.status_code != 200:
-            await response.aread()
-            raise RuntimeError(f"ai-chat answered {response.status_code}: {response.text}")
-        async for chunk in response.aiter_raw():
+    seen = bytearray()
+    while chunk := await reader.read(65536):
+        seen += chunk
+        if "delta" not in marks:
             now = (time.perf_counter() - started) * 1000
-            seen += chunk
             if "start" not in marks and b"event: start" in seen:
                 marks["start"] = now
-            if "delta" not in marks and b"event: delta" in seen:
+            if b"event: delta" in seen:
                 marks["delta"] = now
     marks["end"] = (time.perf_counter() - started) * 1000
-    if b"event: done" not in seen:
-        raise RuntimeError("a stream ended without its done event")
+    writer.close()
+    if not seen.startswith(b"HTTP/1.1 200") or b"event: done" not in seen:
+        if not refusals_allowed:
+            raise RuntimeError(f"ai-chat did not answer a whole stream: {bytes(seen[:300])!r}")
+        return {"refused": 1.0, "status": float(seen[9:12] or 0)}
     marks["deltas"] = seen.count(b"event: delta")
     return marks
 
 
-async def _load(client: Any, streams: int, duration_s: float, pace_ms: float) -> dict[str, Any]:
-    """`streams` clients each opening one stream after another for `duration_s`."""
+async def _load(
+    base: tuple[str, int], request: bytes, streams: int, duration_s: float, pace_ms: float, pids: tuple[int, int | None]
+) -> dict[str, Any]:
+    """`streams` clients each opening one stream after another for `duration_s`; CPU per stream."""
+    from scripts.local.bench.cpu import cluster_cpu_s, group_cpu_s
+
+    server, postmaster = pids
     deadline = time.perf_counter() + duration_s
     done: list[dict[str, float]] = []
 
     async def worker() -> None:
         while time.perf_counter() < deadline:
-            done.append(await _one(client))
+            done.append(await _one(base, request, refusals_allowed=True))
 
+    cpu_before = group_cpu_s(server) or 0.0, (cluster_cpu_s(postmaster) or 0.0) if postmaster else 0.0
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(streams)))
     elapsed = time.perf_counter() - started
+    refused = [d for d in done if "refused" in d]
+    done = [d for d in done if "refused" not in d]
+    cpu_after = group_cpu_s(server) or 0.0, (cluster_cpu_s(postmaster) or 0.0) if postmaster else 0.0
     return {
         "streams_per_s": round(len(done) / elapsed, 1),
         "deltas_per_s": round(sum(d["deltas"] for d in done) / elapsed, 1),
         "added_to_first_token_ms": _summary([d["delta"] - pace_ms for d in done]),
         "completed": len(done),
+        "refused": len(refused),
+        "refused_statuses": sorted({int(d["status"]) for d in refused}),
+        "server_cpu_ms_per_stream": round((cpu_after[0] - cpu_before[0]) * 1000 / max(1, len(done)), 2),
+        "postgres_cpu_ms_per_stream": round((cpu_after[1] - cpu_before[1]) * 1000 / max(1, len(done)), 2),
     }
 
 
@@ -213,6 +238,9 @@ def _render(report: dict[str, Any]) -> str:
         lines.append(
             f"  {level:>4} open: {figures['streams_per_s']:7.1f} streams/s  {figures['deltas_per_s']:8.1f} deltas/s"
             f"  added to first token median {added['median']:7.2f} ms  p95 {added['p95']:7.2f} ms"
+            f"  refused {figures['refused']} {figures['refused_statuses']}"
+            f"  CPU per stream: server {figures['server_cpu_ms_per_stream']} ms,"
+            f" Postgres {figures['postgres_cpu_ms_per_stream']} ms"
         )
     lines.append(f"load average after: {report['loadavg']}")
     return "\n".join(lines)
