@@ -15,7 +15,7 @@ import respx
 
 from scripts.local.tokens import local_token
 from shared.ai import fallback
-from shared.ai.chat import context
+from shared.ai.chat import context, streaming
 from shared.ai.keys import ApiKey
 from shared.ai.providers.base import ChatEvent, ChatRequest, ProviderName
 from shared.ai.providers.offline import OfflineProvider
@@ -168,6 +168,17 @@ async def test_a_second_turn_continues_the_conversation_with_its_history(
     ]
     assert sent.system == "You coach people through their first prompts."
     assert [m["seq"] for m in messages(sql)] == [1, 2, 3, 4]
+
+
+async def test_a_heartbeat_comment_is_sent_while_the_provider_is_silent(
+    client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streaming, "HEARTBEAT_S", 0.01)
+    monkeypatch.setattr(fallback, "default_providers", lambda: {"offline": OfflineProvider(pace_s=0.05)})
+    got = events(await send(client, agent_id=agent(sql)))
+    names = [name for name, _ in got]
+    assert "heartbeat" in names and names[0] == "start" and names[-1] == "done"
+    assert "".join(data["text"] for name, data in got if name == "delta") == messages(sql)[1]["content"]
 
 
 @pytest.mark.parametrize("how", [{"headers": {"Accept": "application/json"}}, {"params": {"stream": "false"}}])
