@@ -32,6 +32,7 @@ from tests.ai_streams import (
     breaking,
     echoing_error,
     sse,
+    until_first_text,
 )
 from tests.content_helpers import grant, make_item
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, EMAILS, GLOBEX, GLOBEX_GINA, ISSUER, auth
@@ -240,15 +241,6 @@ async def test_no_transaction_is_open_while_the_provider_answers(
 
 
 # --- when the provider fails ---------------------------------------------------------------------------------
-
-
-def until_first_text(wire: Wire) -> str:
-    kept = []
-    for event in wire.events():
-        kept.append(event)
-        if "Warm up" in event:
-            return "".join(kept)
-    raise AssertionError("the sample has no text")
 
 
 async def test_a_stream_the_provider_breaks_is_stored_interrupted_and_ends_with_an_error_event(

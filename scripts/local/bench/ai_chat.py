@@ -31,16 +31,13 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from scripts.local.bench.catalogue import LENA, LENA_EMAIL, RESULTS
 
 DATABASE = "aigym_bench_ai"
 AGENT = "e0000000-0000-4000-8000-0000000c0001"
-ACME = "c0000000-0000-4000-8000-000000000001"
-LENA = "a0000000-0000-4000-8000-000000000012"
-LENA_EMAIL = "lena@acme.example.com"
 WARMUP = 20
-RESULTS = Path(__file__).resolve().parents[3] / "bench-results"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
