@@ -34,6 +34,11 @@ class Purge:
     as_login_role: bool = False
 
 
+_PAST_COMMUNITY_RETENTION = """exists (
+  select 1 from public.community_ai_settings s
+   where s.community_id = ai_conversations.community_id
+     and ai_conversations.last_message_at < now() - make_interval(days => s.conversation_retention_days))"""
+
 PURGES: tuple[Purge, ...] = (
     Purge("idempotency_keys", "app.idempotency_keys", "expires_at < now()", as_login_role=True),
     Purge("rate_limits", "app.rate_limits", "window_start < now() - interval '1 day'", as_login_role=True),
@@ -43,6 +48,8 @@ PURGES: tuple[Purge, ...] = (
         "applied_events", "app.applied_events", "applied_at < now() - make_interval(days => %(applied_days)s)"
     ),
     Purge("webhook_events", "app.webhook_events", "received_at < now() - interval '90 days'"),
+    # A community's retention setting (null: kept forever); the usage ledger keeps its rows, unlinked.
+    Purge("ai_conversations", "public.ai_conversations", _PAST_COMMUNITY_RETENTION),
 )
 
 

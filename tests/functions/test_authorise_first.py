@@ -34,6 +34,10 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("catalogue", "GET", "/"),
     ("catalogue", "GET", "/{item_id:uuid}"),
     ("content", "GET", "/{item_id:uuid}/file"),
+    ("conversations", "GET", "/"),
+    ("conversations", "GET", "/{conversation_id:uuid}"),
+    ("conversations", "PATCH", "/{conversation_id:uuid}"),
+    ("conversations", "DELETE", "/{conversation_id:uuid}"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 

@@ -194,7 +194,7 @@ async def _template_with_everything(client: httpx.AsyncClient, sql: Sql) -> str:
     )
     sql(
         "update community_ai_settings set default_provider = 'anthropic', default_model = 'claude-x',"
-        " monthly_token_quota = 5000 where community_id = %s",
+        " monthly_token_quota = 5000, conversation_retention_days = 90 where community_id = %s",
         (template_id,),
     )
     sql(
@@ -228,6 +228,7 @@ async def test_create_from_template_copies_features_tags_and_ai_settings_and_not
         "default_provider": "anthropic",
         "default_model": "claude-x",
         "monthly_token_quota": 5000,
+        "conversation_retention_days": 90,
         "has_own_key": False,
         "own_key_provider": None,
         "updated_at": None,

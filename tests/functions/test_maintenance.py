@@ -13,6 +13,7 @@ from scripts.local.stack import LOCAL_SECRET_KEY
 from shared.platform import maintenance
 from shared.platform.config import get_settings, reset_settings
 from shared.platform.storage import storage_for
+from tests.ai_rows import conversation
 from tests.factories import ACME, ACME_LENA, auth
 
 SERVICE = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
@@ -52,6 +53,9 @@ def arrange(sql: Any) -> None:
             "insert into app.webhook_events (provider, event_id, received_at) values ('stripe', %s, now() - %s::interval)",
             (key, age),
         )
+    sql("update public.community_ai_settings set conversation_retention_days = 30 where community_id = %s", (ACME,))
+    for key, age in (("old", "30 days 1 minute"), ("fresh", "29 days 23 hours")):
+        conversation(sql, ACME_LENA, ACME, None, title=key, messages=1, age=age)
 
 
 def left(keys: list[str]) -> dict[str, list[str]]:
@@ -70,6 +74,7 @@ def remaining(sql: Any) -> dict[str, list[str]]:
         "archived_events": [r["k"] for r in sql("select message->>'key' as k from pgmq.a_events order by 1")],
         "applied_events": [r["k"] for r in sql("select handler as k from app.applied_events order by 1")],
         "webhook_events": [r["k"] for r in sql("select event_id as k from app.webhook_events order by 1")],
+        "ai_conversations": [r["k"] for r in sql("select title as k from public.ai_conversations order by 1")],
     }
 
 

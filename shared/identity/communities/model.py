@@ -18,7 +18,7 @@ ADMIN_FIELDS = frozenset({"name", "project_name", "logo_url", "brand_color", "fo
 """Community settings its own admins may change."""
 PLATFORM_FIELDS = frozenset({"slug", "status", "is_template"})
 """Community fields only platform staff who may write change (the database refuses anyone else too)."""
-AI_ADMIN_FIELDS = frozenset({"default_provider", "default_model"})
+AI_ADMIN_FIELDS = frozenset({"default_provider", "default_model", "conversation_retention_days"})
 AI_PLATFORM_FIELDS = frozenset({"monthly_token_quota"})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -16,11 +16,16 @@ COLUMNS = (
     "c.id, c.name, c.slug, c.project_name, c.logo_url, c.brand_color, c.forum_enabled, c.status,"
     " c.is_template, c.template_source_id, c.features, c.created_at, c.updated_at"
 )
-AI_COLUMNS = "community_id, default_provider, default_model, monthly_token_quota, has_own_key, own_key_provider, updated_at"
+AI_COLUMNS = (
+    "community_id, default_provider, default_model, monthly_token_quota, conversation_retention_days,"
+    " has_own_key, own_key_provider, updated_at"
+)
 UPDATABLE = frozenset(
     {"name", "slug", "project_name", "logo_url", "brand_color", "forum_enabled", "status", "is_template"}
 )
-AI_UPDATABLE = frozenset({"default_provider", "default_model", "monthly_token_quota"})
+AI_UPDATABLE = frozenset(
+    {"default_provider", "default_model", "monthly_token_quota", "conversation_retention_days"}
+)
 _TAKEN = {"communities_name_key": CommunityNameTakenError, "communities_slug_key": CommunitySlugTakenError}
 
 _MEMBER_COUNT = "(select count(*) from public.memberships m where m.community_id = c.id) as member_count"
@@ -63,7 +68,7 @@ select %(target)s, t.name, t.color from public.user_tags t where t.community_id 
 CLONE_AI_SETTINGS_SQL = f"""
 update public.community_ai_settings s
    set default_provider = t.default_provider, default_model = t.default_model,
-       monthly_token_quota = t.monthly_token_quota
+       monthly_token_quota = t.monthly_token_quota, conversation_retention_days = t.conversation_retention_days
   from public.community_ai_settings t
  where s.community_id = %(target)s and t.community_id = %(source)s
 returning {", ".join("s." + c for c in AI_COLUMNS.split(", "))}
@@ -213,7 +218,7 @@ async def clone_tags(tx: Tx, *, source: UUID, target: UUID) -> int:
 
 
 async def clone_ai_settings(tx: Tx, *, source: UUID, target: UUID) -> Row | None:
-    """Copy provider, model and quota from the source (never its key)."""
+    """Copy provider, model, quota and conversation retention from the source (never its key)."""
     return await tx.fetch_one(CLONE_AI_SETTINGS_SQL, {"source": source, "target": target})
 
 

@@ -41,6 +41,7 @@ Features = Annotated[
 ]
 ModelName = Annotated[str, Field(min_length=1, max_length=100)]
 TokenQuota = Annotated[int, Field(ge=0, le=10**12), Integral]
+RetentionDays = Annotated[int, Field(ge=1, le=3650), Integral]
 
 
 class CreateCommunity(Body):
@@ -89,6 +90,9 @@ class UpdateAiSettings(Patch):
     default_provider: Annotated[Provider | None, *NotNull] = None
     default_model: Annotated[ModelName | None, *NotNull] = None
     monthly_token_quota: Annotated[TokenQuota | None, *NotNull] = None
+    conversation_retention_days: RetentionDays | None = Field(
+        default=None, description="Days a conversation is kept after its last message (1-3650); null: forever."
+    )
     api_key: SecretStr | None = None
     api_key_provider: KeyProvider | None = Field(
         default=None, description="The key's provider; defaults to the resulting default_provider."
@@ -114,7 +118,8 @@ class UpdateAiSettings(Patch):
     def setting_changes(self) -> dict[str, Any]:
         """The plain settings sent (not the key)."""
         return self.model_dump(
-            include={"default_provider", "default_model", "monthly_token_quota"}, exclude_unset=True
+            include={"default_provider", "default_model", "monthly_token_quota", "conversation_retention_days"},
+            exclude_unset=True,
         )
 
     @property
@@ -144,6 +149,7 @@ class AiSettingsView(View):
     default_provider: str
     default_model: str
     monthly_token_quota: int
+    conversation_retention_days: int | None
     has_own_key: bool
     own_key_provider: str | None
     updated_at: datetime
