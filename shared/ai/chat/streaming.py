@@ -30,6 +30,7 @@ from shared.ai.providers.base import TextDelta
 from shared.ai.providers.errors import NoProviderError, ProviderError, StreamInterruptedError
 from shared.platform import logging as log
 from shared.platform.errors import AppError, internal_problem, problem_from
+from shared.platform.responses import error_response
 
 HEARTBEAT_S = 15.0
 """Seconds of silence after which a heartbeat is sent (proxies commonly close idle streams after 30–60 s)."""
@@ -165,7 +166,12 @@ class _JsonAnswer(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         turn, outcome = self.turn, Outcome()
         await run(turn, outcome)
-        stored = await _shielded(finish(turn, outcome))
+        try:
+            stored = await _shielded(finish(turn, outcome))
+        except Exception as exc:  # the answer could not be stored: say so as the route would have
+            log.error("ai turn could not be stored", request_id=turn.request_id, error=type(exc).__name__)
+            await error_response(exc, turn.request_id, None)(scope, receive, send)
+            return
         failure = problem_of(outcome, turn)
         if failure is None:
             body = view_of(turn, outcome, stored).model_dump_json().encode()

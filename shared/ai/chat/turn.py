@@ -31,6 +31,7 @@ from shared.ai.providers.base import (
     ChatRequest,
     ProviderName,
     TextDelta,
+    Timeouts,
 )
 from shared.ai.providers.errors import NoProviderError, ProviderError, StreamInterruptedError
 from shared.identity.errors import CommunityNotFoundError
@@ -41,7 +42,8 @@ from shared.platform.db import Row, Tx, as_service
 from shared.platform.errors import FieldError, ValidationFailedError
 
 LEASE_S = 180
-"""How long a turn holds its conversation: longer than a turn may run (its total timeout)."""
+"""How long a turn holds its conversation: longer than a turn may run (its summary's and its own total timeouts)."""
+SUMMARY_TIMEOUTS = Timeouts(total_s=45.0)
 
 
 @dataclass(slots=True)
@@ -243,6 +245,7 @@ async def _summarise(turn: Turn) -> None:
         model=turn.agent.model,
         temperature=0.2,
         max_output_tokens=context.SUMMARY_OUTPUT_TOKENS,
+        timeouts=SUMMARY_TIMEOUTS,
     )
     outcome = Outcome()
     await run(replace(turn, summary_due=[], request=request), outcome)
