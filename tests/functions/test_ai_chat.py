@@ -21,6 +21,7 @@ from shared.ai.providers.base import ChatEvent, ChatRequest, ProviderName
 from shared.ai.providers.offline import OfflineProvider
 from shared.platform import logging as log
 from shared.platform.config import reset_settings
+from shared.platform.crypto import encrypt
 from tests.ai_streams import (
     ANSWER,
     ANTHROPIC,
@@ -238,6 +239,24 @@ async def test_no_transaction_is_open_while_the_provider_answers(
     response = await send(client, agent_id=agent(sql))
     assert events(response)[-1][0] == "done"
     assert seen == [0]
+
+
+async def test_the_communitys_own_key_answers_first_and_is_metered_as_the_communitys(
+    client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch, log_lines: Callable[[], str]
+) -> None:
+    own = "sk-community-own-key-0099887766"
+    sql("insert into app.community_secrets (community_id, provider, ciphertext) values (%s, 'openai', %s)",
+        (ACME, encrypt(own, bound_to=ACME)))
+    sql("update community_ai_settings set has_own_key = true, own_key_provider = 'openai' where community_id = %s", (ACME,))
+    use_platform_key(monkeypatch, OPENAI)
+    item = agent(sql, settings=remote(OPENAI))
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(OPENAI.url).mock(return_value=sse(OPENAI.sample()))
+        response = await send(client, agent_id=item)
+    assert route.calls.last.request.headers["authorization"] == f"Bearer {own}"
+    assert messages(sql)[1]["key_source"] == "community"
+    assert sql("select key_source from ai_usage") == [{"key_source": "community"}]
+    assert own not in response.text and own not in log_lines()
 
 
 # --- when the provider fails ---------------------------------------------------------------------------------
