@@ -25,7 +25,8 @@ from starlette.types import Receive, Scope, Send
 from shared.ai.chat import sse
 from shared.ai.chat.errors import ProviderInterruptedError, ProviderRefusedError, ProviderUnavailableError
 from shared.ai.chat.schemas import TurnUsage, TurnView
-from shared.ai.chat.turn import Outcome, Stored, Turn, finish, run
+from shared.ai.chat.store import Stored, finish
+from shared.ai.chat.turn import Outcome, Turn, run
 from shared.ai.providers.base import TextDelta
 from shared.ai.providers.errors import NoProviderError, ProviderError, StreamInterruptedError
 from shared.platform import logging as log
