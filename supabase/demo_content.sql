@@ -217,3 +217,39 @@ insert into public.content_grants (id, item_id, community_id, tag_id, user_id, s
   ('90000000-0000-4000-8000-0000000c2a01', 'e0000000-0000-4000-8000-0000000c2001', 'c0000000-0000-4000-8000-000000000001', null, null, null, null),
   ('90000000-0000-4000-8000-0000000c2b01', 'e0000000-0000-4000-8000-0000000c2002', 'c0000000-0000-4000-8000-000000000002', null, null, null, null)
 on conflict do nothing;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Learning progress (issue 13): recorded through the checked functions the API calls, as each learner
+-- (their claims set for this transaction), so the events are queued as for a real learner and the
+-- worker hands them on. Lena is enrolled in Acme's four-week plan and has done its first WOD (quiz
+-- passed): 50 %. Gina has warmed up in Globex's course: 50 %. Liam has just enrolled. Applying this
+-- again changes nothing (the functions are idempotent; the quiz is taken only once).
+-- ---------------------------------------------------------------------------------------------------
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000012", "role": "authenticated"}', true);
+select app.enroll('e0000000-0000-4000-8000-0000000c2001', 'c0000000-0000-4000-8000-000000000001',
+                  array['a0000000-0000-4000-8000-000000000012']::uuid[], 'self');
+select app.record_completion('c0000000-0000-4000-8000-000000000001', 'page', '5a000000-0000-4000-8000-000000000101',
+                             'e0000000-0000-4000-8000-0000000c1001', null, 540);
+select app.record_completion('c0000000-0000-4000-8000-000000000001', 'page', '5a000000-0000-4000-8000-000000000102',
+                             'e0000000-0000-4000-8000-0000000c1001', null, 780);
+select app.start_quiz_attempt('c0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-0000000c1001',
+                              '5b000000-0000-4000-8000-000000000110')
+ where not exists (select 1 from public.learning_quiz_attempts a
+                    where a.user_id = 'a0000000-0000-4000-8000-000000000012' and a.status = 'submitted');
+select app.submit_quiz_attempt(a.id, '{"5c000000-0000-4000-8000-000000000101": ["b"],
+                                       "5c000000-0000-4000-8000-000000000102": ["a", "c"],
+                                       "5c000000-0000-4000-8000-000000000103": false,
+                                       "5c000000-0000-4000-8000-000000000104": "The role"}')
+  from public.learning_quiz_attempts a
+ where a.user_id = 'a0000000-0000-4000-8000-000000000012' and a.status = 'open';
+select app.record_completion('c0000000-0000-4000-8000-000000000001', 'page', '5a000000-0000-4000-8000-000000000103',
+                             'e0000000-0000-4000-8000-0000000c1001', 100, 360);
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000013", "role": "authenticated"}', true);
+select app.enroll('e0000000-0000-4000-8000-0000000c2001', 'c0000000-0000-4000-8000-000000000001',
+                  array['a0000000-0000-4000-8000-000000000013']::uuid[], 'self');
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000022", "role": "authenticated"}', true);
+select app.enroll('e0000000-0000-4000-8000-0000000c2002', 'c0000000-0000-4000-8000-000000000002',
+                  array['a0000000-0000-4000-8000-000000000022']::uuid[], 'self');
+select app.record_completion('c0000000-0000-4000-8000-000000000002', 'wod', 'e0000000-0000-4000-8000-0000000c1101',
+                             null, null, 300);
+select set_config('request.jwt.claims', '', true);

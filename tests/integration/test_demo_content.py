@@ -74,3 +74,27 @@ async def test_demo_programs_one_with_a_calendar_one_a_course_each_seen_by_one_c
     assert [t for t, kind in gina.items() if kind == "program"] == ["Globex AI onboarding course"]
     # What a granted program uses opens with it.
     assert "Practise: three rewrites a day" in lena and "Practise: three rewrites a day" not in gina
+
+
+async def test_demo_learners_have_progress_recorded_with_its_events(db: str, sql: Sql) -> None:
+    seed_demo_content(db)
+    seed_demo_content(db)
+
+    enrolled = sql(
+        "select e.user_id::text, e.status, p.total, p.completed from learning_enrollments e"
+        " cross join lateral app.program_progress(e.user_id, e.program_id) p order by e.user_id"
+    )
+    attempts = sql("select user_id::text, status, score::float, passed from learning_quiz_attempts")
+    sent = sql("select message->>'name' as name, count(*)::int as n from pgmq.q_events group by 1 order by 1")
+
+    assert enrolled == [
+        {"user_id": ACME_LENA, "status": "active", "total": 2, "completed": 1},
+        {"user_id": ACME_LIAM, "status": "active", "total": 2, "completed": 0},
+        {"user_id": GLOBEX_GINA, "status": "active", "total": 2, "completed": 1},
+    ]
+    assert attempts == [{"user_id": ACME_LENA, "status": "submitted", "score": 100.0, "passed": True}]
+    assert {r["name"]: r["n"] for r in sent if r["name"].startswith("learning.")} == {
+        "learning.completed": 6,  # 3 pages, the WOD, the quiz block (Lena); the warm-up BLOCK (Gina)
+        "learning.enrolled": 3,
+        "learning.quiz_attempted": 1,
+    }

@@ -48,6 +48,16 @@ ALLOWED: dict[str, dict[str, str]] = {
         "app.directly_granted_content_ids(uuid)": "catalogue: the items granted to the caller now (optionally via one community)",
         "app.administered_granted_content_ids()": "policy helper: the items granted to communities the caller administers",
         "app.administers_content_item(uuid)": "policy helper: whether the caller administers the item's owner community",
+        "app.item_progress(uuid,uuid)": "security invoker: counts only the pages and stamps row level security shows the caller",
+        "app.program_progress(uuid,uuid)": "security invoker: counts only the items and stamps row level security shows the caller",
+        "app.completion_percent(uuid,uuid)": "security invoker: from the pages, items and stamps row level security shows the caller",
+        "app.prerequisites_of(uuid,uuid)": "security invoker: the prerequisites and stamps row level security shows the caller",
+        "app.unmet_prerequisites(uuid,uuid)": "security invoker: the prerequisites and stamps row level security shows the caller",
+        "app.enroll(uuid,uuid,uuid[],text)": "enrols the caller in a program granted to them, or (community admin, staff writer) members it is granted to",
+        "app.drop_enrollment(uuid)": "drops only the caller's own enrollment, or one of a community the caller administers (staff writers any)",
+        "app.record_completion(uuid,text,uuid,uuid,numeric,integer)": "stamps the caller's own completion of an item granted to them",
+        "app.start_quiz_attempt(uuid,uuid,uuid)": "starts the caller's own attempt at a quiz granted to them",
+        "app.submit_quiz_attempt(uuid,jsonb)": "submits only the caller's own open attempt; scored in the database, answers never returned",
     },
 }
 

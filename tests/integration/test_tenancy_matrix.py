@@ -89,6 +89,7 @@ PLATFORM_ACME = "e0000000-0000-4000-8000-000000000002"  # granted to acme as a w
 PLATFORM_TAGGED = "e0000000-0000-4000-8000-000000000003"  # granted to the tag of each community
 PLATFORM_LIAM = "e0000000-0000-4000-8000-000000000004"  # granted to liam alone
 PLATFORM_EXPIRED = "e0000000-0000-4000-8000-000000000005"  # granted to acme until yesterday
+PLATFORM_WOD = "e0000000-0000-4000-8000-000000000006"  # a draft, granted to nobody: every WOD may require it
 OWN_SHARED_GRANT = {ACME: "90000000-0000-4000-8000-000000000a21", GLOBEX: "90000000-0000-4000-8000-000000000b21"}
 VISIBLE_TO = {
     ACME_LENA: {OWN_SHARED[ACME], PLATFORM_ACME, PLATFORM_TAGGED},
@@ -151,6 +152,7 @@ NAMES = {
     PLATFORM_TAGGED: "platform-tagged",
     PLATFORM_LIAM: "platform-liam",
     PLATFORM_EXPIRED: "platform-expired",
+    PLATFORM_WOD: "platform-wod",
 }
 """How mismatches show the ids they name."""
 
@@ -182,6 +184,12 @@ insert into public.content_versions (item_id, number, kind, snapshot) values ('{
 insert into public.content_items (id, community_id, type, title, payload) values ('{OWN_WOD[c]}', '{c}', 'wod', 'wod',
   '{{"pages": [{{"blocks": [{{"type": "prompt", "content_id": "{OWN_SHARED[c]}"}}, {{"type": "quiz"}}]}}]}}');
 insert into public.content_item_keys (item_id, keys) values ('{OWN_WOD[c]}', '{{"quiz": {{"q1": {{"answer": true}}}}}}');
+insert into public.learning_enrollments (community_id, user_id, program_id, source)
+  values ('{c}', '{TAG_HOLDER[c]}', '{OWN_SHARED[c]}', 'self');
+insert into public.learning_completions (user_id, community_id, target_type, target_id, item_id)
+  values ('{TAG_HOLDER[c]}', '{c}', 'wod', '{OWN_WOD[c]}', '{OWN_WOD[c]}');
+insert into public.learning_quiz_attempts (user_id, community_id, item_id, block_id, number)
+  values ('{TAG_HOLDER[c]}', '{c}', '{OWN_WOD[c]}', '{OWN_WOD[c]}', 1);
 insert into public.content_grants (id, item_id, community_id) values ('{OWN_SHARED_GRANT[c]}', '{OWN_SHARED[c]}', '{c}');
 insert into public.content_grants (item_id, community_id, tag_id) values ('{PLATFORM_TAGGED}', '{c}', '{TAG[c]}');
 insert into public.ai_conversations (id, user_id, community_id, agent_id, title, message_count)
@@ -219,7 +227,8 @@ insert into public.content_items (id, type, title, payload, status) values
   ('{PLATFORM_ACME}', 'prompt', 'for acme', '{{"text": "x"}}', 'published'),
   ('{PLATFORM_TAGGED}', 'prompt', 'for tags', '{{"text": "x"}}', 'published'),
   ('{PLATFORM_LIAM}', 'prompt', 'for liam', '{{"text": "x"}}', 'published'),
-  ('{PLATFORM_EXPIRED}', 'prompt', 'expired', '{{"text": "x"}}', 'published');
+  ('{PLATFORM_EXPIRED}', 'prompt', 'expired', '{{"text": "x"}}', 'published'),
+  ('{PLATFORM_WOD}', 'wod', 'platform wod', '{{"pages": []}}', 'draft');
 insert into public.content_versions (item_id, number, kind, snapshot) values ('{PLATFORM_ACME}', 1, 'publish', '{{}}');
 """  # noqa: S608
     + _rows_of(ACME)
@@ -230,6 +239,8 @@ insert into public.content_grants (item_id, community_id, user_id, starts_at, en
   ('{PLATFORM_ACME}', '{ACME}', null, now() - interval '1 day', null),
   ('{PLATFORM_LIAM}', '{ACME}', '{ACME_LIAM}', null, now() + interval '1 day'),
   ('{PLATFORM_EXPIRED}', '{ACME}', null, now() - interval '7 days', now() - interval '1 day');
+insert into public.content_prerequisites (item_id, required_id) values
+  ('{OWN_WOD[ACME]}', '{PLATFORM_WOD}'), ('{OWN_WOD[GLOBEX]}', '{PLATFORM_WOD}');
 insert into public.content_favourites (user_id, item_id) values
   ('{ACME_LENA}', '{PLATFORM_TAGGED}'), ('{ACME_ADMIN}', '{OWN_SHARED[ACME]}'), ('{ACME_ADMIN}', '{PLATFORM_ACME}'),
   ('{GLOBEX_GINA}', '{PLATFORM_TAGGED}'), ('{GLOBEX_ADMIN}', '{OWN_SHARED[GLOBEX]}'), ('{MANAGER}', '{OWN_DRAFT[GLOBEX]}');
@@ -325,6 +336,19 @@ def _favourite(t: Target) -> Statement:
         "insert into public.content_favourites (user_id, item_id) values (auth.uid(), %s)",
         OWN_SHARED[t.community or ACME],
     )
+
+
+def _prerequisite(t: Target) -> Statement:
+    """The community's WOD requires the platform's (the data set's row is taken out first)."""
+    return statement(
+        "insert into public.content_prerequisites (item_id, required_id) values (%s, %s)",
+        OWN_WOD[t.community or ACME],
+        PLATFORM_WOD,
+    )
+
+
+def _unrequire(t: Target) -> Statement:
+    return statement("delete from public.content_prerequisites where item_id = %s", OWN_WOD[t.community or ACME])
 
 
 def _unfavour_shared(t: Target) -> Statement:
@@ -705,6 +729,16 @@ MATRIX = (
         delete=Delete(rows=STAFF_WRITERS | OWN_ITEM_GRANTS),
     ),
     Table(
+        "public.content_prerequisites",
+        key="item_id || '>' || required_id",
+        tenant=ITEM_OWNER,
+        # Whoever sees the item reads what unlocks it; its editors write it (the rows here are of drafts).
+        read=STAFF | ADMINS,
+        insert=Insert(_prerequisite, STAFF_WRITERS | ADMINS, make_room=_unrequire),
+        update=Update("threshold = 50", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
         "public.content_favourites",
         key="user_id || '/' || item_id",
         tenant=ITEM_OWNER,
@@ -715,6 +749,40 @@ MATRIX = (
         insert=Insert(_favourite, STAFF | MEMBERS, make_room=_unfavour_shared),
         update=Update("created_at = '2001-01-01'", rows=DENIED),
         delete=Delete(rows=OWN),
+    ),
+    *(
+        Table(
+            name,
+            key="user_id || '/' || community_id",
+            tenant=COMMUNITY,
+            user="user_id",
+            # A learner's own, their community's for its admins, every one for staff; nobody writes them
+            # but the checked functions (app.enroll, app.record_completion, app.submit_quiz_attempt, …).
+            read=OWN | STAFF | ADMINS,
+            insert=Insert(row, DENIED),
+            update=Update(change, rows=DENIED),
+            delete=Delete(rows=DENIED),
+        )
+        for name, row, change in (
+            (
+                "public.learning_enrollments",
+                "insert into public.learning_enrollments (community_id, user_id, program_id, source)"
+                " select %s, auth.uid(), id, 'self' from public.content_items limit 1",
+                "status = 'completed', completed_at = now()",
+            ),
+            (
+                "public.learning_completions",
+                "insert into public.learning_completions (community_id, user_id, target_type, target_id, item_id)"
+                " select %s, auth.uid(), 'wod', id, id from public.content_items limit 1",
+                "score = 100",
+            ),
+            (
+                "public.learning_quiz_attempts",
+                "insert into public.learning_quiz_attempts (community_id, user_id, item_id, block_id, number)"
+                " select %s, auth.uid(), id, id, 9 from public.content_items limit 1",
+                "status = 'expired'",
+            ),
+        )
     ),
     Table(
         "public.ai_conversations",

@@ -1,0 +1,70 @@
+"""`enrollments`: learners in programs, self-enrolled or assigned by their community's admin."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from shared.identity import policy
+from shared.identity.schemas import NO_SUCH_COMMUNITY
+from shared.learning.enrollments import service
+from shared.learning.enrollments.schemas import (
+    Assign,
+    Assigned,
+    Enrol,
+    Enrolled,
+    EnrollmentPage,
+    EnrollmentsQuery,
+    EnrollmentView,
+    MyEnrollmentsQuery,
+)
+from shared.platform.audit import meta_of
+from shared.platform.guards import caller
+from shared.platform.http import Context, Function
+
+fn = Function("enrollments", body_limit=16 * 1024, description="Learners' enrollments in programs.")
+ENROLLMENT = "/{enrollment_id:uuid}"
+READERS = caller(policy.require_any_community_reader)
+WRITERS = caller(policy.require_any_community_writer)
+REFUSALS = {
+    404: "No such program granted to the caller (or the learners) through that community",
+    409: "capacity_reached, enrollment_closed",
+}
+
+
+@fn.post("/", body=Enrol, responses=REFUSALS)
+async def enrol(ctx: Context, body: Enrol) -> Enrolled:
+    """Enrol yourself in a program granted to you through the community; enrolled already: as it is."""
+    return await service.enrol(body, tx=ctx.db, principal=ctx.user)
+
+
+@fn.post("/assign", body=Assign, rate_limit="admin", allow=WRITERS, responses={**REFUSALS, **NO_SUCH_COMMUNITY})
+async def assign(ctx: Context, body: Assign) -> Assigned:
+    """Enrol members (`user_ids`, or every holder of `tag_id`) in a program granted to each; all or none."""
+    return await service.assign(body, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
+
+
+@fn.get("/mine", query=MyEnrollmentsQuery)
+async def my_enrollments(ctx: Context, query: MyEnrollmentsQuery) -> EnrollmentPage:
+    """Your enrollments with your progress, newest first."""
+    return await service.mine(query, tx=ctx.db, principal=ctx.user)
+
+
+@fn.get("/", query=EnrollmentsQuery, rate_limit="admin", allow=READERS, responses=NO_SUCH_COMMUNITY)
+async def list_enrollments(ctx: Context, query: EnrollmentsQuery) -> EnrollmentPage:
+    """A community's enrollments with each learner's progress, newest first (`?community_id=`)."""
+    return await service.of_community(query, tx=ctx.db, principal=ctx.user)
+
+
+@fn.get(ENROLLMENT)
+async def get_enrollment(ctx: Context, enrollment_id: UUID) -> EnrollmentView:
+    """One enrollment with its progress: your own, or your community's as its admin."""
+    return await service.get(enrollment_id, tx=ctx.db)
+
+
+@fn.post(ENROLLMENT + "/drop", responses={409: "enrollment_completed"})
+async def drop_enrollment(ctx: Context, enrollment_id: UUID) -> EnrollmentView:
+    """Drop an active enrollment (yours, or one of your community's as its admin); dropped already: as it is."""
+    return await service.drop(enrollment_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
+
+
+handler = fn.handler

@@ -1,0 +1,1 @@
+"""Learning: enrollments in programs, completion stamps and derived progress, quizzes scored on the server."""

@@ -1,0 +1,1 @@
+"""Prerequisites: a program, WOD or BLOCK requires others at a completion threshold; locked until met."""
