@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from shared.platform.db import Row, Tx
+    from shared.platform.db import Row, Statement, Tx
 
 HISTORY_KEPT = 200
 """Most messages read back for a turn's context: more never fit a budget anyway."""
@@ -66,12 +66,11 @@ async def reach(tx: Tx, agent_id: UUID, community_id: UUID) -> Row | None:
     return await tx.fetch_one(REACH_SQL, {"agent": agent_id, "community": community_id})
 
 
-async def begin_turn(
-    tx: Tx, conversation_id: UUID | None, agent_id: UUID, community_id: UUID, content: str, lease_s: int
-) -> Row:
-    """Take the conversation's turn (creating it when new) and store the user's message."""
-    (row,) = await tx.as_platform(BEGIN_SQL, (conversation_id, agent_id, community_id, content, lease_s))
-    return row
+def begin_turn_statement(
+    conversation_id: UUID | None, agent_id: UUID, community_id: UUID, content: str, lease_s: int
+) -> Statement:
+    """Take the conversation's turn (creating it when new) and store the user's message (platform role)."""
+    return BEGIN_SQL, (conversation_id, agent_id, community_id, content, lease_s)
 
 
 async def save_summary(tx: Tx, conversation_id: UUID, summary: str, through: int) -> None:

@@ -123,9 +123,17 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
     estimate = fitted.prompt_tokens + agent.max_output_tokens
     if due:
         estimate += usage.estimate_tokens(*(m.content for m in due)) + context.SUMMARY_OUTPUT_TOKENS
-    reservation = await usage.reserve(tx, community_id, estimate)
+    # One round trip: the reservation and the turn. Past the quota the turn taken beside it is rolled back
+    # with the request's transaction when reservation_of refuses.
+    _, (reserved, (begun,)) = await tx.then_as_platform(
+        [],
+        [
+            usage.reserve_statement(community_id, estimate),
+            repository.begin_turn_statement(body.conversation_id, agent.id, community_id, body.content, LEASE_S),
+        ],
+    )
+    reservation = usage.reservation_of(reserved, community_id)
     candidates = await _candidates(tx, agent, community_id, has_own_key=reach["has_own_key"], settings=settings)
-    begun = await repository.begin_turn(tx, body.conversation_id, agent.id, community_id, body.content, LEASE_S)
     request = ChatRequest(
         system=fitted.system,
         messages=fitted.messages,
