@@ -105,14 +105,13 @@ class WorkerResult:
 
 async def measure_worker(events_count: int) -> WorkerResult:
     """Empty the queue, enqueue `events_count` completions, time `run_batch` draining them."""
-    import shared.gamification.handlers  # noqa: F401 - subscribes the handlers, as the worker function does
     from scripts.local.stack import drain_queued_events
     from shared.gamification import model
     from shared.platform import events
     from shared.platform.config import get_settings
     from shared.platform.db import as_service
 
-    await drain_queued_events()  # the seed's own events are not part of the figure
+    await drain_queued_events()  # subscribes the worker function's handlers; the seed's events are not timed
     now = datetime.now(UTC).isoformat()
     async with as_service() as tx:
         for n in range(events_count):
