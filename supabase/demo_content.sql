@@ -253,3 +253,11 @@ select app.enroll('e0000000-0000-4000-8000-0000000c2002', 'c0000000-0000-4000-80
 select app.record_completion('c0000000-0000-4000-8000-000000000002', 'wod', 'e0000000-0000-4000-8000-0000000c1101',
                              null, null, 300);
 select set_config('request.jwt.claims', '', true);
+
+-- Lena was also active the two days before (her time): with today's events, once the worker has
+-- applied them, a three-day streak. Only the days are seeded; the streak and badges are the worker's.
+insert into app.activity_days (user_id, day)
+select p.id, app.local_day(p.timezone, now()) - back
+  from public.profiles p, generate_series(1, 2) back
+ where p.id = 'a0000000-0000-4000-8000-000000000012'
+on conflict do nothing;

@@ -13,6 +13,7 @@ from scripts.local.stack import (
     DEFAULT_PORT,
     WEBHOOK_SECRET_ENVS,
     clear_state,
+    drain_at_start,
     read_state,
     running_stack,
     write_state,
@@ -77,6 +78,7 @@ def serve(args: argparse.Namespace) -> int:
     port = int(listener.getsockname()[1])
     with listener, running_stack(port, reset=args.reset) as stack:
         secret = get_settings().jwt_secret or ""
+        drain_at_start()
         names = list(discover())
         print(f"AI GYM backend on {stack.supabase_url}/functions/v1/<name>  (functions: {', '.join(names)})")
         print(f"database: {stack.database_url}")

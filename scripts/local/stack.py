@@ -125,6 +125,32 @@ def seed_demo_content(dsn: str) -> None:
         conn.execute(DEMO_CONTENT.read_text().encode())
 
 
+async def drain_queued_events() -> int:
+    """Deliver what is queued (the demo learners' events among it) as the worker does; events delivered."""
+    from scripts.local.functions import load
+    from shared.platform import worker
+    from shared.platform.config import get_settings
+
+    load("worker")  # its import subscribes every context's handlers, as the deployed worker's does
+    report = await worker.drain(get_settings())
+    return report.archived
+
+
+def drain_at_start() -> None:
+    """Drain the queue once before serving, so the demo learners' streaks and badges show at once."""
+    import asyncio
+
+    from shared.platform.db import close_pool
+
+    async def drain() -> None:
+        try:
+            await drain_queued_events()
+        finally:
+            await close_pool()  # the pool belongs to this loop; serve opens its own
+
+    asyncio.run(drain())
+
+
 def _ensure(server: LocalPostgres, database: str, *, fresh: bool) -> str:
     import psycopg
 

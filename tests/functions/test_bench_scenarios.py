@@ -11,6 +11,7 @@ import re
 import httpx
 import pytest
 
+from scripts.local.bench import learning
 from scripts.local.bench.cli import SCENARIOS
 from scripts.local.bench.targets import BENCH_COMMUNITY, BENCH_USER, HELLO
 from scripts.local.bench.throughput import Scenario
@@ -50,3 +51,15 @@ async def test_bench_scenario_succeeds_and_reports_round_trips(
     if scenario.name == "tags-create":
         names = sql("select name from public.user_tags where community_id = %s and name like 'bench %%'", (ACME,))
         assert sorted(r["name"] for r in names) == ["bench t1", "bench t2"]
+
+
+async def test_bench_worker_part_applies_every_completion_it_enqueues(sql: Sql) -> None:
+    for statement, params in learning.statements():
+        sql(statement, params)
+
+    result = await learning.measure_worker(30)
+
+    facts = sql("select count(*)::int as n from app.learning_facts where kind = 'page'")
+    left = sql("select count(*)::int as n from pgmq.q_events")
+    assert (result.events, facts, left) == (30, [{"n": 30}], [{"n": 0}])
+    assert result.delivered >= 30 and result.batches >= 1  # and the awards the completions earned

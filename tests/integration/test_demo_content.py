@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
-from scripts.local.stack import seed_demo_content
+import httpx
+
+from scripts.local.stack import drain_queued_events, seed_demo_content
 from shared.authoring import pages
 from shared.authoring.programs import ProgramPayload
 from shared.platform.db import as_user
-from tests.factories import ACME_LENA, ACME_LIAM, GLOBEX_GINA
+from tests.factories import ACME_LENA, ACME_LIAM, GLOBEX_GINA, auth
 from tests.helpers import Sql
 
 TYPES = {"ai_agent", "video", "document", "prompt", "automation", "image", "pdf", "wod", "block", "program"}
@@ -98,3 +100,24 @@ async def test_demo_learners_have_progress_recorded_with_its_events(db: str, sql
         "learning.enrolled": 3,
         "learning.quiz_attempted": 1,
     }
+
+
+async def test_after_the_worker_drains_the_demo_events_lena_has_a_streak_and_a_badge(
+    db: str, sql: Sql, client: httpx.AsyncClient
+) -> None:
+    seed_demo_content(db)
+    await drain_queued_events()  # what serve does once at start
+    seed_demo_content(db)  # serve's next start: nothing counted twice
+    await drain_queued_events()
+
+    streak = await client.get("/streaks", headers=auth(ACME_LENA))
+    mine = await client.get("/achievements/mine", headers=auth(ACME_LENA))
+    liam = await client.get("/achievements/mine", headers=auth(ACME_LIAM))
+    left = sql("select count(*)::int as n from pgmq.q_events where message->>'name' like 'learning.%%'")
+
+    assert streak.status_code == 200, streak.text
+    assert (streak.json()["current_days"], streak.json()["longest_days"]) == (3, 3)
+    assert mine.status_code == 200, mine.text
+    assert [a["achievement"]["code"] for a in mine.json()["items"]] == ["first_steps"]
+    assert liam.json()["items"] == []  # only enrolled: no badge
+    assert left == [{"n": 0}]

@@ -13,7 +13,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scripts.local.bench import fixtures
+from scripts.local.bench import fixtures, learning
 from scripts.local.bench.cold_start import measure_starts, prepare
 from scripts.local.bench.report import Report, Sample, render
 from scripts.local.bench.servers import BenchError
@@ -51,9 +51,29 @@ SCENARIOS = (
         chain_etag_from=f"/wods/{fixtures.BENCH_WOD}",
         setup=fixtures.wod_statements,
     ),
+    Scenario(
+        "progress-record",
+        "progress",
+        "POST",
+        "/progress/completions",
+        as_user=True,
+        body=learning.record_body(),
+        setup=learning.statements,
+    ),
+    Scenario(
+        "progress-wod", "progress", "GET", f"/progress/items/{learning.LEARN_WOD}", as_user=True,
+        setup=learning.statements,
+    ),
+    Scenario(
+        "progress-program", "progress", "GET", f"/progress/programs/{learning.LEARN_PROGRAM}", as_user=True,
+        setup=learning.statements,
+    ),
 )
-"""What runs under load: the baseline, liveness, the caller, a read-heavy and a write admin route, and a WOD
-of 20 pages of 10 blocks read by its editor and one of its pages saved."""
+"""What runs under load: the baseline, liveness, the caller, a read-heavy and a write admin route, a WOD
+of 20 pages of 10 blocks read by its editor and one of its pages saved, and a learner's completion and
+progress through a WOD and a program."""
+WORKER_SCENARIO = "worker-completions"
+"""Not a request: the worker applying `--worker-events` completion events (learning.measure_worker)."""
 
 
 def server_description() -> dict[str, str]:
@@ -122,6 +142,23 @@ def _measure(names: list[str], args: argparse.Namespace, report: Report, work: P
             user_token=user_tokens(env)[0],
             postmaster=postmaster_pid(stack.database_url),
         )
+        if "worker" in names and (not args.scenarios or WORKER_SCENARIO in args.scenarios):
+            report.worker = _measure_worker(args.worker_events)
+
+
+def _measure_worker(events_count: int) -> learning.WorkerResult:
+    """The worker's throughput, in a loop of its own (its pool closed after)."""
+    import asyncio
+
+    from shared.platform.db import close_pool
+
+    async def run() -> learning.WorkerResult:
+        try:
+            return await learning.measure_worker(events_count)
+        finally:
+            await close_pool()
+
+    return asyncio.run(run())
 
 
 def _set_up(scenarios: list[Scenario], database_url: str) -> None:
@@ -178,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         "--scenarios",
         type=lambda text: [s.strip() for s in text.split(",") if s.strip()],
         default=[],
-        help=f"load scenarios (default: all whose function is measured: {', '.join(s.name for s in SCENARIOS)})",
+        help="load scenarios (default: all whose function is measured: "
+        f"{', '.join([*(s.name for s in SCENARIOS), WORKER_SCENARIO])})",
+    )
+    parser.add_argument(
+        "--worker-events", type=int, default=2000, help=f"completion events the {WORKER_SCENARIO} part applies"
     )
     parser.add_argument("--no-load", action="store_true", help="skip the throughput part")
     args = parser.parse_args(argv)

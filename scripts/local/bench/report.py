@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.local.bench.learning import WorkerResult
 from scripts.local.bench.targets import HELLO
 from scripts.local.bench.throughput import LoadResult
 
@@ -61,6 +62,8 @@ class Report:
     paths: dict[str, str] = field(default_factory=dict)
     load: dict[str, LoadResult] = field(default_factory=dict)
     """Scenario name → what its load measured (the hello-world's scenario is named HELLO)."""
+    worker: WorkerResult | None = None
+    """The worker applying completion events, when measured."""
 
     def ratios(self) -> dict[str, Any]:
         """Every figure that carries over between machines: shares of the hello-world's."""
@@ -98,6 +101,7 @@ class Report:
             "ratios": self.ratios(),
             "targets": {name: self._target_json(name) for name in self.cold},
             "load": {name: asdict(result) for name, result in self.load.items()},
+            "worker": None if self.worker is None else asdict(self.worker),
         }
 
     def _target_json(self, name: str) -> dict[str, Any]:
@@ -143,7 +147,8 @@ def _num(value: float | None, spec: str) -> str:
 
 def render(report: Report) -> str:
     """The human-readable summary: ratios first, then the figures behind them."""
-    return "\n".join(_header(report) + _cold_lines(report) + _load_lines(report) + _import_lines(report))
+    lines = _header(report) + _cold_lines(report) + _load_lines(report) + _worker_lines(report)
+    return "\n".join(lines + _import_lines(report))
 
 
 def _header(report: Report) -> list[str]:
@@ -210,6 +215,17 @@ def _load_lines(report: Report) -> list[str]:
             f" {_num(load.db_round_trips, 'd'):>3} {load.non_2xx + load.errors:>7}"
         )
     return lines
+
+
+def _worker_lines(report: Report) -> list[str]:
+    w = report.worker
+    if w is None:
+        return []
+    return [
+        "",
+        f"worker: {w.events} learning.completed events applied in {w.seconds:.2f} s = {w.events_per_s:.0f} events/s"
+        f" ({w.batches} batches of up to {w.batch_size}; {w.delivered} deliveries with the awards they sent)",
+    ]
 
 
 def _import_lines(report: Report) -> list[str]:
