@@ -7,6 +7,16 @@
 -- completed milestone sends `learning.milestone_completed`; the worker may award the milestone's
 -- achievement from it. Results are written by the triggers and the checked function below only.
 
+-- A catalogue entry may be earned by completing a milestone: criterion 'milestone', no target type. The
+-- catalogue's own evaluation never awards it (no fact has a null kind); the worker awards it from
+-- `learning.milestone_completed` to whoever completes a milestone naming it (shared/learning/milestones).
+alter table public.achievements drop constraint achievements_criterion_check;
+alter table public.achievements add constraint achievements_criterion_check
+  check (criterion in ('completions', 'streak', 'score', 'milestone'));
+alter table public.achievements drop constraint achievements_check;
+alter table public.achievements add constraint achievements_check
+  check ((criterion in ('streak', 'milestone')) = (target_type is null));
+
 create table public.learning_milestones (
   id uuid primary key default gen_random_uuid(),
   program_id uuid not null references public.content_items (id) on delete cascade,
@@ -38,9 +48,11 @@ begin
   end if;
   if new.achievement_id is not null and not exists (
     select 1 from public.achievements a join public.content_items p on p.id = new.program_id
-     where a.id = new.achievement_id and (a.community_id is null or a.community_id = p.community_id))
+     where a.id = new.achievement_id and a.criterion = 'milestone'
+       and (a.community_id is null or a.community_id = p.community_id))
   then
-    raise exception 'unknown_achievement: a milestone awards a global achievement or its owner''s' using errcode = 'P0001';
+    raise exception 'unknown_achievement: a milestone awards a milestone achievement, global or its owner''s'
+      using errcode = 'P0001';
   end if;
   return new;
 end

@@ -242,3 +242,55 @@ async def test_milestones_of_a_program_you_cannot_see_are_hidden(client: httpx.A
     hidden = await client.get(f"/progress/programs/{program.id}/milestones", headers=auth(GLOBEX_ADMIN))
 
     assert_problem(hidden, 404, "not_found")
+
+
+async def test_a_completed_milestone_earns_the_achievement_it_names_once(client: httpx.AsyncClient, sql: Sql) -> None:
+    from scripts.local.stack import LOCAL_SECRET_KEY
+
+    _, program = course(sql)
+    badge = sql(
+        "insert into achievements (community_id, code, name, tier, points, criterion, threshold)"
+        " values (%s, 'halfway', 'Halfway', 'silver', 25, 'milestone', 1) returning id::text",
+        (ACME,),
+    )[0]["id"]
+    first = milestone(sql, program, 1, program.entries[:1])
+    sql("update learning_milestones set achievement_id = %s where id = %s", (badge, first))
+    reviewed = milestone(sql, program, 2, program.entries[1:], validation="review")
+    sql("update learning_milestones set achievement_id = %s where id = %s", (badge, reviewed))
+    service = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
+
+    await complete(client, program, program.entries[0], 90)
+    await complete(client, program, program.entries[1], 90)
+    result_id = sql("select id::text from learning_milestone_results where milestone_id = %s", (reviewed,))[0]["id"]
+    await client.post(f"{REVIEWS}/{result_id}/decide", json={"decision": "approve"}, headers=auth(ACME_ADMIN))
+    sent = events(sql, COMPLETED)
+    worker = await client.post("/worker/run", headers=service, json={})
+    mine = (await client.get("/achievements/mine", headers=auth(ACME_LENA))).json()
+    catalogue = await client.get("/achievements", params={"community_id": ACME}, headers=auth(ACME_ADMIN))
+
+    assert worker.status_code == 200, worker.text
+    assert [a["achievement"]["code"] for a in mine["items"]] == ["halfway"]
+    assert mine["items"][0]["achievement"]["criterion"] == "milestone"
+    assert [e["milestone_id"] for e in sent] == [first, reviewed]
+    assert sql("select user_id::text, points from user_achievements where achievement_id = %s", (badge,)) == [
+        {"user_id": ACME_LENA, "points": 25}
+    ]
+    assert catalogue.status_code == 200, catalogue.text
+
+
+async def test_a_milestone_names_only_a_milestone_achievement_of_its_owner(sql: Sql) -> None:
+    _, program = course(sql)
+    first = milestone(sql, program, 1, program.entries[:1])
+    globex_badge = sql(
+        "insert into achievements (community_id, code, name, tier, points, criterion, threshold)"
+        " values (%s, 'theirs', 'Theirs', 'silver', 5, 'milestone', 1) returning id::text",
+        (GLOBEX,),
+    )[0]["id"]
+    pages = sql("select id::text from achievements where code = 'first_steps'")[0]["id"]
+
+    for badge in (globex_badge, pages):
+        with pytest.raises(ConflictError) as refused:
+            async with as_user(claims(ACME_ADMIN)) as tx:
+                await tx.execute("update learning_milestones set achievement_id = %s where id = %s", (badge, first))
+        assert refused.value.code == "unknown_achievement"
+    assert sql("select achievement_id from learning_milestones") == [{"achievement_id": None}]

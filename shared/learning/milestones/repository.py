@@ -29,6 +29,19 @@ select r.id, r.milestone_id, m.program_id, m.title, m.position, r.user_id, r.com
 """
 DECIDE_SQL = "select app.decide_milestone_review(%s, %s, %s) as result"
 OLDEST_FIRST = Order(("r.met_at", "r.id"))
+AWARD_SQL = """
+with earned as (
+  insert into public.user_achievements (user_id, achievement_id, community_id, points)
+  select %(user)s, a.id, %(community)s, a.points
+    from public.learning_milestones m join public.achievements a on a.id = m.achievement_id
+   where m.id = %(milestone)s and a.is_active and a.criterion = 'milestone'
+  on conflict (user_id, achievement_id) do nothing
+  returning id, user_id, achievement_id, community_id, points, awarded_at
+)
+select e.id, e.user_id, e.achievement_id, e.community_id, e.points, e.awarded_at, a.code, a.name, a.tier
+  from earned e join public.achievements a on a.id = e.achievement_id
+"""
+"""The worker (service role): the milestone's active achievement for the learner, unless they hold it."""
 
 
 async def program_visible(tx: Tx, program_id: UUID) -> bool:
@@ -53,6 +66,11 @@ async def queue(
     results = Select(RESULT_SELECT).where("r.community_id = %(community)s", community=community_id)
     results.filter("r.status = %(status)s", status=status)
     return await tx.fetch_all(*results.page(OLDEST_FIRST, after, limit))
+
+
+async def award_milestone(tx: Tx, user_id: UUID, milestone_id: UUID, community_id: UUID) -> Row | None:
+    """Award the achievement the milestone names (the worker); the new award, or None."""
+    return await tx.fetch_one(AWARD_SQL, {"user": user_id, "milestone": milestone_id, "community": community_id})
 
 
 async def decide(tx: Tx, result_id: UUID, approve: bool, feedback: str) -> dict[str, Any]:
