@@ -113,3 +113,13 @@ def echoing_error(status: int, wire: Wire, headers: dict[str, str] | None = None
         "gemini": {"error": {"code": status, "message": message, "status": "UNAUTHENTICATED"}},
     }
     return httpx.Response(status, headers=headers or {}, json=bodies[wire.name])
+
+
+def until_first_text(wire: Wire) -> str:
+    """The sample's events up to and including the first one that carries text."""
+    kept: list[str] = []
+    for event in wire.events():
+        kept.append(event)
+        if "Warm up" in event:
+            return "".join(kept)
+    raise AssertionError("the sample has no text")

@@ -5,7 +5,8 @@ rule: staff and the owning community's admins, and learners an item is granted t
 draft or archived agent, another community's agent and an unknown id are all one 404. The system prompt
 and model settings come from the server's copy: a client never supplies them. They are kept in
 public.content_item_keys, which only the agent's editors may read (migration 20261203000200), so they
-are read as the platform role, once the caller's own read has found the agent.
+are read as the platform role, beside the caller's own read of the agent, and used only when that read
+found it.
 """
 
 from __future__ import annotations
@@ -48,11 +49,11 @@ class NoSuchAgentError(NotFoundError):
 
 async def load_agent(tx: Tx, agent_id: UUID) -> Agent:
     """The published agent `agent_id` as the caller sees it; 404 no_such_agent otherwise."""
-    row = await tx.fetch_one(_AGENT_SQL, (agent_id,))
-    if row is None:
+    # One round trip: the caller's read decides; the secrets read beside it are dropped when it finds nothing.
+    (found,), (secrets,) = await tx.then_as_platform([(_AGENT_SQL, (agent_id,))], [(_SECRETS_SQL, (agent_id,))])
+    if not found:
         raise NoSuchAgentError("No published agent with this id is available to you.")
-    secrets = await tx.as_platform(_SECRETS_SQL, (agent_id,))
-    return agent_of(row, secrets[0]["keys"] if secrets else {})
+    return agent_of(found[0], secrets[0]["keys"] if secrets else {})
 
 
 def agent_of(row: dict[str, Any], secrets: dict[str, Any]) -> Agent:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from shared.platform.errors import QuotaExceededError
 
 if TYPE_CHECKING:
-    from shared.platform.db import Tx
+    from shared.platform.db import Statement, Tx
 
 Feature = Literal["chat", "summary", "generate"]
 RESERVATION_TTL_S = 600
@@ -69,7 +69,18 @@ def estimate_tokens(*texts: str) -> int:
 
 async def reserve(tx: Tx, community_id: UUID, tokens: int) -> Reservation:
     """Hold up to `tokens` of this month's budget; 429 quota_exceeded when none is left."""
-    (row,) = await tx.as_platform(_RESERVE_SQL, (community_id, tokens, RESERVATION_TTL_S))
+    return reservation_of(await tx.as_platform(*reserve_statement(community_id, tokens)), community_id)
+
+
+def reserve_statement(community_id: UUID, tokens: int) -> Statement:
+    """The reservation as a platform statement, to send with others (`Tx.then_as_platform`); its rows
+    go to `reservation_of`, and whatever was sent with it must be rolled back when that refuses."""
+    return _RESERVE_SQL, (community_id, tokens, RESERVATION_TTL_S)
+
+
+def reservation_of(rows: list[dict[str, Any]], community_id: UUID) -> Reservation:
+    """The reservation `reserve_statement` made; 429 quota_exceeded when it was refused."""
+    (row,) = rows
     if not row["granted"]:
         raise QuotaExceededError(
             "The community has used its AI tokens for this month.",

@@ -212,10 +212,21 @@ class Tx:
 
         One round trip: switch to the platform role, the statement, switch back to the caller's role.
         """
+        return (await self.then_as_platform([], [(sql, params)]))[1][0]
+
+    async def then_as_platform(
+        self, caller: Sequence[Statement], platform: Sequence[Statement]
+    ) -> tuple[list[list[Row]], list[list[Row]]]:
+        """Run `caller` statements as the caller, then `platform` ones as the platform role, in one round
+        trip; each one's rows. The platform statements run whatever the caller's found: a caller who may
+        not see something must have its platform rows dropped by the code that asked for them."""
         if self.role == PLATFORM_ROLE:
-            return await self.fetch_all(sql, params)
-        become = [(_BECOME_SQL, (PLATFORM_ROLE,)), (sql, params), (_BECOME_SQL, (self.role,))]
-        return (await self.batch(become))[1]
+            results = await self.batch([*caller, *platform])
+            return results[: len(caller)], results[len(caller) :]
+        become: list[Statement] = [(_BECOME_SQL, (PLATFORM_ROLE,))]
+        back: list[Statement] = [(_BECOME_SQL, (self.role,))]
+        results = await self.batch([*caller, *become, *platform, *back])
+        return results[: len(caller)], results[len(caller) + 1 : -1]
 
     def as_platform_at_commit(self, sql: Query, params: Params = None) -> None:
         """Queue a platform-owned statement for the COMMIT round trip (as the platform role).

@@ -55,6 +55,7 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("conversations", "GET", "/{conversation_id:uuid}"),
     ("conversations", "PATCH", "/{conversation_id:uuid}"),
     ("conversations", "DELETE", "/{conversation_id:uuid}"),
+    ("ai-chat", "POST", "/"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 

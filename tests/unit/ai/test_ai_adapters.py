@@ -35,6 +35,7 @@ from tests.ai_streams import (
     echoing_error,
     request,
     sse,
+    until_first_text,
 )
 
 ids = [wire.name for wire in WIRES]
@@ -61,16 +62,6 @@ async def failure(wire: Wire, response: httpx.Response | Exception) -> ProviderE
         with pytest.raises(ProviderError) as raised:
             await run(wire.provider(), request(wire.model))
     return raised.value
-
-
-def until_first_text(wire: Wire) -> str:
-    """The sample's events up to and including the first one that carries text."""
-    kept: list[str] = []
-    for event in wire.events():
-        kept.append(event)
-        if "Warm up" in event:
-            return "".join(kept)
-    raise AssertionError("the sample has no text")
 
 
 # --- the request each provider is sent -------------------------------------------------------------------
