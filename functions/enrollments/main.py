@@ -17,6 +17,8 @@ from shared.learning.enrollments.schemas import (
     EnrollmentView,
     MyEnrollmentsQuery,
 )
+from shared.learning.milestones import service as milestones
+from shared.learning.milestones.schemas import Decide, MilestoneResult, ReviewPage, ReviewQueueQuery
 from shared.platform.audit import meta_of
 from shared.platform.guards import caller
 from shared.platform.http import Context, Function
@@ -65,6 +67,24 @@ async def get_enrollment(ctx: Context, enrollment_id: UUID) -> EnrollmentView:
 async def drop_enrollment(ctx: Context, enrollment_id: UUID) -> EnrollmentView:
     """Drop an active enrollment (yours, or one of your community's as its admin); dropped already: as it is."""
     return await service.drop(enrollment_id, tx=ctx.db, principal=ctx.user, meta=meta_of(ctx))
+
+
+@fn.get("/milestone-reviews", query=ReviewQueueQuery, rate_limit="admin", allow=READERS, responses=NO_SUCH_COMMUNITY)
+async def milestone_reviews(ctx: Context, query: ReviewQueueQuery) -> ReviewPage:
+    """A community's milestone reviews, oldest first (`?community_id=`, `status` pending by default)."""
+    return await milestones.queue(query, tx=ctx.db, principal=ctx.user)
+
+
+@fn.post(
+    "/milestone-reviews/{result_id:uuid}/decide",
+    body=Decide,
+    rate_limit="admin",
+    allow=WRITERS,
+    responses={404: "No such review in a community the caller administers", 409: "review_decided"},
+)
+async def decide_milestone_review(ctx: Context, result_id: UUID, body: Decide) -> MilestoneResult:
+    """Approve (the milestone is completed) or reject a pending milestone review, with feedback; audited."""
+    return await milestones.decide(result_id, body, tx=ctx.db, meta=meta_of(ctx))
 
 
 handler = fn.handler

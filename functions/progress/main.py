@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.identity import policy
+from shared.learning.milestones import service as milestones
+from shared.learning.milestones.schemas import ProgramMilestones
 from shared.learning.prerequisites import service as prerequisites
 from shared.learning.prerequisites.schemas import Prerequisites, PrerequisiteStatus, SetPrerequisites
 from shared.learning.progress import service
@@ -60,6 +62,12 @@ async def item_progress(ctx: Context, item_id: UUID) -> ItemProgress:
 async def program_progress(ctx: Context, program_id: UUID) -> ProgramProgress:
     """Your progress through a program: completed items out of its items, and your enrollment."""
     return await service.program(program_id, tx=ctx.db, principal=ctx.user)
+
+
+@fn.get("/programs/{program_id:uuid}/milestones", responses=HIDDEN)
+async def program_milestones(ctx: Context, program_id: UUID) -> ProgramMilestones:
+    """Your state in each milestone of a program, in order: items done, average score, validation, feedback."""
+    return await milestones.of_program(program_id, tx=ctx.db)
 
 
 @fn.post(QUIZ, body=StartAttempt, responses={**HIDDEN, 409: "retake_not_allowed, attempts_exhausted"})

@@ -12,6 +12,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "shared.integrations.handlers",
     "shared.identity.onboarding.handlers",
     "shared.gamification.handlers",
+    "shared.learning.milestones.handlers",
 )
 """Modules whose import subscribes handlers to `events.registry`, e.g. "shared.learning.handlers"."""
 for _module in HANDLER_MODULES:

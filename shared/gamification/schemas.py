@@ -13,7 +13,7 @@ from shared.platform.pagination import PageQuery
 from shared.platform.validation import Body, Integral, NotNull, Patch, PlainText, Query, View
 
 Tier = Literal["bronze", "silver", "gold", "platinum"]
-Criterion = Literal["completions", "streak", "score"]
+Criterion = Literal["completions", "streak", "score", "milestone"]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,49}$", description="Unique within its scope")]
 EntryName = Annotated[
     PlainText, Field(min_length=1, max_length=100, json_schema_extra={"pattern": r"^(?!\s*[=+\-@])\s*\S"})
@@ -57,7 +57,8 @@ class AchievementEntry(View):
     points: int
     criterion: Criterion = Field(
         description="completions: at least `threshold` of `target_type` done; streak: a run of `threshold`"
-        " active days; score: a `target_type` scored at least `threshold` (0..100)"
+        " active days; score: a `target_type` scored at least `threshold` (0..100); milestone: completing a"
+        " milestone that names this entry"
     )
     target_type: Kind | None
     threshold: int
@@ -141,8 +142,10 @@ class CreateAchievement(Body):
 
     @model_validator(mode="after")
     def _criteria_hold_together(self) -> CreateAchievement:
-        if (self.criterion == "streak") != (self.target_type is None):
-            raise ValueError("target_type is required for completions and score criteria, and absent for streak")
+        if (self.criterion in ("streak", "milestone")) != (self.target_type is None):
+            raise ValueError(
+                "target_type is required for completions and score criteria, and absent for streak and milestone"
+            )
         if self.criterion == "score" and self.threshold > 100:
             raise ValueError("a score threshold is at most 100")
         if self.criterion == "completions" and self.target_type == "quiz":

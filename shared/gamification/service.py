@@ -26,7 +26,7 @@ async def apply_activity(tx: Tx, activity: Activity, now: datetime | None = None
         await repository.update_streak(tx, activity.user_id, timezone, now or datetime.now(UTC))
     awards = await repository.award_earned(tx, activity.user_id, activity.community_id)
     for award in awards:
-        await events.enqueue(tx, events.Event(name=AWARDED, payload=_announcement(award)))
+        await events.enqueue(tx, events.Event(name=AWARDED, payload=announcement(award)))
     return awards
 
 
@@ -35,7 +35,7 @@ async def roll_over_streaks(tx: Tx, now: datetime | None = None) -> int:
     return await repository.roll_over_streaks(tx, now or datetime.now(UTC))
 
 
-def _announcement(award: Row) -> dict[str, Any]:
+def announcement(award: Row) -> dict[str, Any]:
     """The `achievement.awarded` payload: ids as strings, the time in ISO 8601 (as the learning events)."""
     return {
         "award_id": str(award["id"]),

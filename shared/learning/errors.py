@@ -32,6 +32,10 @@ class AttemptNotFoundError(NotFoundError):
     code, title = "attempt_not_found", "No such quiz attempt"
 
 
+class MilestoneResultNotFoundError(NotFoundError):
+    code, title = "milestone_result_not_found", "No such milestone review"
+
+
 def _conflict(code: str, detail: str) -> ConflictError:
     error = ConflictError(detail)
     error.code = code
@@ -48,6 +52,7 @@ _CONFLICTS = {
     "quiz_time_expired": "The attempt's time limit has passed; start a new attempt if the quiz allows one.",
     "quiz_unscorable": "This quiz cannot be scored until its editors complete its answers.",
     "quiz_completed_by_passing": "A quiz block is completed by passing the quiz: submit an attempt.",
+    "review_decided": "This milestone review was decided already.",
     "prerequisites_unmet": "This is locked until its prerequisites are completed (see missing or locked).",
 }
 

@@ -46,6 +46,7 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("progress", "POST", "/completions"),
     ("progress", "GET", "/items/{item_id:uuid}"),
     ("progress", "GET", "/programs/{program_id:uuid}"),
+    ("progress", "GET", "/programs/{program_id:uuid}/milestones"),
     ("progress", "POST", "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"),
     ("progress", "GET", "/quizzes/{item_id:uuid}/{block_id:uuid}/attempts"),
     ("progress", "POST", "/attempts/{attempt_id:uuid}/submit"),

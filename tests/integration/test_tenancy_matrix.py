@@ -85,6 +85,9 @@ PLATFORM_FOLDER = "f0000000-0000-4000-8000-000000000001"
 OWN_DRAFT = {ACME: "e0000000-0000-4000-8000-000000000a11", GLOBEX: "e0000000-0000-4000-8000-000000000b11"}
 OWN_SHARED = {ACME: "e0000000-0000-4000-8000-000000000a12", GLOBEX: "e0000000-0000-4000-8000-000000000b12"}
 OWN_WOD = {ACME: "e0000000-0000-4000-8000-000000000a13", GLOBEX: "e0000000-0000-4000-8000-000000000b13"}
+OWN_PROGRAM = {ACME: "e0000000-0000-4000-8000-000000000a14", GLOBEX: "e0000000-0000-4000-8000-000000000b14"}
+"""A draft program of the community's WOD, with a milestone (its learner's review pending)."""
+PROGRAM_ENTRY = {ACME: "e0000000-0000-4000-8000-000000000a15", GLOBEX: "e0000000-0000-4000-8000-000000000b15"}
 PLATFORM_DRAFT = "e0000000-0000-4000-8000-000000000001"  # granted to acme, but not published
 PLATFORM_ACME = "e0000000-0000-4000-8000-000000000002"  # granted to acme as a whole
 PLATFORM_TAGGED = "e0000000-0000-4000-8000-000000000003"  # granted to the tag of each community
@@ -212,6 +215,12 @@ insert into public.ai_usage (community_id, user_id, agent_id, conversation_id, f
   values ('{c}', '{TAG_HOLDER[c]}', '{OWN_SHARED[c]}', '{CONVERSATION[c]}', 'chat', 'offline', 'offline-echo', 3, 4);
 insert into public.ai_quota_months (community_id, month, used_tokens)
   values ('{c}', date_trunc('month', now() at time zone 'UTC')::date, 7);
+insert into public.content_items (id, community_id, type, title, payload) values ('{OWN_PROGRAM[c]}', '{c}', 'program',
+  'program', '{{"sections": [{{"items": [{{"id": "{PROGRAM_ENTRY[c]}", "item_id": "{OWN_WOD[c]}"}}]}}]}}');
+insert into public.learning_milestones (program_id, position, title, item_ids, validation)
+  values ('{OWN_PROGRAM[c]}', 1, 'milestone', array['{PROGRAM_ENTRY[c]}']::uuid[], 'review');
+insert into public.learning_milestone_results (milestone_id, user_id, community_id, score, status)
+  select id, '{TAG_HOLDER[c]}', '{c}', 90, 'pending' from public.learning_milestones where program_id = '{OWN_PROGRAM[c]}';
 insert into app.ai_reservations (id, community_id, month, tokens, expires_at)
   values ('{RESERVATION[c]}', '{c}', date_trunc('month', now() at time zone 'UTC')::date, 100, now() + interval '1 minute');
 """  # noqa: S608
@@ -360,6 +369,19 @@ def _prerequisite(t: Target) -> Statement:
 
 def _unrequire(t: Target) -> Statement:
     return statement("delete from public.content_prerequisites where item_id = %s", OWN_WOD[t.community or ACME])
+
+
+def _milestone(t: Target) -> Statement:
+    """A milestone of the community's program (the data set's is taken out first)."""
+    return statement(
+        "insert into public.learning_milestones (program_id, position, title, item_ids) values (%s, 1, 'm', %s::uuid[])",
+        OWN_PROGRAM[t.community or ACME],
+        [PROGRAM_ENTRY[t.community or ACME]],
+    )
+
+
+def _unmilestone(t: Target) -> Statement:
+    return statement("delete from public.learning_milestones where program_id = %s", OWN_PROGRAM[t.community or ACME])
 
 
 def _unfavour_shared(t: Target) -> Statement:
@@ -771,6 +793,16 @@ MATRIX = (
         delete=Delete(rows=STAFF_WRITERS | ADMINS),
     ),
     Table(
+        "public.learning_milestones",
+        key="program_id || '#' || position",
+        tenant="array(select i.community_id from public.content_items i where i.id = t.program_id)",
+        # Whoever sees the program reads its milestones; its editors write them (the programs here are drafts).
+        read=STAFF | ADMINS,
+        insert=Insert(_milestone, STAFF_WRITERS | ADMINS, make_room=_unmilestone),
+        update=Update("required_score = 50", rows=STAFF_WRITERS | ADMINS),
+        delete=Delete(rows=STAFF_WRITERS | ADMINS),
+    ),
+    Table(
         "public.content_favourites",
         key="user_id || '/' || item_id",
         tenant=ITEM_OWNER,
@@ -807,6 +839,12 @@ MATRIX = (
                 "insert into public.learning_completions (community_id, user_id, target_type, target_id, item_id)"
                 " select %s, auth.uid(), 'wod', id, id from public.content_items limit 1",
                 "score = 100",
+            ),
+            (
+                "public.learning_milestone_results",
+                "insert into public.learning_milestone_results (community_id, user_id, milestone_id, score, status)"
+                " select %s, auth.uid(), id, 100, 'completed' from public.learning_milestones limit 1",
+                "status = 'completed'",
             ),
             (
                 "public.learning_quiz_attempts",
