@@ -13,8 +13,9 @@ ANSWERS = {
     404: "No such agent or conversation, or one the caller cannot see",
     409: "turn_in_progress: the conversation is still answering; agent_mismatch",
     429: "rate_limited, or quota_exceeded: the community has used its AI tokens for the month",
-    502: "provider_error: the provider refused the request (JSON mode; an `error` event when streaming)",
-    503: "provider_unavailable: no provider answered (JSON mode; an `error` event when streaming)",
+    502: "ai_request_refused: the provider refused the request; ai_interrupted: the answer broke off (JSON mode;"
+    " an `error` event when streaming)",
+    503: "ai_unavailable: no provider answered (JSON mode; an `error` event when streaming)",
 }
 
 
@@ -24,7 +25,7 @@ async def send_message(ctx: Context, body: SendMessage, query: ChatQuery) -> Tur
 
     The answer streams as server-sent events (`text/event-stream`): `start` {conversation_id, title,
     user_seq}, `delta` {text}…, then `done` (the stored answer's ids, model, usage and finish reason) or
-    `error` (a problem: `provider_unavailable`, `provider_error`, `provider_interrupted`); comment lines
+    `error` (a problem: `ai_unavailable`, `ai_request_refused`, `ai_interrupted`); comment lines
     are heartbeats. With `Accept: application/json` or `?stream=false` the stored answer comes back as
     one JSON object instead. Past the community's monthly quota the turn is refused (429
     `quota_exceeded`) before any provider is called.

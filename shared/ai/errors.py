@@ -14,6 +14,12 @@ class AiRequestRefusedError(AppError):
     status, code, title = 502, "ai_request_refused", "The AI provider refused the request"
 
 
+class AiInterruptedError(AppError):
+    """The answer had begun and the provider broke off (chat: what arrived is stored, marked interrupted)."""
+
+    status, code, title = 502, "ai_interrupted", "The AI answer broke off"
+
+
 class AiUnavailableError(UnavailableError):
     """No provider answered (every candidate failed, or the answer broke off): worth trying again later."""
 

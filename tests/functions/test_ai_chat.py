@@ -275,7 +275,7 @@ async def test_a_stream_the_provider_breaks_is_stored_interrupted_and_ends_with_
     assert said and ANSWER.startswith(said)
     name, problem = got[-1]
     assert name == "error"
-    assert (problem["status"], problem["code"]) == (502, "provider_interrupted")
+    assert (problem["status"], problem["code"]) == (502, "ai_interrupted")
     assert problem["request_id"] == response.headers["x-request-id"]
     assistant = messages(sql)[1]
     assert (assistant["content"], assistant["finish_reason"], assistant["provider"]) == (said, "interrupted", "openai")
@@ -295,7 +295,7 @@ async def test_no_provider_answering_is_an_error_event_503_and_the_key_never_sho
         response = await send(client, agent_id=item)
     name, problem = events(response)[-1]
     assert name == "error"
-    assert (problem["status"], problem["code"]) == (503, "provider_unavailable")
+    assert (problem["status"], problem["code"]) == (503, "ai_unavailable")
     assert problem["request_id"] == response.headers["x-request-id"]
     assistant = messages(sql)[1]
     assert (assistant["content"], assistant["finish_reason"], assistant["provider"]) == ("", "error", None)
@@ -306,7 +306,7 @@ async def test_no_provider_answering_is_an_error_event_503_and_the_key_never_sho
     assert "Incorrect API key" not in response.text + log_lines()
 
 
-@pytest.mark.parametrize(("status", "code"), [(401, "provider_unavailable"), (400, "provider_error")])
+@pytest.mark.parametrize(("status", "code"), [(401, "ai_unavailable"), (400, "ai_request_refused")])
 async def test_in_json_mode_provider_failures_are_problems_with_the_request_id(
     client: httpx.AsyncClient, sql: Sql, monkeypatch: pytest.MonkeyPatch, status: int, code: str
 ) -> None:

@@ -23,10 +23,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from shared.ai.chat import sse
-from shared.ai.chat.errors import ProviderInterruptedError, ProviderRefusedError, ProviderUnavailableError
 from shared.ai.chat.schemas import TurnUsage, TurnView
 from shared.ai.chat.store import Stored, finish
 from shared.ai.chat.turn import Outcome, Turn, run
+from shared.ai.errors import AiInterruptedError, AiRequestRefusedError, AiUnavailableError
 from shared.ai.providers.base import TextDelta
 from shared.ai.providers.errors import NoProviderError, ProviderError, StreamInterruptedError
 from shared.platform import logging as log
@@ -120,11 +120,11 @@ def problem_of(outcome: Outcome, turn: Turn) -> AppError | None:
     """The problem a provider failure is told as; None when the answer is whole."""
     failure = outcome.failure
     if isinstance(failure, NoProviderError):
-        return ProviderUnavailableError("No AI provider could answer right now; try again in a moment.")
+        return AiUnavailableError("No AI provider could answer right now; try again in a moment.")
     if isinstance(failure, StreamInterruptedError):
-        return ProviderInterruptedError("The answer broke off; what arrived is stored in the conversation.")
+        return AiInterruptedError("The answer broke off; what arrived is stored in the conversation.")
     if isinstance(failure, ProviderError):
-        return ProviderRefusedError("The AI provider refused this request.")
+        return AiRequestRefusedError("The AI provider refused this request.")
     return None
 
 
