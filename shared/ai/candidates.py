@@ -11,6 +11,7 @@ from shared.ai.providers import offline
 from shared.identity.errors import CommunityNotFoundError
 
 if TYPE_CHECKING:
+    from shared.ai.providers.base import ProviderName
     from shared.platform.config import Settings
     from shared.platform.db import Tx
 
@@ -28,11 +29,20 @@ async def for_community(tx: Tx, community_id: UUID, settings: Settings) -> list[
     row = await tx.fetch_one(_SETTINGS_SQL, (community_id,))
     if row is None:
         raise CommunityNotFoundError()
+    return await for_model(tx, row["default_provider"], row["default_model"], community_id, settings)
+
+
+async def for_model(
+    tx: Tx, provider: ProviderName, model: str, community_id: UUID, settings: Settings, *, has_own_key: bool = True
+) -> list[Candidate]:
+    """This provider and model first (the community's own key before the platform's), then the fallback
+    order. The community's key is read only when it may have one and the provider is not offline."""
+    own = await keys.community_key(tx, community_id) if has_own_key and provider != "offline" else None
     return fallback.plan(
-        row["default_provider"],
-        row["default_model"],
+        provider,
+        model,
         fallback_order=settings.ai.fallback_order,
-        community=await keys.community_key(tx, community_id),
+        community=own,
         platform=keys.platform_keys(settings),
     )
 

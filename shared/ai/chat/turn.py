@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import cast
 from uuid import UUID
 
-from shared.ai import fallback, keys, usage
+from shared.ai import fallback, usage
 from shared.ai.agents import Agent, NoSuchAgentError, load_agent
+from shared.ai.candidates import for_model
 from shared.ai.chat import context, repository, store
 from shared.ai.chat.errors import AgentMismatchError, ConversationNotFoundError
 from shared.ai.chat.schemas import SendMessage
@@ -133,7 +134,9 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
         ],
     )
     reservation = usage.reservation_of(reserved, community_id)
-    candidates = await _candidates(tx, agent, community_id, has_own_key=reach["has_own_key"], settings=settings)
+    candidates = await for_model(
+        tx, agent.provider, agent.model, community_id, settings, has_own_key=reach["has_own_key"]
+    )
     request = ChatRequest(
         system=fitted.system,
         messages=fitted.messages,
@@ -160,19 +163,6 @@ def _community_of(principal: Principal, named: UUID | None) -> UUID:
         raise CommunityNotFoundError("The caller is not a member of any community.")
     message = "You are a member of several communities: name the one this conversation belongs to."
     raise ValidationFailedError([FieldError("body.community_id", message, "missing")])
-
-
-async def _candidates(
-    tx: Tx, agent: Agent, community_id: UUID, *, has_own_key: bool, settings: Settings
-) -> list[Candidate]:
-    own = await keys.community_key(tx, community_id) if has_own_key and agent.provider != "offline" else None
-    return fallback.plan(
-        agent.provider,
-        agent.model,
-        fallback_order=settings.ai.fallback_order,
-        community=own,
-        platform=keys.platform_keys(settings),
-    )
 
 
 async def run(turn: Turn, outcome: Outcome, deliver: Callable[[TextDelta], None] | None = None) -> None:
