@@ -22,6 +22,7 @@ from shared.ai.providers.offline import OfflineProvider
 from shared.platform import logging as log
 from shared.platform.config import reset_settings
 from shared.platform.crypto import encrypt
+from shared.platform.db import as_user
 from tests.ai_streams import (
     ANSWER,
     ANTHROPIC,
@@ -36,7 +37,18 @@ from tests.ai_streams import (
     until_first_text,
 )
 from tests.content_helpers import grant, make_item
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, EMAILS, GLOBEX, GLOBEX_GINA, ISSUER, auth
+from tests.factories import (
+    ACME,
+    ACME_ADMIN,
+    ACME_LENA,
+    ACME_LIAM,
+    EMAILS,
+    GLOBEX,
+    GLOBEX_GINA,
+    ISSUER,
+    auth,
+    claims,
+)
 from tests.helpers import Sql, assert_problem, count, open_transactions
 
 OFFLINE = {"provider": "offline", "model": "offline-echo", "temperature": 0.3, "max_output_tokens": 800}
@@ -170,6 +182,32 @@ async def test_a_second_turn_continues_the_conversation_with_its_history(
     ]
     assert sent.system == "You coach people through their first prompts."
     assert [m["seq"] for m in messages(sql)] == [1, 2, 3, 4]
+
+
+async def test_a_turn_begins_in_two_round_trips_new_or_continued(client: httpx.AsyncClient, sql: Sql) -> None:
+    # The reads leave with the opening, the reservation and the turn with COMMIT: the response's headers
+    # (sent once the turn has begun) count what the request sent before them.
+    item = agent(sql)
+    first = await send(client, agent_id=item)
+    second = await send(client, conversation_id=events(first)[-1][1]["conversation_id"], content="And then?")
+    for response in (first, second):
+        assert response.status_code == 200
+        assert 'desc="2 round trips"' in response.headers["server-timing"]
+    assert [m["seq"] for m in messages(sql)] == [1, 2, 3, 4]
+
+
+async def test_a_user_speaking_sql_sees_through_ai_agent_for_turn_only_what_row_level_security_shows(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    item, draft = agent(sql), agent(sql, status="draft")
+    query = "select id::text, billed_community::text, reaches from app.ai_agent_for_turn(%s, %s)"
+    async with as_user(claims(ACME_LENA)) as tx:
+        assert await tx.fetch_all(query, (item, None)) == [{"id": item, "billed_community": ACME, "reaches": True}]
+        assert await tx.fetch_all(query, (item, GLOBEX)) == [{"id": item, "billed_community": None, "reaches": False}]
+        assert await tx.fetch_all(query, (draft, None)) == []
+    async with as_user(claims(GLOBEX_GINA)) as tx:
+        assert await tx.fetch_all(query, (item, None)) == []  # granted to Acme only
+        assert await tx.fetch_all(query, (item, ACME)) == []
 
 
 async def test_a_heartbeat_comment_is_sent_while_the_provider_is_silent(
