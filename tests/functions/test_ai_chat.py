@@ -515,6 +515,45 @@ async def test_a_client_that_disconnects_mid_stream_still_gets_the_answer_so_far
     assert count(sql, "select count(*) as n from ai_usage where feature = 'chat'") == 1
 
 
+async def test_a_client_gone_before_the_first_event_still_gets_the_answer_stored(
+    gateway: Any, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The provider is asked when the response starts, before its headers are sent: if sending them
+    # fails, the events never run, and what the provider said is stored by the response itself.
+    item = agent(sql)
+    monkeypatch.setattr(fallback, "default_providers", lambda: {"offline": OfflineProvider(pace_s=0.01)})
+    body = json.dumps({"agent_id": item, "content": "Tell me everything"}).encode()
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def gone(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(0.05)  # the provider has begun meanwhile
+            raise OSError("the client is gone")
+
+    headers = [(b"content-type", b"application/json"), *((k.lower().encode(), v.encode())
+                                                          for k, v in auth(ACME_LENA).items())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/functions/v1/ai-chat", "raw_path": b"/functions/v1/ai-chat",
+             "query_string": b"", "root_path": "", "headers": headers, "client": ("203.0.113.7", 4000),
+             "server": ("testserver", 80)}
+    with pytest.raises(OSError, match="the client is gone"):
+        await gateway(scope, receive, gone)
+    assistant = messages(sql)[1]
+    assert (assistant["finish_reason"], assistant["error"]) == ("interrupted", "the client disconnected")
+    assert assistant["content"].startswith("[offline] ")
+    assert sql("select turn_id from ai_conversations") == [{"turn_id": None}]
+    assert count(sql, "select count(*) as n from ai_usage where feature = 'chat'") == 1
+    assert count(sql, "select count(*) as n from app.ai_reservations") == 0
+
+
 # --- the context budget ------------------------------------------------------------------------------------
 
 
