@@ -43,6 +43,8 @@ create table public.forum_posts (
   id uuid primary key default gen_random_uuid(),
   community_id uuid not null references public.communities (id) on delete cascade,
   author_id uuid references public.profiles (id) on delete set null,
+  -- The author's name when they wrote it: members do not read each other's profiles.
+  author_name text check (char_length(author_name) <= 250),
   title text not null check (char_length(title) between 1 and 200),
   body text not null check (char_length(body) between 1 and 20000),
   -- Forum tags are the community's user tags (public.user_tags); a deleted tag drops out when read.
@@ -70,6 +72,7 @@ create table public.forum_replies (
   community_id uuid not null,
   parent_id uuid,
   author_id uuid references public.profiles (id) on delete set null,
+  author_name text check (char_length(author_name) <= 250),
   body text not null check (char_length(body) <= 20000),
   hidden_at timestamptz,
   hidden_by uuid references public.profiles (id) on delete set null,
@@ -231,6 +234,13 @@ begin
 end
 $$;
 
+-- The caller's name as the forum shows it (members do not read each other's profiles).
+create or replace function app.forum_author_name() returns text
+language sql stable security definer set search_path = '' as $$
+  select left(nullif(btrim(concat_ws(' ', p.first_name, p.last_name)), ''), 250)
+    from public.profiles p where p.id = auth.uid()
+$$;
+
 create or replace function app.forum_posted(p_community uuid, p_user uuid, p_post uuid, p_reply uuid, p_at timestamptz)
 returns void
 language sql security definer set search_path = '' as $$
@@ -256,8 +266,8 @@ begin
   if p_item is not null and not (p_item = any (app.granted_content_ids(p_community))) then
     raise exception 'unknown_content_item: no such item is visible to you here' using errcode = 'P0001';
   end if;
-  insert into public.forum_posts (community_id, author_id, title, body, tag_ids, content_item_id)
-  values (p_community, auth.uid(), p_title, p_body, app.forum_tags(p_community, p_tags), p_item)
+  insert into public.forum_posts (community_id, author_id, author_name, title, body, tag_ids, content_item_id)
+  values (p_community, auth.uid(), app.forum_author_name(), p_title, p_body, app.forum_tags(p_community, p_tags), p_item)
   returning * into p;
   perform app.forum_posted(p.community_id, p.author_id, p.id, null, p.created_at);
   return p;
@@ -279,14 +289,15 @@ begin
      where x.id = p_parent and x.post_id = p.id and x.hidden_at is null and x.deleted_at is null) then
     raise exception 'forum_reply_not_found: no such reply in this thread' using errcode = 'P0001';
   end if;
-  insert into public.forum_replies (post_id, community_id, parent_id, author_id, body)
-  values (p.id, p.community_id, p_parent, auth.uid(), p_body)
+  insert into public.forum_replies (post_id, community_id, parent_id, author_id, author_name, body)
+  values (p.id, p.community_id, p_parent, auth.uid(), app.forum_author_name(), p_body)
   returning * into r;
   update public.forum_posts set reply_count = reply_count + 1, last_activity_at = r.created_at where id = p.id;
   perform app.forum_posted(r.community_id, r.author_id, p.id, r.id, r.created_at);
   perform app.send_event('forum.replied', jsonb_build_object(
     'user_id', r.author_id, 'community_id', r.community_id, 'post_id', p.id, 'reply_id', r.id,
-    'post_author_id', p.author_id, 'post_title', p.title, 'replied_at', r.created_at));
+    'post_author_id', p.author_id, 'post_title', p.title, 'author_name', r.author_name,
+    'replied_at', r.created_at));
   return r;
 end
 $$;
@@ -487,7 +498,7 @@ begin
 end
 $$;
 
-revoke all on function app.open_forums(), app.moderates_forum(uuid), app.forum_thread(uuid),
+revoke all on function app.open_forums(), app.moderates_forum(uuid), app.forum_thread(uuid), app.forum_author_name(),
   app.forum_tags(uuid, uuid[]), app.forum_posted(uuid, uuid, uuid, uuid, timestamptz),
   app.forum_create_post(uuid, text, text, uuid[], uuid), app.forum_create_reply(uuid, uuid, text),
   app.forum_edit(uuid, uuid, text, text, uuid[]), app.forum_delete(uuid, uuid),
@@ -500,5 +511,5 @@ grant execute on function app.open_forums(), app.moderates_forum(uuid),
   app.forum_react(uuid, uuid, text, boolean), app.forum_report(uuid, uuid, text),
   app.forum_moderate(uuid, uuid, text, text, text, text), app.forum_dismiss_report(uuid, text, text, text)
   to authenticated, service_role;
-grant execute on function app.forum_thread(uuid), app.forum_tags(uuid, uuid[]),
+grant execute on function app.forum_thread(uuid), app.forum_tags(uuid, uuid[]), app.forum_author_name(),
   app.forum_posted(uuid, uuid, uuid, uuid, timestamptz) to service_role;

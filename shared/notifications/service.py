@@ -1,0 +1,122 @@
+"""Notification use cases: the recipient lists theirs and marks them read; the worker writes them from events."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.notifications import repository
+from shared.notifications.schemas import MarkedRead, NotificationPage, NotificationQuery, NotificationView
+from shared.platform import cursors
+from shared.platform.auth import Principal
+from shared.platform.db import Tx
+from shared.platform.errors import NotFoundError
+from shared.platform.events import Event
+from shared.platform.pagination import page_of, time_and_id
+
+REPLIED = "forum.replied"
+AWARDED = "achievement.awarded"
+SUBJECT_LIMIT = 300
+
+
+class NotificationNotFoundError(NotFoundError):
+    title = "No such notification"
+
+
+async def list_mine(query: NotificationQuery, *, tx: Tx, principal: Principal) -> NotificationPage:
+    """A page of the caller's notifications, newest first, with their unread count."""
+    after = cursors.time_and_id(query.cursor)
+    rows = await repository.page(tx, principal.user_id, unread=query.unread, after=after, limit=query.limit + 1)
+    page, next_cursor = page_of(rows, query.limit, key=time_and_id("created_at", "id"))
+    return NotificationPage(
+        items=[NotificationView.model_validate(r) for r in page],
+        next_cursor=next_cursor,
+        unread_count=await repository.unread_count(tx, principal.user_id),
+    )
+
+
+async def mark_read(notification_id: UUID, *, tx: Tx) -> NotificationView:
+    """Mark one of the caller's notifications read; anyone else's is a 404."""
+    if not await repository.mark_read(tx, notification_id):
+        raise NotificationNotFoundError()
+    row = await repository.get(tx, notification_id)
+    if row is None:
+        raise NotificationNotFoundError()
+    return NotificationView.model_validate(row)
+
+
+async def mark_all_read(*, tx: Tx, principal: Principal) -> MarkedRead:
+    """Mark every unread notification of the caller read."""
+    return MarkedRead(marked=await repository.mark_all_read(tx, principal.user_id))
+
+
+class _Replied(BaseModel):
+    # Lenient about fields the event may add later; strict about the ones read here.
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: UUID
+    community_id: UUID
+    post_id: UUID
+    reply_id: UUID
+    post_author_id: UUID | None
+    post_title: str
+    author_name: str | None = None
+
+
+class _Awarded(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: UUID
+    community_id: UUID
+    achievement_id: UUID
+    name: str
+    tier: str
+    points: int
+
+
+async def on_replied(tx: Tx, event: Event) -> None:
+    """Tell a post's author someone replied (not when they replied themselves, nor to a departed author)."""
+    replied = _Replied.model_validate(event.payload)
+    if replied.post_author_id is None or replied.post_author_id == replied.user_id:
+        return
+    who = replied.author_name or "Someone"
+    await _write(
+        tx,
+        event,
+        user_id=replied.post_author_id,
+        community_id=replied.community_id,
+        subject=f"{who} replied to your post “{replied.post_title}”",
+        link=f"/forum/posts/{replied.post_id}#reply-{replied.reply_id}",
+        data={"post_id": str(replied.post_id), "reply_id": str(replied.reply_id)},
+    )
+
+
+async def on_awarded(tx: Tx, event: Event) -> None:
+    """Tell a learner they earned an achievement."""
+    awarded = _Awarded.model_validate(event.payload)
+    await _write(
+        tx,
+        event,
+        user_id=awarded.user_id,
+        community_id=awarded.community_id,
+        subject=f"You earned “{awarded.name}” ({awarded.tier}, {awarded.points} points)",
+        link="/achievements",
+        data={"achievement_id": str(awarded.achievement_id)},
+    )
+
+
+async def _write(
+    tx: Tx, event: Event, *, user_id: UUID, community_id: UUID, subject: str, link: str, data: dict[str, Any]
+) -> None:
+    await repository.insert(
+        tx,
+        user_id=user_id,
+        community_id=community_id,
+        kind=event.name,
+        subject=subject[: SUBJECT_LIMIT - 1] + "…" if len(subject) > SUBJECT_LIMIT else subject,
+        link=link,
+        data=data,
+        event_id=event.id,
+    )
