@@ -191,14 +191,15 @@ create policy notifications_mark_read on public.notifications for update to auth
   using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
 
 -- Live updates (docs/forum-realtime.md): Supabase Realtime sends a subscriber only the rows their
--- select policy shows them. Plain Postgres has no such publication: created only where Supabase made it.
+-- select policy shows them. Supabase creates the publication; plain Postgres (local, tests) gets it here.
 do $$
 begin
-  if exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
-    alter publication supabase_realtime add table public.forum_posts, public.forum_replies, public.notifications;
+  if not exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+    create publication supabase_realtime;
   end if;
 end
 $$;
+alter publication supabase_realtime add table public.forum_posts, public.forum_replies, public.notifications;
 
 -- ---------------------------------------------------------------------------------------------------
 -- Internal helpers (no API role executes them)
