@@ -249,7 +249,7 @@ async def test_only_admins_and_staff_writers_moderate(client: httpx.AsyncClient,
         await client.get("/forum/reports", params={"community_id": ACME}, headers=auth(ACME_LENA)), 403, "forbidden"
     )
     with pytest.raises(ConflictError, match="moderate"):
-        async with as_user(claims(ACME_LENA)) as tx:
+        async with as_user(claims(user)) as tx:
             await tx.fetch_val("select app.forum_moderate(%s, null, 'hide', null, null, null)", (created["id"],))
     assert sql("select hidden_at from forum_posts") == [{"hidden_at": None}]
     assert count(sql, "select count(*) as n from audit_log where action like 'forum.%%'") == 0
