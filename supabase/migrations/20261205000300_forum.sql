@@ -221,6 +221,17 @@ begin
 end
 $$;
 
+-- Refuses unless the reply (when one is named) is in the post's thread and not hidden.
+create or replace function app.forum_require_reply(p_post uuid, p_reply uuid) returns void
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  if p_reply is not null and not exists (
+    select 1 from public.forum_replies x where x.id = p_reply and x.post_id = p_post and x.hidden_at is null) then
+    raise exception 'forum_reply_not_found: no such reply in this thread' using errcode = 'P0001';
+  end if;
+end
+$$;
+
 -- The caller's tags for a post of the community: every id a tag of that community, no repeats.
 create or replace function app.forum_tags(p_community uuid, p_tags uuid[]) returns uuid[]
 language plpgsql stable security definer set search_path = '' as $$
@@ -285,11 +296,7 @@ begin
   if p.is_locked then
     raise exception 'thread_locked: this thread is locked' using errcode = 'P0001';
   end if;
-  if p_parent is not null and not exists (
-    select 1 from public.forum_replies x
-     where x.id = p_parent and x.post_id = p.id and x.hidden_at is null and x.deleted_at is null) then
-    raise exception 'forum_reply_not_found: no such reply in this thread' using errcode = 'P0001';
-  end if;
+  perform app.forum_require_reply(p.id, p_parent);
   insert into public.forum_replies (post_id, community_id, parent_id, author_id, author_name, body)
   values (p.id, p.community_id, p_parent, auth.uid(), app.forum_author_name(), p_body)
   returning * into r;
@@ -380,10 +387,7 @@ language plpgsql security definer set search_path = '' as $$
 declare
   p public.forum_posts := app.forum_thread(p_post);
 begin
-  if p_reply is not null and not exists (
-    select 1 from public.forum_replies x where x.id = p_reply and x.post_id = p.id and x.hidden_at is null) then
-    raise exception 'forum_reply_not_found: no such reply in this thread' using errcode = 'P0001';
-  end if;
+  perform app.forum_require_reply(p.id, p_reply);
   if p_on then
     insert into public.forum_reactions (community_id, post_id, reply_id, user_id, kind)
     values (p.community_id, p.id, p_reply, auth.uid(), p_kind)
@@ -402,10 +406,7 @@ declare
   p public.forum_posts := app.forum_thread(p_post);
   v public.forum_reports;
 begin
-  if p_reply is not null and not exists (
-    select 1 from public.forum_replies x where x.id = p_reply and x.post_id = p.id and x.hidden_at is null) then
-    raise exception 'forum_reply_not_found: no such reply in this thread' using errcode = 'P0001';
-  end if;
+  perform app.forum_require_reply(p.id, p_reply);
   insert into public.forum_reports (community_id, post_id, reply_id, reporter_id, reason)
   values (p.community_id, p.id, p_reply, auth.uid(), p_reason)
   on conflict (post_id, reply_id, reporter_id) do nothing
@@ -500,6 +501,7 @@ end
 $$;
 
 revoke all on function app.open_forums(), app.moderates_forum(uuid), app.forum_thread(uuid), app.forum_author_name(),
+  app.forum_require_reply(uuid, uuid),
   app.forum_tags(uuid, uuid[]), app.forum_posted(uuid, uuid, uuid, uuid, timestamptz),
   app.forum_create_post(uuid, text, text, uuid[], uuid), app.forum_create_reply(uuid, uuid, text),
   app.forum_edit(uuid, uuid, text, text, uuid[]), app.forum_delete(uuid, uuid),
@@ -513,4 +515,5 @@ grant execute on function app.open_forums(), app.moderates_forum(uuid),
   app.forum_moderate(uuid, uuid, text, text, text, text), app.forum_dismiss_report(uuid, text, text, text)
   to authenticated, service_role;
 grant execute on function app.forum_thread(uuid), app.forum_tags(uuid, uuid[]), app.forum_author_name(),
+  app.forum_require_reply(uuid, uuid),
   app.forum_posted(uuid, uuid, uuid, uuid, timestamptz) to service_role;

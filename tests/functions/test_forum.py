@@ -379,3 +379,13 @@ async def test_unknown_ids_are_404(client: httpx.AsyncClient, db: str) -> None:
         404,
         "not_found",
     )
+
+
+async def test_a_reply_answers_a_reply_of_its_own_thread_only(client: httpx.AsyncClient, sql: Sql) -> None:
+    first, second = await post(client), await post(client, title="Second")
+    elsewhere = await reply(client, first["id"])
+    crossed = await client.post(
+        f"{POSTS}/{second['id']}/replies", headers=auth(ACME_LIAM), json={"body": "x", "parent_id": elsewhere["id"]}
+    )
+    assert_problem(crossed, 404, "not_found")
+    assert count(sql, "select count(*) as n from forum_replies where post_id = %s", (second["id"],)) == 0
