@@ -87,6 +87,12 @@ async def edit_reply(ctx: Context, reply_id: UUID, body: EditReply) -> ReplyView
     return await service.edit_reply(reply_id, body, tx=ctx.db)
 
 
+@fn.get(REPLY + "/edits")
+async def reply_edits(ctx: Context, reply_id: UUID) -> EditHistory:
+    """Earlier versions of a reply, oldest first (its author, the community's admins and staff see them)."""
+    return await service.reply_edits(reply_id, tx=ctx.db)
+
+
 @fn.delete(REPLY)
 async def delete_reply(ctx: Context, reply_id: UUID) -> Deleted:
     """Delete your own reply: its text goes, its place in the thread stays."""

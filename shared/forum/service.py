@@ -186,6 +186,13 @@ async def post_edits(post_id: UUID, *, tx: Tx) -> EditHistory:
     return EditHistory(items=[EditView.model_validate(r) for r in await repository.edits_of(tx, post_id, None)])
 
 
+async def reply_edits(reply_id: UUID, *, tx: Tx) -> EditHistory:
+    """The earlier versions of a reply the caller may read."""
+    reply = await _reply(tx, reply_id)
+    rows = await repository.edits_of(tx, reply["post_id"], reply_id)
+    return EditHistory(items=[EditView.model_validate(r) for r in rows])
+
+
 async def _post(tx: Tx, post_id: UUID) -> Row:
     row = await repository.get_post(tx, post_id)
     if row is None:

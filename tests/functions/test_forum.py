@@ -323,10 +323,14 @@ async def test_authors_edit_within_the_window_and_history_is_kept(client: httpx.
     assert (await client.get(f"{POSTS}/{created['id']}/edits", headers=auth(ACME_LIAM))).json()["items"] == []
 
     answer = await reply(client, created["id"])
+    fixed = await client.patch(f"/forum/replies/{answer['id']}", headers=auth(ACME_LIAM), json={"body": "Thank you!"})
+    assert fixed.status_code == 200 and fixed.json()["body"] == "Thank you!"
+    replies = await client.get(f"/forum/replies/{answer['id']}/edits", headers=auth(ACME_ADMIN))
+    assert [e["body"] for e in replies.json()["items"]] == ["Thanks!"]
     sql("update forum_replies set created_at = now() - interval '2 hours'")
     late = await client.patch(f"/forum/replies/{answer['id']}", headers=auth(ACME_LIAM), json={"body": "changed"})
     assert_problem(late, 409, "edit_window_closed")
-    assert sql("select body from forum_replies") == [{"body": "Thanks!"}]
+    assert sql("select body from forum_replies") == [{"body": "Thank you!"}]
 
 
 async def test_authors_delete_their_own_posts_and_replies(client: httpx.AsyncClient, sql: Sql) -> None:
