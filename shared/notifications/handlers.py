@@ -10,3 +10,6 @@ from shared.platform.events import registry
 
 registry.subscribe(service.REPLIED, name="notifications.forum.replied")(service.on_replied)
 registry.subscribe(service.AWARDED, name="notifications.achievement.awarded")(service.on_awarded)
+registry.subscribe(service.INVITATIONS_SENT, name="notifications.invitations.delivery_requested")(
+    service.on_invitations_sent
+)

@@ -18,6 +18,15 @@ NEWEST_FIRST = Order(("n.created_at", "n.id"), descending=True)
 UNREAD_SQL = "select count(*)::int from public.notifications where user_id = %s and read_at is null"
 MARK_ONE_SQL = "update public.notifications set read_at = coalesce(read_at, now()) where id = %s returning id"
 MARK_ALL_SQL = "update public.notifications set read_at = now() where user_id = %s and read_at is null"
+INVITED_SQL = """
+select i.id, i.community_id, c.name as community_name, p.id as user_id
+from public.invitations i
+join public.communities c on c.id = i.community_id
+join public.profiles p on lower(p.email) = lower(i.email)
+where i.id = any (%s::uuid[]) and i.status = 'sent' and p.created_at < i.created_at
+order by i.id
+"""
+"""Pending invitations addressed to an account that existed before them (not one the delivery creates)."""
 INSERT_SQL = """
 insert into public.notifications (user_id, community_id, kind, subject, link, data, event_id)
 values (%s, %s, %s, %s, %s, %s::jsonb, %s)
@@ -51,6 +60,11 @@ async def mark_read(tx: Tx, notification_id: UUID) -> bool:
 async def mark_all_read(tx: Tx, user_id: UUID) -> int:
     """Mark all the user's unread notifications read; how many."""
     return await tx.execute(MARK_ALL_SQL, (user_id,))
+
+
+async def invited_accounts(tx: Tx, invitation_ids: list[str]) -> list[Row]:
+    """The pending ones of these invitations whose address has an account, with its id and the community's name."""
+    return await tx.fetch_all(INVITED_SQL, (invitation_ids,))
 
 
 async def insert(

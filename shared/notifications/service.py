@@ -18,6 +18,8 @@ from shared.platform.pagination import page_of, time_and_id
 
 REPLIED = "forum.replied"
 AWARDED = "achievement.awarded"
+INVITATIONS_SENT = "invitations.delivery_requested"
+INVITED = "invitation.received"
 SUBJECT_LIMIT = 300
 
 
@@ -107,14 +109,38 @@ async def on_awarded(tx: Tx, event: Event) -> None:
     )
 
 
+async def on_invitations_sent(tx: Tx, event: Event) -> None:
+    """Tell people who already have an account that a community invited them (they accept in the app)."""
+    ids = [str(UUID(str(i))) for i in event.payload.get("invitation_ids", [])]
+    for row in await repository.invited_accounts(tx, ids):
+        await _write(
+            tx,
+            event,
+            user_id=row["user_id"],
+            community_id=row["community_id"],
+            subject=f"You are invited to join {row['community_name']}",
+            link="/invitations",
+            data={"invitation_id": str(row["id"])},
+            kind=INVITED,
+        )
+
+
 async def _write(
-    tx: Tx, event: Event, *, user_id: UUID, community_id: UUID, subject: str, link: str, data: dict[str, Any]
+    tx: Tx,
+    event: Event,
+    *,
+    user_id: UUID,
+    community_id: UUID,
+    subject: str,
+    link: str,
+    data: dict[str, Any],
+    kind: str | None = None,
 ) -> None:
     await repository.insert(
         tx,
         user_id=user_id,
         community_id=community_id,
-        kind=event.name,
+        kind=kind or event.name,
         subject=subject[: SUBJECT_LIMIT - 1] + "…" if len(subject) > SUBJECT_LIMIT else subject,
         link=link,
         data=data,

@@ -13,7 +13,7 @@ import pytest
 
 from shared.platform.db import as_user
 from shared.platform.errors import ForbiddenError
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, auth, claims
+from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, GLOBEX_GINA, auth, claims
 from tests.gamification_helpers import completed, send
 from tests.helpers import Sql, assert_problem, count, drain_events
 
@@ -103,3 +103,14 @@ async def test_an_achievement_notifies_its_learner(client: httpx.AsyncClient, sq
     await _deliver()
     [earned] = (await client.get(NOTIFICATIONS, headers=auth(ACME_LIAM))).json()["items"]
     assert (earned["kind"], earned["subject"]) == ("achievement.awarded", "You earned “First Steps” (bronze, 10 points)")
+
+
+async def test_an_invitation_notifies_an_existing_account_only(client: httpx.AsyncClient, sql: Sql) -> None:
+    for email in ("GINA@globex.example.com", "nobody-yet@example.com"):
+        sent = await client.post("/invitations", headers=auth(ACME_ADMIN), json={"community_id": ACME, "email": email})
+        assert sent.status_code == 201, sent.text
+    await _deliver()
+    [invited] = (await client.get(NOTIFICATIONS, headers=auth(GLOBEX_GINA))).json()["items"]
+    assert (invited["kind"], invited["subject"]) == ("invitation.received", "You are invited to join Acme Corp")
+    assert invited["community_id"] == ACME and invited["link"] == "/invitations"
+    assert count(sql, "select count(*) as n from notifications") == 1
