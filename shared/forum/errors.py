@@ -7,7 +7,7 @@ report) is a 409 with its own code.
 
 from __future__ import annotations
 
-from shared.platform.errors import AppError, ConflictError, ForbiddenError, NotFoundError
+from shared.platform.errors import AppError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError
 
 
 class ForumNotFoundError(NotFoundError):
@@ -41,6 +41,8 @@ def refusal(message: str) -> AppError:
     missing = _MISSING.get(code)
     if missing is not None:
         return missing(detail)
+    if code == "posting_too_fast":
+        return RateLimitedError(detail, headers={"Retry-After": "60"})
     if code in {"forbidden", "not_the_author"}:
         error: AppError = ForbiddenError(detail)
     else:

@@ -64,7 +64,7 @@ create table public.forum_posts (
 create index forum_posts_newest_idx on public.forum_posts (community_id, created_at desc, id desc);
 create index forum_posts_active_idx on public.forum_posts (community_id, last_activity_at desc, id desc);
 create index forum_posts_search_idx on public.forum_posts using gin (search);
-create index forum_posts_author_idx on public.forum_posts (author_id);
+create index forum_posts_author_idx on public.forum_posts (author_id, created_at);
 
 create table public.forum_replies (
   id uuid primary key default gen_random_uuid(),
@@ -86,6 +86,7 @@ create table public.forum_replies (
 );
 create index forum_replies_post_idx on public.forum_replies (post_id, created_at, id);
 create index forum_replies_community_idx on public.forum_replies (community_id);
+create index forum_replies_author_idx on public.forum_replies (author_id, created_at);
 
 create table public.forum_edits (
   id bigint generated always as identity primary key,
@@ -232,6 +233,19 @@ begin
 end
 $$;
 
+-- A backstop for callers who bypass the functions' `post` rate limit (PostgREST): at most 30 posts and
+-- replies a minute per member, counted from the rows themselves.
+create or replace function app.forum_check_pace() returns void
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  if (select count(*) from public.forum_posts where author_id = auth.uid() and created_at > now() - interval '1 minute')
+   + (select count(*) from public.forum_replies where author_id = auth.uid() and created_at > now() - interval '1 minute')
+   >= 30 then
+    raise exception 'posting_too_fast: at most 30 posts and replies a minute' using errcode = 'P0001';
+  end if;
+end
+$$;
+
 -- The caller's tags for a post of the community: every id a tag of that community, no repeats.
 create or replace function app.forum_tags(p_community uuid, p_tags uuid[]) returns uuid[]
 language plpgsql stable security definer set search_path = '' as $$
@@ -275,6 +289,7 @@ begin
   if auth.uid() is null or not (p_community = any (app.open_forums())) then
     raise exception 'forum_unavailable: this community has no forum open to you' using errcode = 'P0001';
   end if;
+  perform app.forum_check_pace();
   if p_item is not null and not (p_item = any (app.granted_content_ids(p_community))) then
     raise exception 'unknown_content_item: no such item is visible to you here' using errcode = 'P0001';
   end if;
@@ -297,6 +312,7 @@ begin
     raise exception 'thread_locked: this thread is locked' using errcode = 'P0001';
   end if;
   perform app.forum_require_reply(p.id, p_parent);
+  perform app.forum_check_pace();
   insert into public.forum_replies (post_id, community_id, parent_id, author_id, author_name, body)
   values (p.id, p.community_id, p_parent, auth.uid(), app.forum_author_name(), p_body)
   returning * into r;
@@ -501,7 +517,7 @@ end
 $$;
 
 revoke all on function app.open_forums(), app.moderates_forum(uuid), app.forum_thread(uuid), app.forum_author_name(),
-  app.forum_require_reply(uuid, uuid),
+  app.forum_require_reply(uuid, uuid), app.forum_check_pace(),
   app.forum_tags(uuid, uuid[]), app.forum_posted(uuid, uuid, uuid, uuid, timestamptz),
   app.forum_create_post(uuid, text, text, uuid[], uuid), app.forum_create_reply(uuid, uuid, text),
   app.forum_edit(uuid, uuid, text, text, uuid[]), app.forum_delete(uuid, uuid),
@@ -515,5 +531,5 @@ grant execute on function app.open_forums(), app.moderates_forum(uuid),
   app.forum_moderate(uuid, uuid, text, text, text, text), app.forum_dismiss_report(uuid, text, text, text)
   to authenticated, service_role;
 grant execute on function app.forum_thread(uuid), app.forum_tags(uuid, uuid[]), app.forum_author_name(),
-  app.forum_require_reply(uuid, uuid),
+  app.forum_require_reply(uuid, uuid), app.forum_check_pace(),
   app.forum_posted(uuid, uuid, uuid, uuid, timestamptz) to service_role;

@@ -393,3 +393,20 @@ async def test_a_reply_answers_a_reply_of_its_own_thread_only(client: httpx.Asyn
     )
     assert_problem(crossed, 404, "not_found")
     assert count(sql, "select count(*) as n from forum_replies where post_id = %s", (second["id"],)) == 0
+
+
+async def test_a_postgrest_caller_is_held_to_a_posting_pace_too(client: httpx.AsyncClient, sql: Sql) -> None:
+    created = await post(client)
+    sql(
+        "insert into forum_replies (post_id, community_id, author_id, body)"
+        " select %s, %s, %s, 'spam' from generate_series(1, 29)",
+        (created["id"], ACME, ACME_LENA),
+    )
+    with pytest.raises(ConflictError, match="30 posts and replies a minute"):
+        async with as_user(claims(ACME_LENA)) as tx:
+            await tx.fetch_val("select app.forum_create_reply(%s, null, 'one more')", (created["id"],))
+    liam = await client.post(f"{POSTS}/{created['id']}/replies", headers=auth(ACME_LIAM), json={"body": "mine"})
+    assert liam.status_code == 201
+    # Through the function the database's refusal is the same 429.
+    lena = await client.post(f"{POSTS}/{created['id']}/replies", headers=auth(ACME_LENA), json={"body": "x"})
+    assert_problem(lena, 429, "rate_limited")

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from shared.forum.errors import PostNotFoundError, refusal
 from shared.forum.schemas import CreatePost, EditPost, clean_markdown
 from shared.gamification import model
-from shared.platform.errors import ConflictError, ForbiddenError, NotFoundError
+from shared.platform.errors import ConflictError, ForbiddenError, NotFoundError, RateLimitedError
 
 
 def test_markdown_keeps_text_and_loses_control_characters() -> None:
@@ -44,6 +44,7 @@ def test_a_title_that_starts_like_a_formula_is_refused() -> None:
         ("forbidden: only admins", ForbiddenError, 403, "forbidden"),
         ("thread_locked: this thread is locked", ConflictError, 409, "thread_locked"),
         ("not a coded message", ConflictError, 409, "conflict"),
+        ("posting_too_fast: at most 30", RateLimitedError, 429, "rate_limited"),
     ],
 )
 def test_refusals_become_the_forums_problems(message: str, kind: type, status: int, code: str) -> None:
