@@ -410,3 +410,14 @@ async def test_a_postgrest_caller_is_held_to_a_posting_pace_too(client: httpx.As
     # Through the function the database's refusal is the same 429.
     lena = await client.post(f"{POSTS}/{created['id']}/replies", headers=auth(ACME_LENA), json={"body": "x"})
     assert_problem(lena, 429, "rate_limited")
+
+
+async def test_a_repeated_post_with_its_idempotency_key_is_answered_once(client: httpx.AsyncClient, sql: Sql) -> None:
+    headers = {**auth(ACME_LENA), "Idempotency-Key": "post-1"}
+    body = {"community_id": ACME, "title": "Once", "body": "only once"}
+    first = await client.post(POSTS, headers=headers, json=body)
+    again = await client.post(POSTS, headers=headers, json=body)
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert_problem(await client.post(POSTS, headers=headers, json={**body, "body": "other"}), 422, "idempotency_key_reused")
+    assert count(sql, "select count(*) as n from forum_posts") == 1
+    assert len(events(sql, "forum.posted")) == 1
