@@ -223,6 +223,16 @@ insert into public.learning_milestone_results (milestone_id, user_id, community_
   select id, '{TAG_HOLDER[c]}', '{c}', 90, 'pending' from public.learning_milestones where program_id = '{OWN_PROGRAM[c]}';
 insert into app.ai_reservations (id, community_id, month, tokens, expires_at)
   values ('{RESERVATION[c]}', '{c}', date_trunc('month', now() at time zone 'UTC')::date, 100, now() + interval '1 minute');
+insert into public.analytics_daily (community_id, day, active_users, completions, time_spent_s, quiz_attempts,
+                                    quiz_score_sum, ai_messages, ai_tokens, ai_cost_usd)
+  values ('{c}', current_date, 1, 1, 60, 0, 0, 0, 0, 0);
+insert into public.analytics_user_daily (community_id, user_id, day, completions, time_spent_s, quiz_attempts,
+                                         quiz_score_sum, ai_messages, ai_tokens, ai_cost_usd)
+  values ('{c}', '{TAG_HOLDER[c]}', current_date, 1, 60, 0, 0, 0, 0, 0);
+insert into public.analytics_content_daily (community_id, item_id, day, completions, time_spent_s)
+  values ('{c}', '{OWN_SHARED[c]}', current_date, 1, 60);
+insert into public.analytics_digests (community_id, week_start, body)
+  values ('{c}', date_trunc('week', current_date)::date, '{{"completions": 1}}');
 """  # noqa: S608
 
 
@@ -965,6 +975,53 @@ MATRIX = (
         ),
         update=Update("used_tokens = 0", rows=DENIED),
         delete=Delete(rows=DENIED),
+    ),
+    *(
+        Table(
+            f"public.{table}",
+            key=key,
+            tenant=COMMUNITY,
+            # Rollups and digests: a community's admins read their community's, staff all; learners none.
+            read=STAFF | ADMINS,
+            insert=Insert(f"insert into public.{table} {row}", DENIED, into=IN_EACH_COMMUNITY),  # noqa: S608
+            update=Update(change, rows=DENIED),
+            delete=Delete(rows=DENIED),
+        )
+        for table, key, row, change in (
+            (
+                "analytics_daily",
+                "community_id || '/' || day",
+                "(community_id, day, active_users, completions, time_spent_s, quiz_attempts, quiz_score_sum,"
+                " ai_messages, ai_tokens, ai_cost_usd) values (%s, '2001-01-01', 0, 0, 0, 0, 0, 0, 0, 0)",
+                "completions = 99",
+            ),
+            (
+                "analytics_user_daily",
+                "community_id || '/' || user_id || '/' || day",
+                "(community_id, user_id, day, completions, time_spent_s, quiz_attempts, quiz_score_sum,"
+                " ai_messages, ai_tokens, ai_cost_usd) values (%s, auth.uid(), '2001-01-01', 0, 0, 0, 0, 0, 0, 0)",
+                "completions = 99",
+            ),
+            (
+                "analytics_content_daily",
+                "community_id || '/' || item_id || '/' || day",
+                "(community_id, item_id, day, completions, time_spent_s)"
+                " select %s, id, '2001-01-01', 0, 0 from public.content_items limit 1",
+                "completions = 99",
+            ),
+            (
+                "analytics_digests",
+                "community_id || '/' || week_start",
+                "(community_id, week_start, body) values (%s, '2001-01-01', '{}')",
+                "body = '{}'",
+            ),
+        )
+    ),
+    _closed(
+        "app.analytics_cursor",
+        "job",
+        "insert into app.analytics_cursor (job, next_day) values ('rollup', current_date)",
+        "next_day = next_day + 1",
     ),
     _closed(
         "app.ai_reservations",
