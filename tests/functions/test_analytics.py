@@ -330,3 +330,12 @@ async def test_sql_callers_read_only_their_administered_communitys_rollups(
             rows = await tx.fetch_all(f"select distinct community_id::text as c from public.{table}")  # noqa: S608
         seen[user] = {r["c"] for r in rows}
     assert seen == {ACME_ADMIN: {ACME}, ACME_LENA: set(), GLOBEX_ADMIN: {GLOBEX}, SPECIALIST: {ACME, GLOBEX}}
+
+
+async def test_an_admin_elsewhere_who_learns_in_a_community_cannot_read_its_analytics(
+    client: httpx.AsyncClient, sql: Sql, rolled: dict[str, str]
+) -> None:
+    sql("insert into public.memberships (community_id, user_id, role) values (%s, %s, 'member')", (ACME, GLOBEX_ADMIN))
+    response = await client.get("/analytics/learners", params={"community_id": ACME, **span(DAY, DAY)},
+                                headers=auth(GLOBEX_ADMIN))
+    assert_problem(response, 403, "forbidden")
