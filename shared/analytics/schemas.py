@@ -225,3 +225,15 @@ class DigestRun(View):
 
     week_start: date
     digests: int
+
+
+class PrepareWeek(Body):
+    """Which week to prepare; omitted: the last whole week."""
+
+    week_start: date | None = Field(default=None, description="A Monday (UTC), YYYY-MM-DD")
+
+    @model_validator(mode="after")
+    def _a_monday(self) -> PrepareWeek:
+        if self.week_start is not None and self.week_start.weekday() != 0:
+            raise ValueError("`week_start` must be a Monday")
+        return self
