@@ -983,7 +983,7 @@ MATRIX = (
             tenant=COMMUNITY,
             # Rollups and digests: a community's admins read their community's, staff all; learners none.
             read=STAFF | ADMINS,
-            insert=Insert(f"insert into public.{table} {row}", DENIED, into=IN_EACH_COMMUNITY),  # noqa: S608
+            insert=Insert(f"insert into public.{table} {row}", DENIED, into=IN_EACH_COMMUNITY),
             update=Update(change, rows=DENIED),
             delete=Delete(rows=DENIED),
         )
