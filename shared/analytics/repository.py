@@ -45,15 +45,18 @@ select c.item_id, i.title, i.type, sum(c.completions)::int as completions, (sum(
  limit %(limit)s
 """  # noqa: S608 - reviewed constants
 
+# Ranked before the names are joined: the aggregate stays narrow. A learner is one row per community and
+# day, so `count(*)` counts their active days within one community (summed over communities for staff).
 TOP_LEARNERS_SQL = f"""
-select u.user_id, p.first_name, p.last_name, p.email, count(distinct u.day)::int as active_days,
-       {_FIGURES.format(a="u")}
-  from public.analytics_user_daily u
-  left join public.profiles p on p.id = u.user_id
- where {_SCOPE.format(alias="u")} and u.day between %(first)s and %(last)s
- group by u.user_id, p.first_name, p.last_name, p.email
- order by completions desc, minutes desc, u.user_id
- limit %(limit)s
+select t.*, p.first_name, p.last_name, p.email
+  from (select u.user_id, count(*)::int as active_days, {_FIGURES.format(a="u")}
+          from public.analytics_user_daily u
+         where {_SCOPE.format(alias="u")} and u.day between %(first)s and %(last)s
+         group by u.user_id
+         order by completions desc, minutes desc, u.user_id
+         limit %(limit)s) t
+  left join public.profiles p on p.id = t.user_id
+ order by t.completions desc, t.minutes desc, t.user_id
 """  # noqa: S608 - reviewed constants
 
 # Members (not admins) of the communities in scope who have had no activity for `inactive_days` up to

@@ -118,11 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sql(dsn: str, statement: str, params: dict[str, Any]) -> None:
+def _sql(dsn: str, statements: str, params: dict[str, Any]) -> None:
+    """Run each statement of `statements` (separated by `;` at a line end) with `params`."""
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(statement, params)
+        for statement in statements.split(";\n"):
+            conn.execute(statement, params)
 
 
 def _fill(dsn: str, first: int, last: int, users: int) -> None:
