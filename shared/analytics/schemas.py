@@ -5,18 +5,38 @@ Every day here is a calendar day in UTC ([00:00, 24:00) UTC), for every communit
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.platform.validation import Body, Query, View
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
 UTC_DAY = "A calendar day in UTC (YYYY-MM-DD); analytics count every day in UTC"
+
+
+DAY_PATTERN = r"^(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+def _day(value: Any) -> Any:
+    # Lenient query parsing would read "0" as a Unix timestamp; the contract says YYYY-MM-DD.
+    if isinstance(value, str) and not re.fullmatch(DAY_PATTERN, value):
+        raise PydanticCustomError("date_format", "must be a calendar day, YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[
+    date,
+    BeforeValidator(_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN, "description": UTC_DAY}),
+]
+"""A day as a query parameter, `YYYY-MM-DD` (1900 to 2099), never a bare number."""
 
 
 def today() -> date:
@@ -28,8 +48,8 @@ class RangeQuery(Query):
     """Whose figures (one community, or every community when omitted: staff only) over which days (UTC)."""
 
     community_id: UUID | None = Field(default=None, description="Omitted: every community (staff only)")
-    from_day: date | None = Field(default=None, alias="from", description=UTC_DAY + "; default: 29 days before `to`")
-    to_day: date | None = Field(default=None, alias="to", description=UTC_DAY + "; default: today")
+    from_day: Day | None = Field(default=None, alias="from", description=UTC_DAY + "; default: 29 days before `to`")
+    to_day: Day | None = Field(default=None, alias="to", description=UTC_DAY + "; default: today")
 
     @model_validator(mode="after")
     def _a_range(self) -> RangeQuery:
