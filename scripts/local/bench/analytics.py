@@ -57,7 +57,7 @@ _FACTS = """
                        case when pick.u %% 2 = 0 then '{acme}'::uuid else '{globex}'::uuid end as community_id,
                        ('e1000000-0000-4000-8000-' || lpad(to_hex(1 + 2 * (g %% 100) + pick.u %% 2), 12, '0'))::uuid
                          as item_id,
-                       now() - make_interval(days => g %% 30, secs => (g * 7919) %% 86400) as at) f
+                       now() - make_interval(days => g %% 30, secs => (g::bigint * 7919) %% 86400) as at) f
 """
 FACTS_SQL = (
     """
