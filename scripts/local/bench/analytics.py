@@ -95,9 +95,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             started = time.monotonic()
             _fill(stack.database_url, filled + 1, size, args.users)
             filled = size
-            seconds = asyncio.run(_rollup())
-            report["rollups"][label] = {"facts": size, "seconds": round(seconds, 2)}
-            print(f"{size:,} facts: filled in {time.monotonic() - started - seconds:.0f} s, rollup {seconds:.2f} s")
+            seconds, counted = asyncio.run(_rollup())
+            report["rollups"][label] = {"facts": size, "seconds": round(seconds, 2), "counted": counted}
+            print(
+                f"{size:,} facts: filled in {time.monotonic() - started - seconds:.0f} s, rollup {seconds:.2f} s"
+                f" (counted {counted['facts']:,} facts; {counted['user_rows']:,} learner-days)"
+            )
         report["ratio"] = round(report["rollups"]["large"]["seconds"] / report["rollups"]["small"]["seconds"], 2)
         print(f"rollup ratio {args.large:,} / {args.small:,} facts: {report['ratio']:.2f}x (target <= 12)")
         report["reads"] = asyncio.run(_reads(stack.supabase_url, args.requests))
@@ -134,8 +137,15 @@ def _fill(dsn: str, first: int, last: int, users: int) -> None:
     _sql(dsn, "vacuum analyze public.learning_completions, public.learning_quiz_attempts, public.ai_usage", {})
 
 
-async def _rollup() -> float:
-    """Seconds to rebuild the last 31 days (today included), from empty rollups."""
+COUNTED_SQL = """
+select coalesce(sum(completions + quiz_attempts + ai_messages), 0)::bigint as facts, count(*) as rows,
+       (select count(*) from public.analytics_user_daily) as user_rows
+  from public.analytics_daily
+"""
+
+
+async def _rollup() -> tuple[float, dict[str, int]]:
+    """Seconds to rebuild the last 31 days (today included), from empty rollups; what they counted."""
     from shared.analytics import rollups
     from shared.analytics.schemas import today
     from shared.platform.db import as_service, close_pool
@@ -145,8 +155,10 @@ async def _rollup() -> float:
     started = time.monotonic()
     await rollups.rebuild(today() - timedelta(days=30), today())
     seconds = time.monotonic() - started
+    async with as_service() as tx:
+        counted = await tx.fetch_one(COUNTED_SQL)
     await close_pool()
-    return seconds
+    return seconds, {k: int(v) for k, v in (counted or {}).items()}
 
 
 async def _reads(supabase_url: str, requests: int) -> dict[str, dict[str, float]]:
