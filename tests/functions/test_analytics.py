@@ -263,6 +263,8 @@ async def test_a_range_is_checked(client: httpx.AsyncClient, rolled: dict[str, s
     too_long = await client.get("/analytics", params={"community_id": ACME, **span(DAY - timedelta(days=400), DAY)},
                                 headers=auth(ACME_ADMIN))
     assert_problem(too_long, 422, "validation_failed")
+    number = await client.get("/analytics", params={"community_id": ACME, "to": "0"}, headers=auth(ACME_ADMIN))
+    assert assert_problem(number, 422, "validation_failed")["errors"][0]["loc"] == "query.to"
 
 
 async def test_top_content_and_learners_rank_by_completions(

@@ -49,7 +49,8 @@ select ('e1000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
   from generate_series(1, 200) i
 """  # noqa: S608 - constants only
 
-# Fact g: its user, that user's community, a moment in the last 30 days, and its kind (g % 10).
+# Fact g: its user, that user's community, a moment in the last 30 days (a learner's facts spread over all
+# of them: learner-days grow with the facts), and its kind (g % 10).
 _FACTS = """
   from generate_series(%(first)s::int, %(last)s::int) g,
        lateral (select 1 + g %% %(users)s as u) pick,
@@ -57,7 +58,7 @@ _FACTS = """
                        case when pick.u %% 2 = 0 then '{acme}'::uuid else '{globex}'::uuid end as community_id,
                        ('e1000000-0000-4000-8000-' || lpad(to_hex(1 + 2 * (g %% 100) + pick.u %% 2), 12, '0'))::uuid
                          as item_id,
-                       now() - make_interval(days => g %% 30, secs => (g::bigint * 7919) %% 86400) as at) f
+                       now() - make_interval(days => (g / %(users)s + g) %% 30, secs => (g::bigint * 7919) %% 86400) as at) f
 """
 FACTS_SQL = (
     """
