@@ -56,6 +56,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "app.prerequisites_of(uuid,uuid)": "security invoker: the prerequisites and stamps row level security shows the caller",
         "app.unmet_prerequisites(uuid,uuid)": "security invoker: the prerequisites and stamps row level security shows the caller",
         "app.enroll(uuid,uuid,uuid[],text)": "enrols the caller in a program granted to them, or (community admin, staff writer) members it is granted to",
+        "app.ai_agent_for_turn(uuid,uuid)": "security invoker: the agent and the caller's communities' AI settings row level security shows the caller",
         "app.milestone_score(uuid,uuid)": "security invoker: the milestone, program, stamps and quiz scores row level security shows the caller",
         "app.decide_milestone_review(uuid,boolean,text)": "decides only a pending review of a community the caller administers (staff writers any)",
         "app.drop_enrollment(uuid)": "drops only the caller's own enrollment, or one of a community the caller administers (staff writers any)",
