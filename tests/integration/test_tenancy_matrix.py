@@ -238,6 +238,16 @@ insert into public.forum_reactions (community_id, post_id, user_id, kind) values
 insert into public.forum_reports (community_id, post_id, reporter_id, reason) values ('{c}', '{FORUM_POST[c]}', '{TAG_HOLDER[c]}', 'spam');
 insert into public.forum_edits (community_id, post_id, editor_id, body) values ('{c}', '{FORUM_POST[c]}', '{TAG_HOLDER[c]}', 'old');
 insert into public.notifications (user_id, community_id, kind, subject) values ('{TAG_HOLDER[c]}', '{c}', 'forum.replied', 'hi');
+insert into public.analytics_daily (community_id, day, active_users, completions, time_spent_s, quiz_attempts,
+                                    quiz_score_sum, ai_messages, ai_tokens, ai_cost_usd)
+  values ('{c}', current_date, 1, 1, 60, 0, 0, 0, 0, 0);
+insert into public.analytics_user_daily (community_id, user_id, day, completions, time_spent_s, quiz_attempts,
+                                         quiz_score_sum, ai_messages, ai_tokens, ai_cost_usd)
+  values ('{c}', '{TAG_HOLDER[c]}', current_date, 1, 60, 0, 0, 0, 0, 0);
+insert into public.analytics_content_daily (community_id, item_id, day, completions, time_spent_s)
+  values ('{c}', '{OWN_SHARED[c]}', current_date, 1, 60);
+insert into public.analytics_digests (community_id, week_start, body)
+  values ('{c}', date_trunc('week', current_date)::date, '{{"completions": 1}}');
 """  # noqa: S608
 
 
@@ -1068,6 +1078,53 @@ MATRIX = (
         ),
         update=Update("used_tokens = 0", rows=DENIED),
         delete=Delete(rows=DENIED),
+    ),
+    *(
+        Table(
+            f"public.{table}",
+            key=key,
+            tenant=COMMUNITY,
+            # Rollups and digests: a community's admins read their community's, staff all; learners none.
+            read=STAFF | ADMINS,
+            insert=Insert(f"insert into public.{table} {row}", DENIED, into=IN_EACH_COMMUNITY),
+            update=Update(change, rows=DENIED),
+            delete=Delete(rows=DENIED),
+        )
+        for table, key, row, change in (
+            (
+                "analytics_daily",
+                "community_id || '/' || day",
+                "(community_id, day, active_users, completions, time_spent_s, quiz_attempts, quiz_score_sum,"
+                " ai_messages, ai_tokens, ai_cost_usd) values (%s, '2001-01-01', 0, 0, 0, 0, 0, 0, 0, 0)",
+                "completions = 99",
+            ),
+            (
+                "analytics_user_daily",
+                "community_id || '/' || user_id || '/' || day",
+                "(community_id, user_id, day, completions, time_spent_s, quiz_attempts, quiz_score_sum,"
+                " ai_messages, ai_tokens, ai_cost_usd) values (%s, auth.uid(), '2001-01-01', 0, 0, 0, 0, 0, 0, 0)",
+                "completions = 99",
+            ),
+            (
+                "analytics_content_daily",
+                "community_id || '/' || item_id || '/' || day",
+                "(community_id, item_id, day, completions, time_spent_s)"
+                " select %s, id, '2001-01-01', 0, 0 from public.content_items limit 1",
+                "completions = 99",
+            ),
+            (
+                "analytics_digests",
+                "community_id || '/' || week_start",
+                "(community_id, week_start, body) values (%s, '2001-01-01', '{}')",
+                "body = '{}'",
+            ),
+        )
+    ),
+    _closed(
+        "app.analytics_cursor",
+        "job",
+        "insert into app.analytics_cursor (job, next_day) values ('rollup', current_date)",
+        "next_day = next_day + 1",
     ),
     _closed(
         "app.ai_reservations",

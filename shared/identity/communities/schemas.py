@@ -277,3 +277,6 @@ class CommunityOverview(View):
     content_items: int = Field(description="The community's own content items, any status")
     content_published: int = Field(description="The community's own items that are published")
     content_granted: int = Field(description="Items granted in the community (its own and platform content)")
+    latest_digest_id: UUID | None = Field(
+        description="The latest weekly digest (read it at `reports/{id}`); null before the first"
+    )
