@@ -237,3 +237,17 @@ async def test_a_platform_program_granted_to_a_community_is_not_its_admins_to_ed
     assert_problem(refused, 403, "forbidden")
     assert by_staff.status_code == 201, by_staff.text
     assert [e["community_id"] for e in audited(sql)] == [None]
+
+
+async def test_milestones_added_at_once_each_get_their_own_place(client: httpx.AsyncClient, sql: Sql) -> None:
+    import asyncio
+
+    _, program = course(sql)
+
+    added = await asyncio.gather(
+        *(add(client, program, {"title": f"M{n}", "item_ids": program.entries[:1], "position": 1}) for n in range(6))
+    )
+
+    assert [r.status_code for r in added] == [201] * 6, [r.text for r in added]
+    assert [m["position"] for m in stored(sql, program)] == [1, 2, 3, 4, 5, 6]
+    assert sorted(m["id"] for m in stored(sql, program)) == sorted(r.json()["id"] for r in added)
