@@ -233,10 +233,36 @@ async def test_a_platform_program_granted_to_a_community_is_not_its_admins_to_ed
     refused = await add(client, program, {"title": "X", "item_ids": program.entries})
     by_staff = await add(client, program, {"title": "X", "item_ids": program.entries}, user=MANAGER)
 
+    not_removed = await client.delete(path(program, by_staff.json()["id"]), headers=auth(ACME_ADMIN))
+
     assert seen.status_code == 200 and seen.json()["milestones"] == []
     assert_problem(refused, 403, "forbidden")
     assert by_staff.status_code == 201, by_staff.text
+    assert_problem(not_removed, 403, "forbidden")
+    assert [m["id"] for m in stored(sql, program)] == [by_staff.json()["id"]]
     assert [e["community_id"] for e in audited(sql)] == [None]
+
+
+async def test_moving_milestones_works_when_another_covers_an_item_the_program_dropped(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    _, program = course(sql)
+    stale = milestone(sql, program, 1, program.entries[1:])
+    kept = milestone(sql, program, 2, program.entries[:1])
+    sql(
+        "update content_items set payload = jsonb_set(payload, '{sections,0,items}', (payload #> '{sections,0,items}') - 1)"
+        " where id = %s",
+        (program.id,),
+    )
+
+    moved = await client.patch(path(program, kept), json={"position": 1}, headers=auth(ACME_ADMIN))
+    retitled = await client.patch(path(program, stale), json={"title": "Old"}, headers=auth(ACME_ADMIN))
+    recovered = await client.patch(path(program, stale), json={"item_ids": program.entries[:1]}, headers=auth(ACME_ADMIN))
+
+    assert moved.status_code == 200, moved.text
+    assert retitled.status_code == 200, retitled.text
+    assert recovered.status_code == 200, recovered.text
+    assert [m["id"] for m in stored(sql, program)] == [kept, stale]
 
 
 async def test_milestones_added_at_once_each_get_their_own_place(client: httpx.AsyncClient, sql: Sql) -> None:
