@@ -61,6 +61,15 @@ SCENARIOS = (
         setup=learning.record_statements,
     ),
     Scenario(
+        "progress-repeat",
+        "progress",
+        "POST",
+        "/progress/completions",
+        as_user=True,
+        body=learning.repeat_body(),
+        setup=learning.statements,
+    ),
+    Scenario(
         "progress-wod", "progress", "GET", f"/progress/items/{learning.LEARN_WOD}", as_user=True,
         setup=learning.statements,
     ),
@@ -71,7 +80,8 @@ SCENARIOS = (
 )
 """What runs under load: the baseline, liveness, the caller, a read-heavy and a write admin route, a WOD
 of 20 pages of 10 blocks read by its editor and one of its pages saved, and a learner's completions (each a
-block not completed before) and progress through a WOD and a program."""
+block not completed before; for comparison, one completion repeated) and progress through a WOD and a
+program."""
 WORKER_SCENARIO = "worker-completions"
 """Not a request: the worker applying `--worker-events` completion events (learning.measure_worker)."""
 

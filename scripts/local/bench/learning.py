@@ -102,6 +102,15 @@ def statements() -> list[tuple[str, tuple[Any, ...]]]:
     ]
 
 
+def repeat_body() -> str:
+    """The idempotent repeat's body: the last block of the learning WOD's first page (recorded by the first
+    request; every later one is answered with the stamp as it was, through the same checks)."""
+    return json.dumps(
+        {"community_id": BENCH_COMMUNITY, "target_type": "block", "target_id": block_id(0, 4),
+         "item_id": LEARN_WOD, "time_spent_s": 60}
+    )
+
+
 def record_statements() -> list[tuple[str, tuple[Any, ...]]]:
     """`statements`, and the record WODs, published and granted to the bench community."""
     admin = BENCH_USER[0]
