@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.factories import ACME, ACME_ADMIN, ACME_LENA, GLOBEX, GLOBEX_ADMIN, MANAGER, SPECIALIST, auth
-from tests.functions.test_milestones import complete, course, milestone
+from tests.functions.test_milestones import complete, course, milestone, milestone_badge
 from tests.helpers import Sql, assert_problem, count
 from tests.learning_helpers import Program
 
@@ -45,11 +45,7 @@ async def test_an_admin_adds_milestones_in_order_and_inserts_one_before_the_othe
     client: httpx.AsyncClient, sql: Sql
 ) -> None:
     _, program = course(sql)
-    badge = sql(
-        "insert into achievements (community_id, code, name, tier, points, criterion, threshold)"
-        " values (%s, 'done', 'Done', 'gold', 50, 'milestone', 1) returning id::text",
-        (ACME,),
-    )[0]["id"]
+    badge = milestone_badge(sql, ACME, "done")
 
     last = await add(client, program, {"title": "All of it", "item_ids": program.entries, "required_score": 90,
                                         "validation": "review", "achievement_id": badge})
@@ -123,11 +119,7 @@ async def test_the_databases_rules_answer_409_with_their_codes(client: httpx.Asy
     _, program = course(sql)
     _, other = course(sql)
     created = await add(client, program, {"title": "Mine", "item_ids": program.entries[:1]})
-    theirs = sql(
-        "insert into achievements (community_id, code, name, tier, points, criterion, threshold)"
-        " values (%s, 'theirs', 'Theirs', 'silver', 5, 'milestone', 1) returning id::text",
-        (GLOBEX,),
-    )[0]["id"]
+    theirs = milestone_badge(sql, GLOBEX, "theirs")
     pages = sql("select id::text from achievements where code = 'first_steps'")[0]["id"]
 
     foreign_item = await add(client, program, {"title": "X", "item_ids": other.entries[:1]})
