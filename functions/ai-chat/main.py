@@ -19,7 +19,7 @@ ANSWERS = {
 }
 
 
-@fn.post("/", body=SendMessage, query=ChatQuery, rate_limit="ai", responses=ANSWERS)
+@fn.post("/", body=SendMessage, query=ChatQuery, rate_limit="ai", responses=ANSWERS, prefetch=turn.prefetch)
 async def send_message(ctx: Context, body: SendMessage, query: ChatQuery) -> TurnView | Response:
     """Send a message to an agent (`agent_id`: a new conversation) or in a conversation (`conversation_id`).
 
@@ -30,7 +30,7 @@ async def send_message(ctx: Context, body: SendMessage, query: ChatQuery) -> Tur
     one JSON object instead. Past the community's monthly quota the turn is refused (429
     `quota_exceeded`) before any provider is called.
     """
-    begun = await turn.begin(ctx.db, ctx.user, body, ctx.settings, ctx.request_id)
+    begun = await turn.begin(ctx.db, ctx.user, body, ctx.settings, ctx.request_id, ctx.reads)
     if _wants_json(ctx, query):
         return streaming.json_answer(begun)
     return streaming.event_stream(begun)

@@ -25,7 +25,8 @@ _AGENT_SQL = (
     "select id, community_id, title, payload from public.content_items"
     " where id = %s and type = 'ai_agent' and status = 'published'"
 )
-_SECRETS_SQL = "select keys from public.content_item_keys where item_id = %s"
+SECRETS_SQL = "select item_id, keys from public.content_item_keys where item_id = {agent}"
+"""An agent's secrets, read as the platform role; `{agent}` is the id's SQL (a parameter or a subquery)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +51,24 @@ class NoSuchAgentError(NotFoundError):
 async def load_agent(tx: Tx, agent_id: UUID) -> Agent:
     """The published agent `agent_id` as the caller sees it; 404 no_such_agent otherwise."""
     # One round trip: the caller's read decides; the secrets read beside it are dropped when it finds nothing.
-    (found,), (secrets,) = await tx.then_as_platform([(_AGENT_SQL, (agent_id,))], [(_SECRETS_SQL, (agent_id,))])
-    if not found:
+    (found,), (secrets,) = await tx.then_as_platform(
+        [(_AGENT_SQL, (agent_id,))], [(SECRETS_SQL.format(agent="%s"), (agent_id,))]
+    )
+    return agent_from(found[0] if found else None, secrets)
+
+
+def agent_from(found: dict[str, Any] | None, secrets: list[dict[str, Any]]) -> Agent:
+    """The agent the caller's read found, with its secrets (rows of SECRETS_SQL); 404 when it found none.
+
+    Only the secrets of the agent found are used: the platform's read ran whatever the caller's found.
+    """
+    if found is None:
         raise NoSuchAgentError("No published agent with this id is available to you.")
-    return agent_of(found[0], secrets[0]["keys"] if secrets else {})
+    keys: dict[str, Any] = next((row["keys"] for row in secrets if row["item_id"] == found["id"]), {})
+    return _agent_of(found, keys)
 
 
-def agent_of(row: dict[str, Any], secrets: dict[str, Any]) -> Agent:
+def _agent_of(row: dict[str, Any], secrets: dict[str, Any]) -> Agent:
     """An Agent from its content item row and its secrets (both validated when the item was saved)."""
     payload = row["payload"]
     if "system_prompt" not in secrets:  # saved before its secrets were kept apart: not usable

@@ -11,6 +11,7 @@ from shared.ai.providers import offline
 from shared.identity.errors import CommunityNotFoundError
 
 if TYPE_CHECKING:
+    from shared.ai.keys import Credential
     from shared.ai.providers.base import ProviderName
     from shared.platform.config import Settings
     from shared.platform.db import Tx
@@ -38,6 +39,12 @@ async def for_model(
     """This provider and model first (the community's own key before the platform's), then the fallback
     order. The community's key is read only when it may have one and the provider is not offline."""
     own = await keys.community_key(tx, community_id) if has_own_key and provider != "offline" else None
+    return with_key(provider, model, settings, own)
+
+
+def with_key(provider: ProviderName, model: str, settings: Settings, own: Credential | None) -> list[Candidate]:
+    """This provider and model first (with the community's own key `own` before the platform's), then the
+    fallback order."""
     return fallback.plan(
         provider,
         model,

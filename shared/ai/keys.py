@@ -15,7 +15,7 @@ from shared.platform import logging as log
 
 if TYPE_CHECKING:
     from shared.platform.config import Settings
-    from shared.platform.db import Tx
+    from shared.platform.db import Row, Statement, Tx
 
 KeyProvider = Literal["openai", "anthropic", "gemini"]
 KEY_PROVIDERS: tuple[KeyProvider, ...] = ("openai", "anthropic", "gemini")
@@ -69,12 +69,24 @@ async def community_key(tx: Tx, community_id: UUID) -> Credential | None:
     """The community's own key, decrypted; None when it has none or it cannot be decrypted.
 
     No API role can read `app.community_secrets`, so this one fixed statement runs as the platform role
-    inside the caller's transaction. A key that no longer decrypts (the secrets key was rotated or is
-    not set) is logged and skipped: the platform key serves the turn instead of the chat failing.
+    inside the caller's transaction (or, `community_key_statement`, in a round trip the caller sends).
+    """
+    return community_key_from(await tx.as_platform(*community_key_statement(community_id)), community_id)
+
+
+def community_key_statement(community_id: UUID) -> Statement:
+    """The read of the community's own key, to run as the platform role (`community_key_from` its rows)."""
+    return _COMMUNITY_KEY_SQL, (community_id,)
+
+
+def community_key_from(rows: list[Row], community_id: UUID) -> Credential | None:
+    """The key `community_key_statement` read, decrypted; None when there is none or it does not decrypt.
+
+    A key that no longer decrypts (the secrets key was rotated or is not set) is logged and skipped: the
+    platform key serves the call instead of it failing.
     """
     from shared.platform.crypto import decrypt
 
-    rows = await tx.as_platform(_COMMUNITY_KEY_SQL, (community_id,))
     if not rows:
         return None
     provider = rows[0]["provider"]

@@ -27,6 +27,8 @@ class Context:
     """What an idempotent replay sends instead of this response's body (e.g. without a secret shown once)."""
     read_rows: list[Row] | None = None
     """The rows of the route's declared `read=` query (run with the opening, as the caller)."""
+    prefetched: tuple[list[list[Row]], list[list[Row]]] | None = None
+    """The rows of the route's `prefetch=` statements (run with the opening): the caller's, the platform's."""
 
     @property
     def user(self) -> Principal:
@@ -41,6 +43,13 @@ class Context:
         if self.read_rows is None:
             raise RuntimeError("this route declares no read= query")
         return self.read_rows
+
+    @property
+    def reads(self) -> tuple[list[list[Row]], list[list[Row]]]:
+        """The rows of the route's `prefetch=` statements (routes that declare them always have them)."""
+        if self.prefetched is None:
+            raise RuntimeError("this route declares no prefetch=")
+        return self.prefetched
 
     @property
     def db(self) -> Tx:

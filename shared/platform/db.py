@@ -137,7 +137,8 @@ class Tx:
         self.conn = conn
         self.role = role
         self.closed = False
-        """Committed with its opening round trip (a caller-only route): it may run no statement."""
+        """Committed with its opening round trip (a caller-only route) or by the route itself
+        (`commit_after_platform`): it may run no statement."""
         self.at_commit: list[Statement] = []
         """Platform statements that run as the platform role right before COMMIT, in its round trip."""
 
@@ -205,7 +206,7 @@ class Tx:
     def _check_open(self) -> None:
         if self.closed:
             # After its COMMIT the connection is the login role again: SQL there would escape RLS.
-            raise RuntimeError("this transaction committed with its opening round trip: it may run no SQL")
+            raise RuntimeError("this transaction has committed: it may run no SQL")
 
     async def as_platform(self, sql: Query, params: Params = None) -> list[Row]:
         """Run one platform-owned statement as the platform role inside this transaction; its rows.
@@ -220,13 +221,8 @@ class Tx:
         """Run `caller` statements as the caller, then `platform` ones as the platform role, in one round
         trip; each one's rows. The platform statements run whatever the caller's found: a caller who may
         not see something must have its platform rows dropped by the code that asked for them."""
-        if self.role == PLATFORM_ROLE:
-            results = await self.batch([*caller, *platform])
-            return results[: len(caller)], results[len(caller) :]
-        become: list[Statement] = [(_BECOME_SQL, (PLATFORM_ROLE,))]
-        back: list[Statement] = [(_BECOME_SQL, (self.role,))]
-        results = await self.batch([*caller, *become, *platform, *back])
-        return results[: len(caller)], results[len(caller) + 1 : -1]
+        results = await self.batch(caller_then_platform(self.role, caller, platform))
+        return split_caller_then_platform(self.role, results, len(caller), len(platform))
 
     def as_platform_at_commit(self, sql: Query, params: Params = None) -> None:
         """Queue a platform-owned statement for the COMMIT round trip (as the platform role).
@@ -236,8 +232,34 @@ class Tx:
         """
         self.at_commit.append((sql, params))
 
+    async def commit_after_platform(self, platform: Sequence[Statement]) -> list[list[Row]]:
+        """Run `platform` statements as the platform role, the queued ones, and COMMIT, in one round trip;
+        the rows of `platform`. Rolled back if one fails; the transaction is over afterwards (no more SQL).
+
+        For a route whose last writes must leave with its COMMIT and whose answer needs their rows (a chat
+        turn begun). A statement that should make the request fail must raise in SQL: once this returns,
+        everything is committed.
+        """
+        self._check_open()
+        queued, self.at_commit = self.at_commit, []
+        statements = [*platform, *queued]
+        become: list[Statement] = [] if self.role == PLATFORM_ROLE else [(_BECOME_SQL, (PLATFORM_ROLE,))]
+        try:
+            results = await self.batch([*become, *statements, ("commit", None)])
+        except BaseException:
+            await self.conn.execute("rollback")  # the failed statement left the transaction open and aborted
+            self.closed = True
+            raise
+        self.closed = True
+        return results[len(become) : len(become) + len(platform)]
+
     async def commit(self) -> None:
-        """Run the queued platform statements and COMMIT in one round trip; roll back if one fails."""
+        """Run the queued platform statements and COMMIT in one round trip; roll back if one fails.
+
+        Nothing to do when the route already committed (`commit_after_platform`).
+        """
+        if self.closed:
+            return
         if not self.at_commit:
             started = log.monotonic_ms()
             await self.conn.execute("commit")
@@ -256,9 +278,26 @@ class Tx:
     async def rollback(self) -> None:
         """Roll the transaction back; queued platform statements are dropped with it."""
         self.at_commit = []
+        if self.closed:
+            return  # committed (or rolled back) already by the route: nothing is open
         started = log.monotonic_ms()
         await self.conn.execute("rollback")
         _account(started)
+
+
+def caller_then_platform(role: Role, caller: Sequence[Statement], platform: Sequence[Statement]) -> list[Statement]:
+    """`caller` statements as `role`, then `platform` ones as the platform role, then `role` again."""
+    if role == PLATFORM_ROLE or not platform:
+        return [*caller, *platform]
+    return [*caller, (_BECOME_SQL, (PLATFORM_ROLE,)), *platform, (_BECOME_SQL, (role,))]
+
+
+def split_caller_then_platform(
+    role: Role, results: Sequence[list[Row]], callers: int, platforms: int
+) -> tuple[list[list[Row]], list[list[Row]]]:
+    """The rows of `caller_then_platform`'s statements: the caller's, the platform's."""
+    switched = 0 if role == PLATFORM_ROLE or not platforms else 1
+    return list(results[:callers]), list(results[callers + switched : callers + switched + platforms])
 
 
 def bind(cur: AsyncClientCursor[Any], escaping: Escaping, sql: Query, params: Params) -> str:

@@ -42,6 +42,7 @@ from shared.platform.responses import Reply, error_response, report_config_error
 from shared.platform.routing import (
     Auth,
     Handler,
+    Prefetch,
     Route,
     check_declaration,
     local_path,
@@ -100,11 +101,13 @@ class Function:
         responses: Mapping[int, str] | None = None,
         caller_only: bool = False,
         read: Callable[..., Statement] | None = None,
+        prefetch: Callable[..., Prefetch] | None = None,
     ) -> Callable[[H], H]:
         """Register `endpoint` for `method` and `template` (relative to the function, e.g. "/items/{id:uuid}")."""
         role = transaction_for(auth, rate_limit, tx)
         check_declaration(
-            method, template, auth=auth, rate_limit=rate_limit, tx=role, webhook=webhook, allow=allow, read=read
+            method, template, auth=auth, rate_limit=rate_limit, tx=role, webhook=webhook, allow=allow, read=read,
+            prefetch=prefetch,
         )
 
         def register(endpoint: H) -> H:
@@ -129,6 +132,7 @@ class Function:
                     dict(responses or {}),
                     caller_only=caller_only,
                     read=read,
+                    prefetch=prefetch,
                 )
             )
             self._static.clear()

@@ -22,7 +22,15 @@ from shared.platform.auth import (
     verify_service_key,
 )
 from shared.platform.context import Context, client_ip
-from shared.platform.db import PRINCIPAL, Opened, Statement, as_login_role, transaction
+from shared.platform.db import (
+    PRINCIPAL,
+    Opened,
+    Statement,
+    as_login_role,
+    caller_then_platform,
+    split_caller_then_platform,
+    transaction,
+)
 from shared.platform.errors import AccountDeactivatedError, AppError, UnauthenticatedError
 from shared.platform.inputs import needs_body, read_body, route_inputs
 from shared.platform.ratelimit import decide, hit_statement, refuse
@@ -35,6 +43,7 @@ ACTIVITY = "activity"
 IDEMPOTENCY = "idempotency"
 WEBHOOK_SEEN = "webhook_seen"
 READ = "read"
+PREFETCH = "prefetch"
 
 _WEBHOOK_SEEN_SQL = (
     "insert into app.webhook_events (provider, event_id) values (%s, %s) on conflict do nothing returning 1"
@@ -74,6 +83,12 @@ async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: 
         # Sent before the guard has admitted the caller: it runs as the caller, under row level
         # security, so it returns only what they may see, and the rows are dropped if the guard refuses.
         opening.within[READ] = route.read(**kwargs)
+    prefetch = route.prefetch(**kwargs) if route.prefetch is not None and held is None else None
+    if prefetch is not None:
+        # Reads the route needs before its writes, in the opening's round trip (the caller's under row
+        # level security; the platform's dropped by the route when the caller's do not vouch for them).
+        statements = caller_then_platform(route.tx, *prefetch)
+        opening.within.update((f"{PREFETCH}{i}", statement) for i, statement in enumerate(statements))
     claims = token.claims if token is not None else None
     # A route that needs only the caller, or the caller and its one query, commits with its opening,
     # unless the request has more to settle at COMMIT (an idempotency key's stored response).
@@ -108,6 +123,9 @@ async def serve(route: Route, params: dict[str, Any], ctx: Context, body_limit: 
             ctx.tx = tx
             if READ in opening.within:
                 ctx.read_rows = opened.rows[READ]
+            if prefetch is not None:
+                rows = [opened.rows[f"{PREFETCH}{i}"] for i in range(len(statements))]
+                ctx.prefetched = split_caller_then_platform(route.tx, rows, len(prefetch[0]), len(prefetch[1]))
             response = _render(route, await route.endpoint(ctx, **kwargs), ctx)
             if owned is not None:
                 stored = bytes(response.body) if ctx.replay_body is None else ctx.replay_body

@@ -16,10 +16,18 @@ from starlette.convertors import Convertor
 from starlette.routing import compile_path
 
 from shared.platform.config import DEFAULT_RATE_LIMITS
-from shared.platform.db import Role, Statement
+from shared.platform.db import Role, Row, Statement
 from shared.platform.errors import MethodNotAllowedError, NotFoundError
 from shared.platform.guards import Guard
 from shared.platform.webhooks_http import Webhook
+
+Prefetch = tuple[Sequence[Statement], Sequence[Statement]]
+"""A route's prefetched reads: statements run as the caller, then statements run as the platform role.
+
+The platform's rows come back whatever the caller's found: the route must drop those the caller's own
+reads do not vouch for (as with `Tx.then_as_platform`)."""
+Prefetched = tuple[list[list[Row]], list[list[Row]]]
+"""The rows of a route's Prefetch (`ctx.prefetched`): each caller statement's, each platform statement's."""
 
 PREFIX = "/functions/v1"
 Auth = Literal["public", "user", "service", "webhook"]
@@ -61,6 +69,9 @@ class Route:
     """The route needs nothing from the database but the caller: COMMIT leaves with the opening round trip."""
     read: Callable[..., Statement] | None = None
     """The route's one query, built from its inputs: it and COMMIT leave with the opening (`ctx.rows`)."""
+    prefetch: Callable[..., Prefetch] | None = None
+    """Reads built from the route's inputs that leave with the opening, the transaction staying open
+    for the route's writes (`ctx.prefetched`)."""
     label: str = field(init=False)
     """`GET /items/{item_id:uuid}`, as the log names the route."""
     pattern: Pattern[str] = field(init=False)
@@ -93,11 +104,14 @@ def check_declaration(
     webhook: Webhook | None,
     allow: Guard | None,
     read: Callable[..., Statement] | None = None,
+    prefetch: Callable[..., Prefetch] | None = None,
 ) -> None:
     """Refuse a route that cannot work when it is declared (at import), not when a request comes."""
     where = f"{method} {template}"
     if read is not None and (method not in ("GET", "HEAD") or tx is None):
         raise ValueError(f"{where}: read= is for GET routes with a transaction (it commits before the route runs)")
+    if prefetch is not None and (tx is None or read is not None):
+        raise ValueError(f"{where}: prefetch= needs a transaction, and no read= beside it")
     if (auth == "webhook") != (webhook is not None):
         raise ValueError(f"{where}: webhook routes need auth='webhook' and a Webhook verifier, and only they")
     if rate_limit is not None and rate_limit not in DEFAULT_RATE_LIMITS:

@@ -22,6 +22,7 @@ from shared.ai.providers.offline import OfflineProvider
 from shared.platform import logging as log
 from shared.platform.config import reset_settings
 from shared.platform.crypto import encrypt
+from shared.platform.db import as_user
 from tests.ai_streams import (
     ANSWER,
     ANTHROPIC,
@@ -36,7 +37,18 @@ from tests.ai_streams import (
     until_first_text,
 )
 from tests.content_helpers import grant, make_item
-from tests.factories import ACME, ACME_ADMIN, ACME_LENA, ACME_LIAM, EMAILS, GLOBEX, GLOBEX_GINA, ISSUER, auth
+from tests.factories import (
+    ACME,
+    ACME_ADMIN,
+    ACME_LENA,
+    ACME_LIAM,
+    EMAILS,
+    GLOBEX,
+    GLOBEX_GINA,
+    ISSUER,
+    auth,
+    claims,
+)
 from tests.helpers import Sql, assert_problem, count, open_transactions
 
 OFFLINE = {"provider": "offline", "model": "offline-echo", "temperature": 0.3, "max_output_tokens": 800}
@@ -170,6 +182,32 @@ async def test_a_second_turn_continues_the_conversation_with_its_history(
     ]
     assert sent.system == "You coach people through their first prompts."
     assert [m["seq"] for m in messages(sql)] == [1, 2, 3, 4]
+
+
+async def test_a_turn_begins_in_two_round_trips_new_or_continued(client: httpx.AsyncClient, sql: Sql) -> None:
+    # The reads leave with the opening, the reservation and the turn with COMMIT: the response's headers
+    # (sent once the turn has begun) count what the request sent before them.
+    item = agent(sql)
+    first = await send(client, agent_id=item)
+    second = await send(client, conversation_id=events(first)[-1][1]["conversation_id"], content="And then?")
+    for response in (first, second):
+        assert response.status_code == 200
+        assert 'desc="2 round trips"' in response.headers["server-timing"]
+    assert [m["seq"] for m in messages(sql)] == [1, 2, 3, 4]
+
+
+async def test_a_user_speaking_sql_sees_through_ai_agent_for_turn_only_what_row_level_security_shows(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    item, draft = agent(sql), agent(sql, status="draft")
+    query = "select id::text, billed_community::text, reaches from app.ai_agent_for_turn(%s, %s)"
+    async with as_user(claims(ACME_LENA)) as tx:
+        assert await tx.fetch_all(query, (item, None)) == [{"id": item, "billed_community": ACME, "reaches": True}]
+        assert await tx.fetch_all(query, (item, GLOBEX)) == [{"id": item, "billed_community": None, "reaches": False}]
+        assert await tx.fetch_all(query, (draft, None)) == []
+    async with as_user(claims(GLOBEX_GINA)) as tx:
+        assert await tx.fetch_all(query, (item, None)) == []  # granted to Acme only
+        assert await tx.fetch_all(query, (item, ACME)) == []
 
 
 async def test_a_heartbeat_comment_is_sent_while_the_provider_is_silent(
@@ -475,6 +513,45 @@ async def test_a_client_that_disconnects_mid_stream_still_gets_the_answer_so_far
     assert len(assistant["content"]) < 150  # cut short: the whole answer is longer
     assert sql("select turn_id from ai_conversations") == [{"turn_id": None}]
     assert count(sql, "select count(*) as n from ai_usage where feature = 'chat'") == 1
+
+
+async def test_a_client_gone_before_the_first_event_still_gets_the_answer_stored(
+    gateway: Any, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The provider is asked when the response starts, before its headers are sent: if sending them
+    # fails, the events never run, and what the provider said is stored by the response itself.
+    item = agent(sql)
+    monkeypatch.setattr(fallback, "default_providers", lambda: {"offline": OfflineProvider(pace_s=0.01)})
+    body = json.dumps({"agent_id": item, "content": "Tell me everything"}).encode()
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def gone(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(0.05)  # the provider has begun meanwhile
+            raise OSError("the client is gone")
+
+    headers = [(b"content-type", b"application/json"), *((k.lower().encode(), v.encode())
+                                                          for k, v in auth(ACME_LENA).items())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/functions/v1/ai-chat", "raw_path": b"/functions/v1/ai-chat",
+             "query_string": b"", "root_path": "", "headers": headers, "client": ("203.0.113.7", 4000),
+             "server": ("testserver", 80)}
+    with pytest.raises(OSError, match="the client is gone"):
+        await gateway(scope, receive, gone)
+    assistant = messages(sql)[1]
+    assert (assistant["finish_reason"], assistant["error"]) == ("interrupted", "the client disconnected")
+    assert assistant["content"].startswith("[offline] ")
+    assert sql("select turn_id from ai_conversations") == [{"turn_id": None}]
+    assert count(sql, "select count(*) as n from ai_usage where feature = 'chat'") == 1
+    assert count(sql, "select count(*) as n from app.ai_reservations") == 0
 
 
 # --- the context budget ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 
 from shared.platform.db import PRINCIPAL, DbMetrics, db_metrics, transaction
-from shared.platform.errors import ConflictError, ForbiddenError
+from shared.platform.errors import ConflictError, ForbiddenError, ValidationFailedError
 from tests.factories import ACME_LENA, GLOBEX_ADMIN
 
 LENA = {"sub": ACME_LENA, "role": "authenticated"}
@@ -89,6 +89,47 @@ async def test_a_transaction_committed_with_its_opening_refuses_every_statement(
         with pytest.raises(RuntimeError, match="may run no SQL"):
             await tx.batch([("select 1", None)])
     # Nothing was left open: the pooled connection is idle, as the login role.
+    async with transaction("service_role") as (tx, _):
+        assert await tx.fetch_val("select current_user") == "service_role"
+
+
+async def test_a_route_commits_with_platform_statements_in_one_round_trip_and_gets_their_rows(
+    db: str, sql: Any
+) -> None:
+    sql("create table public.commit_probe (n int, who text)")
+    sql("grant insert, select on public.commit_probe to authenticated, service_role")
+    metrics = DbMetrics()
+    token = db_metrics.set(metrics)
+    try:
+        async with transaction("authenticated", LENA) as (tx, _):
+            await tx.execute("insert into public.commit_probe values (1, current_user)")
+            tx.as_platform_at_commit("insert into public.commit_probe values (3, current_user)")
+            before = metrics.round_trips
+            rows = await tx.commit_after_platform(
+                [("insert into public.commit_probe values (2, current_user) returning n, who", None),
+                 ("select 1 as n where false", None)]
+            )
+            assert rows == [[{"n": 2, "who": "service_role"}], []]
+            assert metrics.round_trips == before + 1  # the platform's statements, the queued one and COMMIT
+            with pytest.raises(RuntimeError, match="may run no SQL"):
+                await tx.fetch_all("select 1")
+    finally:
+        db_metrics.reset(token)
+    assert sql("select n, who from public.commit_probe order by n") == [
+        {"n": 1, "who": "authenticated"}, {"n": 2, "who": "service_role"}, {"n": 3, "who": "service_role"}
+    ]
+    async with transaction("service_role") as (tx, _):  # the pooled connection is idle and usable
+        assert await tx.fetch_val("select current_user") == "service_role"
+
+
+async def test_a_platform_statement_failing_at_commit_rolls_the_whole_transaction_back(db: str, sql: Any) -> None:
+    sql("create table public.commit_probe (n int check (n > 0))")
+    sql("grant insert, select on public.commit_probe to authenticated, service_role")
+    with pytest.raises(ValidationFailedError):
+        async with transaction("authenticated", LENA) as (tx, _):
+            await tx.execute("insert into public.commit_probe values (1)")
+            await tx.commit_after_platform([("insert into public.commit_probe values (-1)", None)])
+    assert sql("select n from public.commit_probe") == []
     async with transaction("service_role") as (tx, _):
         assert await tx.fetch_val("select current_user") == "service_role"
 

@@ -13,7 +13,7 @@ does the same work (a conversation is created, both messages stored, usage settl
    streams per second, delta events per second, and the added time to first token under that load.
 
 The client is raw asyncio connections in this process (httpx would measure itself); the server's and
-Postgres's CPU per stream are read from /proc. Writes bench-results/ai-chat-<UTC>.json.
+Postgres's CPU per turn and per stream are read from /proc. Writes bench-results/ai-chat-<UTC>.json.
 Not a test.
 
     scripts/bench-ai-chat [--pace-ms 50] [--requests 200] [--concurrency 1,16,64,256] [--duration 5]
@@ -111,7 +111,9 @@ async def _measure(base: tuple[str, int], token: str, args: argparse.Namespace, 
     await _until_up(base)
     for _ in range(WARMUP):
         await _one(base, request)
+    cpu_before = _cpu(pids)
     sequential = [await _one(base, request) for _ in range(args.requests)]
+    cpu_per_turn = [round((after - before) * 1000 / args.requests, 2) for before, after in zip(cpu_before, _cpu(pids), strict=True)]
     levels = [int(n) for n in args.concurrency.split(",") if n.strip()]
     load = {str(n): await _load(base, request, n, args.duration, pace_ms, pids) for n in levels}
     return {
@@ -123,6 +125,8 @@ async def _measure(base: tuple[str, int], token: str, args: argparse.Namespace, 
             "to_first_delta_ms": _summary([s["delta"] for s in sequential]),
             "whole_stream_ms": _summary([s["end"] for s in sequential]),
             "deltas_per_stream": sequential[0]["deltas"],
+            "server_cpu_ms_per_turn": cpu_per_turn[0],
+            "postgres_cpu_ms_per_turn": cpu_per_turn[1],
         },
         "load": load,
         "loadavg": [round(x, 2) for x in os.getloadavg()],
@@ -180,9 +184,6 @@ async def _load(
     base: tuple[str, int], request: bytes, streams: int, duration_s: float, pace_ms: float, pids: tuple[int, int | None]
 ) -> dict[str, Any]:
     """`streams` clients each opening one stream after another for `duration_s`; CPU per stream."""
-    from scripts.local.bench.cpu import cluster_cpu_s, group_cpu_s
-
-    server, postmaster = pids
     deadline = time.perf_counter() + duration_s
     done: list[dict[str, float]] = []
 
@@ -190,13 +191,13 @@ async def _load(
         while time.perf_counter() < deadline:
             done.append(await _one(base, request, refusals_allowed=True))
 
-    cpu_before = group_cpu_s(server) or 0.0, (cluster_cpu_s(postmaster) or 0.0) if postmaster else 0.0
+    cpu_before = _cpu(pids)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(streams)))
     elapsed = time.perf_counter() - started
     refused = [d for d in done if "refused" in d]
     done = [d for d in done if "refused" not in d]
-    cpu_after = group_cpu_s(server) or 0.0, (cluster_cpu_s(postmaster) or 0.0) if postmaster else 0.0
+    cpu_after = _cpu(pids)
     return {
         "streams_per_s": round(len(done) / elapsed, 1),
         "deltas_per_s": round(sum(d["deltas"] for d in done) / elapsed, 1),
@@ -207,6 +208,14 @@ async def _load(
         "server_cpu_ms_per_stream": round((cpu_after[0] - cpu_before[0]) * 1000 / max(1, len(done)), 2),
         "postgres_cpu_ms_per_stream": round((cpu_after[1] - cpu_before[1]) * 1000 / max(1, len(done)), 2),
     }
+
+
+def _cpu(pids: tuple[int, int | None]) -> tuple[float, float]:
+    """CPU seconds used so far by the server's process group and by the Postgres cluster."""
+    from scripts.local.bench.cpu import cluster_cpu_s, group_cpu_s
+
+    server, postmaster = pids
+    return group_cpu_s(server) or 0.0, (cluster_cpu_s(postmaster) or 0.0) if postmaster else 0.0
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -228,6 +237,8 @@ def _render(report: dict[str, Any]) -> str:
         f"  to start event        median {one['to_start_event_ms']['median']:7.2f} ms"
         f"  p95 {one['to_start_event_ms']['p95']:7.2f} ms",
         f"  whole stream          median {one['whole_stream_ms']['median']:7.2f} ms",
+        f"  CPU per turn: server {one['server_cpu_ms_per_turn']} ms, Postgres {one['postgres_cpu_ms_per_turn']} ms"
+        " (begin, stream and store; less noisy than the times on a busy machine)",
         "concurrent streams:",
     ]
     for level, figures in report["load"].items():

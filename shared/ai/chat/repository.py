@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from shared.ai import usage
+from shared.ai.agents import SECRETS_SQL
+
 if TYPE_CHECKING:
-    from shared.platform.db import Row, Statement, Tx
+    from shared.platform.db import Statement, Tx
+    from shared.platform.routing import Prefetch
 
 HISTORY_KEPT = 200
 """Most messages read back for a turn's context: more never fit a budget anyway."""
@@ -24,22 +28,17 @@ select m.seq, m.role, m.content from public.ai_messages m
    and m.seq > (select c.summary_through from public.ai_conversations c where c.id = m.conversation_id)
  order by m.seq desc limit {HISTORY_KEPT}
 """  # noqa: S608 - a constant
-# Whether the agent reaches the community billed for the turn (the community's own, or granted to the
-# caller in it; run as the caller, for whom granted_content_ids is computed), and whether that community
-# has its own provider key.
-_REACH = """
-select coalesce(s.has_own_key, false) as has_own_key,
-       exists (select 1 from public.content_items i
-                where i.id = {agent} and (i.community_id = s.community_id
-                      or i.id = any ((select app.granted_content_ids(s.community_id))::uuid[]))) as reaches
-  from public.community_ai_settings s where s.community_id = {community}
-"""
-REACH_SQL = _REACH.format(agent="%(agent)s", community="%(community)s")
-_CONVERSATION = "(select c.{} from public.ai_conversations c where c.id = %(conversation)s)"
-CONVERSATION_REACH_SQL = _REACH.format(
-    agent=_CONVERSATION.format("agent_id"), community=_CONVERSATION.format("community_id")
+# The agent as the caller sees it, for each community of the caller's the turn could be billed to (see
+# app.ai_agent_for_turn, run as the caller), and its secrets (as the platform).
+_AGENT_FOR_TURN = "select * from app.ai_agent_for_turn({agent}, {community})"
+_OF_CONVERSATION = "(select c.{} from public.ai_conversations c where c.id = %(conversation)s)"
+NEW_AGENT_SQL = _AGENT_FOR_TURN.format(agent="%(agent)s", community="%(community)s")
+NEW_SECRETS_SQL = SECRETS_SQL.format(agent="%(agent)s")
+CONVERSATION_AGENT_SQL = _AGENT_FOR_TURN.format(
+    agent=_OF_CONVERSATION.format("agent_id"), community=_OF_CONVERSATION.format("community_id")
 )
-BEGIN_SQL = "select * from app.ai_begin_turn(%s, %s, %s, %s, %s)"
+CONVERSATION_SECRETS_SQL = SECRETS_SQL.format(agent=_OF_CONVERSATION.format("agent_id"))
+OPEN_TURN_SQL = "select * from app.ai_open_turn(%s, %s, %s, %s, %s, %s, %s)"
 FINISH_SQL = "select * from app.ai_finish_turn(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # Only a newer summary replaces the stored one (two turns may have summarised the same messages).
 SUMMARY_SQL = """
@@ -48,29 +47,31 @@ update public.ai_conversations set summary = %s, summary_through = %s
 """
 
 
-async def conversation_with_history(tx: Tx, conversation_id: UUID) -> tuple[Row | None, list[Row], Row | None]:
-    """The caller's conversation, its newest messages since the summary (newest first), and whether its
-    agent reaches its community (as REACH_SQL says): one round trip."""
-    conversation, history, reaches = await tx.batch(
-        [
-            (CONVERSATION_SQL, (conversation_id,)),
-            (HISTORY_SQL, (conversation_id,)),
-            (CONVERSATION_REACH_SQL, {"conversation": conversation_id}),
-        ]
-    )
-    return (conversation[0] if conversation else None), history, (reaches[0] if reaches else None)
+def new_conversation_reads(agent_id: UUID, community_id: UUID | None) -> Prefetch:
+    """A turn that starts a conversation: the agent, as the caller, for the named community (None: each
+    of the caller's); the agent's secrets as the platform."""
+    params = {"agent": agent_id, "community": community_id}
+    return [(NEW_AGENT_SQL, params)], [(NEW_SECRETS_SQL, params)]
 
 
-async def reach(tx: Tx, agent_id: UUID, community_id: UUID) -> Row | None:
-    """Whether the agent reaches the community, and whether the community has its own key."""
-    return await tx.fetch_one(REACH_SQL, {"agent": agent_id, "community": community_id})
+def conversation_reads(conversation_id: UUID) -> Prefetch:
+    """A turn in a conversation: the caller's conversation, its newest messages since the summary (newest
+    first) and its agent for its community, as the caller; the agent's secrets as the platform."""
+    params = {"conversation": conversation_id}
+    caller: list[Statement] = [
+        (CONVERSATION_SQL, (conversation_id,)),
+        (HISTORY_SQL, (conversation_id,)),
+        (CONVERSATION_AGENT_SQL, params),
+    ]
+    return caller, [(CONVERSATION_SECRETS_SQL, params)]
 
 
-def begin_turn_statement(
-    conversation_id: UUID | None, agent_id: UUID, community_id: UUID, content: str, lease_s: int
+def open_turn_statement(
+    conversation_id: UUID | None, agent_id: UUID, community_id: UUID, content: str, lease_s: int, tokens: int
 ) -> Statement:
-    """Take the conversation's turn (creating it when new) and store the user's message (platform role)."""
-    return BEGIN_SQL, (conversation_id, agent_id, community_id, content, lease_s)
+    """Reserve `tokens` of the month's quota and, when granted, take the conversation's turn (creating it
+    when new) and store the user's message (platform role)."""
+    return OPEN_TURN_SQL, (conversation_id, agent_id, community_id, content, lease_s, tokens, usage.RESERVATION_TTL_S)
 
 
 async def save_summary(tx: Tx, conversation_id: UUID, summary: str, through: int) -> None:

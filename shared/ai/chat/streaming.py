@@ -3,8 +3,9 @@
 Both are Responses whose work runs when the server sends them, which is after the route's transaction
 has committed: no transaction is open while the provider answers.
 
-Streaming, the provider is read by a task of its own that hands text to the response through a queue;
-the response waits on the queue with a heartbeat. When the client goes away, Starlette cancels the
+Streaming, the provider is read by a task of its own, started when the response starts (before its
+headers are sent), that hands text to the response through a queue; the response waits on the queue
+with a heartbeat. When the client goes away, Starlette cancels the
 response: the provider task is stopped and what it said is stored, marked interrupted, in a scope the
 cancellation cannot reach (the store is also a task of its own, so even a second cancellation leaves it
 to finish).
@@ -43,7 +44,7 @@ _running: set[asyncio.Task[Any]] = set()
 
 def event_stream(turn: Turn) -> StreamingResponse:
     """The answer as server-sent events: `start`, `delta`s, then `done` (or `error`)."""
-    return StreamingResponse(_events(turn), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+    return _EventStream(turn)
 
 
 def json_answer(turn: Turn) -> Response:
@@ -51,30 +52,54 @@ def json_answer(turn: Turn) -> Response:
     return _JsonAnswer(turn)
 
 
-async def _events(turn: Turn) -> AsyncIterator[bytes]:
-    yield sse.event("start", {"conversation_id": turn.conversation_id, "title": turn.title, "user_seq": turn.user_seq})
-    outcome = Outcome()
-    queue: asyncio.Queue[object] = asyncio.Queue()
-    producer = asyncio.create_task(_produce(turn, outcome, queue))
-    try:
-        while (chunk := await _next(queue)) is not None:
-            yield chunk
-    except BaseException:  # the client went away (cancelled, or the generator closed): keep what was said
-        outcome.client_left = True
-        await _shielded(_stop_and_finish(producer, turn, outcome))
-        raise
-    try:
-        stored = await _shielded(finish(turn, outcome))
-    except Exception as exc:
-        log.error("ai turn could not be stored", request_id=turn.request_id, error=type(exc).__name__)
-        problem = problem_from(exc, turn.request_id) if isinstance(exc, AppError) else internal_problem(turn.request_id)
-        yield sse.event("error", problem.to_dict())
-        return
-    failure = problem_of(outcome, turn)
-    if failure is not None:
-        yield sse.event("error", {**problem_from(failure, turn.request_id).to_dict(), **_ids(turn, stored)})
-    else:
-        yield sse.event("done", view_of(turn, outcome, stored).model_dump(mode="json", exclude={"content"}))
+class _EventStream(StreamingResponse):
+    """The answer's events; the provider is asked as soon as the response starts, before its headers go out.
+
+    The provider's first token is then not waiting on the headers and the `start` event being written.
+    Should the client be gone before the first event is written (the events never run), what the
+    provider said is stored all the same, marked interrupted.
+    """
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn, self.outcome = turn, Outcome()
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self.producer: asyncio.Task[None] | None = None
+        self.started = False
+        super().__init__(self._events(), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.producer = asyncio.create_task(_produce(self.turn, self.outcome, self.queue))
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if not self.started:
+                self.outcome.client_left = True
+                await _shielded(_stop_and_finish(self.producer, self.turn, self.outcome))
+
+    async def _events(self) -> AsyncIterator[bytes]:
+        self.started = True
+        turn, outcome, producer = self.turn, self.outcome, self.producer
+        assert producer is not None
+        yield sse.event("start", {"conversation_id": turn.conversation_id, "title": turn.title, "user_seq": turn.user_seq})
+        try:
+            while (chunk := await _next(self.queue)) is not None:
+                yield chunk
+        except BaseException:  # the client went away (cancelled, or the generator closed): keep what was said
+            outcome.client_left = True
+            await _shielded(_stop_and_finish(producer, turn, outcome))
+            raise
+        try:
+            stored = await _shielded(finish(turn, outcome))
+        except Exception as exc:
+            log.error("ai turn could not be stored", request_id=turn.request_id, error=type(exc).__name__)
+            problem = problem_from(exc, turn.request_id) if isinstance(exc, AppError) else internal_problem(turn.request_id)
+            yield sse.event("error", problem.to_dict())
+            return
+        failure = problem_of(outcome, turn)
+        if failure is not None:
+            yield sse.event("error", {**problem_from(failure, turn.request_id).to_dict(), **_ids(turn, stored)})
+        else:
+            yield sse.event("done", view_of(turn, outcome, stored).model_dump(mode="json", exclude={"content"}))
 
 
 async def _produce(turn: Turn, outcome: Outcome, queue: asyncio.Queue[object]) -> None:

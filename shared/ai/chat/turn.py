@@ -1,10 +1,12 @@
 """A chat turn in three steps, so that no transaction is open while a provider answers.
 
-`begin` runs in the request's own transaction, as the caller: it loads the conversation and the agent
-under row level security, fits the context, reserves quota and takes the conversation's turn (storing
-the user's message); the route's COMMIT follows. `run` then calls the providers with no transaction
-open, and `store.finish` stores the answer (whole, interrupted or failed) and settles its usage in a short
-transaction of the platform's. The answer is stored however the turn ends, the client leaving included.
+`begin` runs in the request's own transaction, as the caller, in two round trips: its reads (the
+conversation with its history, the agent under row level security and its secrets) leave with the request's
+opening (`prefetch`, the route's `prefetch=`); it then fits the context, and the quota reservation with the
+turn (storing the user's message) leave with COMMIT (`Tx.commit_after_platform`). `run` then calls the
+providers with no transaction open, and `store.finish` stores the answer (whole, interrupted or failed)
+and settles its usage in a short transaction of the platform's. The answer is stored however the turn
+ends, the client leaving included.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from typing import cast
 from uuid import UUID
 
-from shared.ai import fallback, usage
-from shared.ai.agents import Agent, NoSuchAgentError, load_agent
-from shared.ai.candidates import for_model
+from shared.ai import fallback, keys, usage
+from shared.ai.agents import Agent, NoSuchAgentError, agent_from
+from shared.ai.candidates import with_key
 from shared.ai.chat import context, repository, store
 from shared.ai.chat.errors import AgentMismatchError, ConversationNotFoundError
 from shared.ai.chat.schemas import SendMessage
@@ -39,6 +41,7 @@ from shared.platform.auth import Principal
 from shared.platform.config import Settings
 from shared.platform.db import Row, Tx, as_service
 from shared.platform.errors import FieldError, ValidationFailedError
+from shared.platform.routing import Prefetch, Prefetched
 
 LEASE_S = 180
 """How long a turn holds its conversation: longer than a turn may run (its summary's and its own total timeouts)."""
@@ -94,28 +97,39 @@ class Outcome:
         return "".join(self.pieces)
 
 
-async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Settings, request_id: str) -> Turn:
-    """Check the caller may talk to the agent, reserve quota and store their message (in the request's transaction)."""
+def prefetch(body: SendMessage, **_: object) -> Prefetch:
+    """What a turn reads before it writes, sent with the request's opening round trip (`ai-chat`'s `prefetch=`)."""
+    if body.conversation_id is not None:
+        return repository.conversation_reads(body.conversation_id)
+    return repository.new_conversation_reads(body.agent_id, body.community_id)  # type: ignore[arg-type]  # one or the other
+
+
+async def begin(
+    tx: Tx, principal: Principal, body: SendMessage, settings: Settings, request_id: str, read: Prefetched
+) -> Turn:
+    """Check the caller may talk to the agent, reserve quota and store their message, committing the
+    request's transaction: `read` is what `prefetch` read, and the writes leave with the COMMIT."""
+    (caller, (secrets,)) = read
     conversation: Row | None = None
     history: list[context.Stored] = []
     if body.conversation_id is not None:
-        conversation, rows, reach = await repository.conversation_with_history(tx, body.conversation_id)
-        if conversation is None:
+        found, rows, agents = caller
+        if not found:
             raise ConversationNotFoundError()
+        conversation = found[0]
         if conversation["agent_id"] is None:
             raise NoSuchAgentError("The agent of this conversation was deleted.")
         if body.agent_id is not None and body.agent_id != conversation["agent_id"]:
             raise AgentMismatchError("This conversation is with another agent.")
         history = [context.Stored(r["seq"], r["role"], r["content"]) for r in reversed(rows)]
         community_id: UUID = conversation["community_id"]
-        agent_id: UUID = conversation["agent_id"]
     else:
+        (agents,) = caller
         community_id = _community_of(principal, body.community_id)
-        agent_id = body.agent_id  # type: ignore[assignment]  # the body names one or the other
-        reach = await repository.reach(tx, agent_id, community_id)
+    reach = next((row for row in agents if row["billed_community"] == community_id), None)
     if reach is None or not reach["reaches"]:
         raise NoSuchAgentError("No published agent with this id is available to you.")
-    agent = await load_agent(tx, agent_id)
+    agent = agent_from(reach, secrets)
     summary = None if conversation is None else conversation["summary"]
     budget = context.budget(agent.provider, agent.max_output_tokens)
     fitted = context.fit(agent.system_prompt, summary, history, body.content, budget)
@@ -124,19 +138,20 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
     estimate = fitted.prompt_tokens + agent.max_output_tokens
     if due:
         estimate += usage.estimate_tokens(*(m.content for m in due)) + context.SUMMARY_OUTPUT_TOKENS
-    # One round trip: the reservation and the turn. Past the quota the turn taken beside it is rolled back
-    # with the request's transaction when reservation_of refuses.
-    _, (reserved, (begun,)) = await tx.then_as_platform(
-        [],
+    own_key = reach["has_own_key"] and agent.provider != "offline"
+    # One round trip: the reservation with the turn (taken only when the reservation is granted: a turn
+    # past the quota writes nothing), the community's own key when it has one, and COMMIT.
+    opened, *key_rows = await tx.commit_after_platform(
         [
-            usage.reserve_statement(community_id, estimate),
-            repository.begin_turn_statement(body.conversation_id, agent.id, community_id, body.content, LEASE_S),
-        ],
+            repository.open_turn_statement(
+                body.conversation_id, agent.id, community_id, body.content, LEASE_S, estimate
+            ),
+            *([keys.community_key_statement(community_id)] if own_key else []),
+        ]
     )
-    reservation = usage.reservation_of(reserved, community_id)
-    candidates = await for_model(
-        tx, agent.provider, agent.model, community_id, settings, has_own_key=reach["has_own_key"]
-    )
+    reservation = usage.reservation_of(opened, community_id)
+    own = keys.community_key_from(key_rows[0], community_id) if key_rows else None
+    candidates = with_key(agent.provider, agent.model, settings, own)
     request = ChatRequest(
         system=fitted.system,
         messages=fitted.messages,
@@ -144,6 +159,7 @@ async def begin(tx: Tx, principal: Principal, body: SendMessage, settings: Setti
         temperature=agent.temperature,
         max_output_tokens=agent.max_output_tokens,
     )
+    (begun,) = opened
     return Turn(
         begun["conversation_id"], begun["turn_id"], begun["seq"], begun["title"], community_id, principal.user_id,
         agent, reservation, request, candidates, body.content, history, summary, due, request_id,

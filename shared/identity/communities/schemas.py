@@ -19,6 +19,7 @@ from pydantic import (
 from shared.identity.communities.model import (
     COLOR_PATTERN,
     FEATURE_NAME_PATTERN,
+    FORUM_FLAG,
     MAX_FEATURES,
     SLUG_PATTERN,
 )
@@ -35,9 +36,22 @@ ProjectName = Annotated[PlainText, Field(min_length=1, max_length=120)]
 LogoUrl = WebUrl
 BrandColor = Annotated[str, Field(pattern=COLOR_PATTERN, description="#rrggbb"), AfterValidator(str.lower)]
 FeatureName = Annotated[str, StringConstraints(pattern=FEATURE_NAME_PATTERN)]
+
+
+def _without_forum(flags: dict[str, bool]) -> dict[str, bool]:
+    if FORUM_FLAG in flags:
+        raise ValueError("the forum is switched by forum_enabled, not by a feature flag")
+    return flags
+
+
 Features = Annotated[
     dict[FeatureName, StrictBool],
-    Field(max_length=MAX_FEATURES, json_schema_extra={"additionalProperties": False}),
+    Field(
+        max_length=MAX_FEATURES,
+        json_schema_extra={"additionalProperties": False},
+        description="Feature flags; `forum` is not one of them (forum_enabled is the forum's switch).",
+    ),
+    AfterValidator(_without_forum),
 ]
 ModelName = Annotated[str, Field(min_length=1, max_length=100)]
 TokenQuota = Annotated[int, Field(ge=0, le=10**12), Integral]

@@ -8,6 +8,7 @@ import pytest
 
 from shared.platform.db import Statement
 from shared.platform.http import Context, Function
+from shared.platform.routing import Prefetch
 
 
 def _one_tag(tag_id: UUID) -> Statement:
@@ -38,3 +39,33 @@ def test_a_read_query_on_a_signed_in_get_route_is_accepted() -> None:
         return None
 
     assert fn.routes[0].read is _one_tag
+
+
+def _tag_reads(tag_id: UUID) -> Prefetch:
+    return [_one_tag(tag_id)], []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"auth": "public", "rate_limit": None}, {"read": _one_tag}],
+    ids=["no transaction", "beside read="],
+)
+def test_prefetched_reads_need_a_transaction_that_stays_open(options: dict[str, object]) -> None:
+    # Without a transaction there is no opening to send them with; read= commits before the route runs.
+    fn = Function("probe")
+
+    async def endpoint(ctx: Context, tag_id: UUID) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="prefetch= needs a transaction"):
+        fn.route("GET", "/{tag_id:uuid}", prefetch=_tag_reads, **options)(endpoint)  # type: ignore[arg-type]
+
+
+def test_prefetched_reads_on_a_write_route_are_accepted() -> None:
+    fn = Function("probe")
+
+    @fn.post("/{tag_id:uuid}", prefetch=_tag_reads)
+    async def endpoint(ctx: Context, tag_id: UUID) -> None:
+        return None
+
+    assert fn.routes[0].prefetch is _tag_reads
