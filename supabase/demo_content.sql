@@ -261,3 +261,53 @@ select p.id, app.local_day(p.timezone, now()) - back
   from public.profiles p, generate_series(1, 2) back
  where p.id = 'a0000000-0000-4000-8000-000000000012'
 on conflict do nothing;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Forum (issue 15): a few posts, threaded replies and reactions in each community, written through the
+-- checked functions the `forum` function calls, as each member, so their events are queued and the
+-- worker turns the replies into notifications for the posts' authors (and the posting into active
+-- days). Applying this again adds nothing: each write is skipped once its row exists.
+-- ---------------------------------------------------------------------------------------------------
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000012", "role": "authenticated"}', true);
+select app.forum_create_post('c0000000-0000-4000-8000-000000000001', 'Your best prompt for meeting notes?',
+  E'I paste the transcript and ask for **decisions, owners and deadlines**. What do you add?', '{}', null)
+ where not exists (select 1 from public.forum_posts where title = 'Your best prompt for meeting notes?');
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000013", "role": "authenticated"}', true);
+select app.forum_create_post('c0000000-0000-4000-8000-000000000001', 'Agents that draft e-mails: worth it?',
+  E'Has anyone let an agent draft customer replies? How much did you still have to edit?', '{}', null)
+ where not exists (select 1 from public.forum_posts where title = 'Agents that draft e-mails: worth it?');
+select app.forum_create_reply(p.id, null, E'I also ask it to list **open questions** at the end.')
+  from public.forum_posts p
+ where p.title = 'Your best prompt for meeting notes?'
+   and not exists (select 1 from public.forum_replies r where r.post_id = p.id and r.author_id = auth.uid());
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000011", "role": "authenticated"}', true);
+select app.forum_create_reply(p.id, r.id, 'Great tip. Our template in the Prompt Library does exactly this.')
+  from public.forum_posts p join public.forum_replies r on r.post_id = p.id
+ where p.title = 'Your best prompt for meeting notes?'
+   and not exists (select 1 from public.forum_replies x where x.post_id = p.id and x.author_id = auth.uid());
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000012", "role": "authenticated"}', true);
+select app.forum_create_reply(p.id, null, 'Yes, for first drafts. I still rewrite the opening line every time.')
+  from public.forum_posts p
+ where p.title = 'Agents that draft e-mails: worth it?'
+   and not exists (select 1 from public.forum_replies r where r.post_id = p.id and r.author_id = auth.uid());
+select app.forum_react(r.post_id, r.id, 'insightful', true)
+  from public.forum_replies r join public.forum_posts p on p.id = r.post_id
+ where p.title = 'Your best prompt for meeting notes?' and r.parent_id is null;
+select app.forum_react(p.id, null, 'like', true) from public.forum_posts p
+ where p.title = 'Agents that draft e-mails: worth it?';
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000022", "role": "authenticated"}', true);
+select app.forum_create_post('c0000000-0000-4000-8000-000000000002', 'How do you check the numbers an AI gives you?',
+  E'The Data Analyst Buddy is fast, but I want to be sure. Do you recompute, or ask it to show its steps?', '{}', null)
+ where not exists (select 1 from public.forum_posts where title = 'How do you check the numbers an AI gives you?');
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000021", "role": "authenticated"}', true);
+select app.forum_create_reply(p.id, null, 'Ask for the formula, then run it yourself on a sample of ten rows.')
+  from public.forum_posts p
+ where p.title = 'How do you check the numbers an AI gives you?'
+   and not exists (select 1 from public.forum_replies r where r.post_id = p.id and r.author_id = auth.uid());
+select app.forum_react(p.id, null, 'celebrate', true) from public.forum_posts p
+ where p.title = 'How do you check the numbers an AI gives you?';
+select set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-000000000022", "role": "authenticated"}', true);
+select app.forum_react(r.post_id, r.id, 'like', true)
+  from public.forum_replies r join public.forum_posts p on p.id = r.post_id
+ where p.title = 'How do you check the numbers an AI gives you?';
+select set_config('request.jwt.claims', '', true);

@@ -18,9 +18,9 @@ insert into public.platform_staff (user_id, role) values
   ('a0000000-0000-4000-8000-000000000003', 'specialist')
 on conflict (user_id) do nothing;
 
-insert into public.communities (id, name, slug, project_name, brand_color, features) values
-  ('c0000000-0000-4000-8000-000000000001', 'Acme Corp', 'acme', 'Acme AI Academy', '#0055ff', '{"forum": true}'),
-  ('c0000000-0000-4000-8000-000000000002', 'Globex', 'globex', 'Globex AI Lab', '#ff6600', '{}')
+insert into public.communities (id, name, slug, project_name, brand_color, forum_enabled, features) values
+  ('c0000000-0000-4000-8000-000000000001', 'Acme Corp', 'acme', 'Acme AI Academy', '#0055ff', true, '{"leaderboard": true}'),
+  ('c0000000-0000-4000-8000-000000000002', 'Globex', 'globex', 'Globex AI Lab', '#ff6600', true, '{}')
 on conflict (id) do nothing;
 
 insert into public.memberships (community_id, user_id, role, source) values

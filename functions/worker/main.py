@@ -13,6 +13,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "shared.identity.onboarding.handlers",
     "shared.gamification.handlers",
     "shared.learning.milestones.handlers",
+    "shared.notifications.handlers",
 )
 """Modules whose import subscribes handlers to `events.registry`, e.g. "shared.learning.handlers"."""
 for _module in HANDLER_MODULES:

@@ -69,6 +69,7 @@ def serve(args: argparse.Namespace) -> int:
     """Serve every function under /functions/v1/<name> on this checkout's stack until Ctrl-C."""
     import uvicorn
 
+    from scripts.local.demo_activity import roll_up_at_start
     from scripts.local.functions import LocalGateway, discover
     from scripts.local.scheduler import with_scheduler
     from shared.platform.config import get_settings
@@ -79,6 +80,7 @@ def serve(args: argparse.Namespace) -> int:
     with listener, running_stack(port, reset=args.reset) as stack:
         secret = get_settings().jwt_secret or ""
         drain_at_start()
+        roll_up_at_start(stack.database_url)
         names = list(discover())
         print(f"AI GYM backend on {stack.supabase_url}/functions/v1/<name>  (functions: {', '.join(names)})")
         print(f"database: {stack.database_url}")

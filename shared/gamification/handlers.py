@@ -16,5 +16,5 @@ async def _apply(tx: Tx, event: Event) -> None:
     await service.apply_activity(tx, model.activity_of(event.name, event.payload))
 
 
-for _name in (model.COMPLETED, model.QUIZ_ATTEMPTED, model.PROGRAM_COMPLETED, model.ENROLLED):
+for _name in (model.COMPLETED, model.QUIZ_ATTEMPTED, model.PROGRAM_COMPLETED, model.ENROLLED, model.POSTED):
     registry.subscribe(_name, name=f"gamification.{_name}")(_apply)

@@ -20,6 +20,8 @@ QUIZ_ATTEMPTED = "learning.quiz_attempted"
 PROGRAM_COMPLETED = "learning.program_completed"
 ENROLLED = "learning.enrolled"
 AWARDED = "achievement.awarded"
+POSTED = "forum.posted"
+"""A forum post or reply (issue 15): activity for streaks, no fact for achievements."""
 
 Kind = Literal["block", "page", "wod", "program_item", "program", "quiz"]
 Period = Literal["all", "7d", "30d"]
@@ -75,8 +77,12 @@ class _Enrolled(_Payload):
     enrolled_at: AwareDatetime
 
 
+class _Posted(_Payload):
+    posted_at: AwareDatetime
+
+
 def activity_of(event_name: str, payload: dict[str, object]) -> Activity:
-    """The activity a learning event reports; a payload outside the contract is a ValueError."""
+    """The activity a learning or forum event reports; a payload outside the contract is a ValueError."""
     if event_name == COMPLETED:
         done = _Completed.model_validate(payload)
         fact = Fact(done.target_type, done.target_id, done.score)
@@ -91,6 +97,9 @@ def activity_of(event_name: str, payload: dict[str, object]) -> Activity:
     if event_name == ENROLLED:
         enrolled = _Enrolled.model_validate(payload)
         return Activity(enrolled.user_id, enrolled.community_id, enrolled.enrolled_at, None)
+    if event_name == POSTED:
+        posted = _Posted.model_validate(payload)
+        return Activity(posted.user_id, posted.community_id, posted.posted_at, None)
     raise ValueError(f"not a learning event: {event_name}")
 
 

@@ -32,6 +32,10 @@ class AttemptNotFoundError(NotFoundError):
     code, title = "attempt_not_found", "No such quiz attempt"
 
 
+class MilestoneNotFoundError(NotFoundError):
+    code, title = "milestone_not_found", "No such milestone in this program"
+
+
 class MilestoneResultNotFoundError(NotFoundError):
     code, title = "milestone_result_not_found", "No such milestone review"
 
@@ -54,6 +58,7 @@ _CONFLICTS = {
     "quiz_completed_by_passing": "A quiz block is completed by passing the quiz: submit an attempt.",
     "review_decided": "This milestone review was decided already.",
     "prerequisites_unmet": "This is locked until its prerequisites are completed (see missing or locked).",
+    "too_many_milestones": "A program has at most 100 milestones.",
 }
 
 
@@ -73,6 +78,11 @@ def check(result: Mapping[str, Any], missing: type[NotFoundError] = LearningNotF
     if outcome == "ok":
         return result
     raise _error(str(outcome), result, missing)
+
+
+def conflict(code: str) -> AppError:
+    """The 409 a rule of the learning context stands for, by its stable code."""
+    return _conflict(code, _CONFLICTS[code])
 
 
 def _error(outcome: str, result: Mapping[str, Any], missing: type[NotFoundError]) -> AppError:

@@ -110,9 +110,11 @@ DEFAULT_RATE_LIMITS = {
     "ai": (30, 60),
     "bulk": (10, 60),
     "join": (10, 60),
+    "post": (10, 60),
 }
 """Limit class → (requests, window seconds). `bulk` is for imports, `join` for redeeming signup links and
-accepting invitations: separate buckets, so an admin's failed uploads never block their own joining."""
+accepting invitations: separate buckets, so an admin's failed uploads never block their own joining. `post`
+is a member's forum posts and replies together (RATE_LIMIT_POST)."""
 
 WEBHOOK_SECRETS: Mapping[str, Scheme] = {
     "SUPABASE_AUTH_HOOK_SECRET": "standard",

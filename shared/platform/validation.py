@@ -42,6 +42,11 @@ def starts_like_formula(value: str) -> bool:
     return value.startswith(FORMULA_START)
 
 
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula: one starting with = + - @ (or tab/CR) gets a quote."""
+    return "'" + value if starts_like_formula(value) else value
+
+
 def _plain_text(value: str) -> str:
     if starts_like_formula(value):
         raise PydanticCustomError(

@@ -125,6 +125,7 @@ async def test_community_overview_counts_only_that_community(
         "content_items": 2,
         "content_published": 1,
         "content_granted": 2,
+        "latest_digest_id": None,
     }
 
 

@@ -56,6 +56,26 @@ OPEN_TO_EVERY_SIGNED_IN_USER = {
     ("conversations", "PATCH", "/{conversation_id:uuid}"),
     ("conversations", "DELETE", "/{conversation_id:uuid}"),
     ("ai-chat", "POST", "/"),
+    # The forum decides on the data: a member of the community while its forum is on (404 otherwise).
+    ("forum", "GET", "/posts"),
+    ("forum", "POST", "/posts"),
+    ("forum", "GET", "/posts/{post_id:uuid}"),
+    ("forum", "PATCH", "/posts/{post_id:uuid}"),
+    ("forum", "DELETE", "/posts/{post_id:uuid}"),
+    ("forum", "GET", "/posts/{post_id:uuid}/edits"),
+    ("forum", "POST", "/posts/{post_id:uuid}/replies"),
+    ("forum", "PATCH", "/replies/{reply_id:uuid}"),
+    ("forum", "GET", "/replies/{reply_id:uuid}/edits"),
+    ("forum", "DELETE", "/replies/{reply_id:uuid}"),
+    ("forum", "POST", "/posts/{post_id:uuid}/reactions"),
+    ("forum", "DELETE", "/posts/{post_id:uuid}/reactions"),
+    ("forum", "POST", "/replies/{reply_id:uuid}/reactions"),
+    ("forum", "DELETE", "/replies/{reply_id:uuid}/reactions"),
+    ("forum", "POST", "/posts/{post_id:uuid}/reports"),
+    ("forum", "POST", "/replies/{reply_id:uuid}/reports"),
+    ("notifications", "GET", "/"),
+    ("notifications", "POST", "/{notification_id:uuid}/read"),
+    ("notifications", "POST", "/read-all"),
 }
 """User routes without a guard: nobody signed in is refused by role (the route decides on the data)."""
 

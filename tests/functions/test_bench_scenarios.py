@@ -1,6 +1,7 @@
 """Every load scenario of scripts/bench is a request that succeeds, so the bench measures work, not refusals.
 
-Run through the gateway as the bench sends it (the bench user's token, the body with `{n}` filled in):
+Run through the gateway as the bench sends it (the bench user's token, the body with `{n}` filled in, or
+the first two of a scenario's bodies):
 a route that moved or a body that no longer validates turns this red instead of a bench full of 4xx.
 """
 
@@ -33,7 +34,9 @@ async def test_bench_scenario_succeeds_and_reports_round_trips(
     for statement, params in scenario.setup() if scenario.setup is not None else ():
         sql(statement, params)
     headers = auth(ACME_ADMIN) if scenario.as_user else {}
-    bodies = [None] if scenario.body is None else [scenario.body.replace("{n}", f"t{i}") for i in (1, 2)]
+    bodies: list[str | None] = [None] if scenario.body is None else [scenario.body.replace("{n}", f"t{i}") for i in (1, 2)]
+    if scenario.bodies is not None:
+        bodies = [*scenario.bodies()[:2]]
     etag = None
     if scenario.chain_etag_from is not None:
         etag = (await client.get(scenario.chain_etag_from, headers=headers)).headers["etag"]
@@ -48,6 +51,10 @@ async def test_bench_scenario_succeeds_and_reports_round_trips(
     timing = ROUND_TRIPS.search(response.headers.get("server-timing", ""))
     if scenario.target != "health":
         assert timing is not None and int(timing.group(1)) >= 1
+    if scenario.name == "progress-record":  # each request a new completion, not a repeat
+        assert response.json()["created"] is True
+        recorded = "select count(*)::int as n from public.learning_completions where target_type = 'block'"
+        assert sql(recorded) == [{"n": 2}]
     if scenario.name == "tags-create":
         names = sql("select name from public.user_tags where community_id = %s and name like 'bench %%'", (ACME,))
         assert sorted(r["name"] for r in names) == ["bench t1", "bench t2"]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from cryptography.exceptions import InvalidTag
 
@@ -68,14 +69,14 @@ async def test_manager_creates_community_with_default_ai_settings_and_audit_entr
         project_name="Initech AI",
         brand_color="#AABBCC",
         logo_url="https://cdn.example.com/initech.png",
-        features={"forum": True, "leaderboard": False},
+        features={"chat": True, "leaderboard": False},
     )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["access"] == "full"
     assert body["name"] == "Initech" and body["slug"] == "initech"
     assert body["brand_color"] == "#aabbcc"
-    assert body["features"] == {"forum": True, "leaderboard": False}
+    assert body["features"] == {"chat": True, "leaderboard": False}
     assert body["status"] == "active" and body["is_template"] is False and body["member_count"] == 0
     assert body["ai_settings"]["default_provider"] == "offline"
     assert body["ai_settings"]["has_own_key"] is False
@@ -175,7 +176,7 @@ async def _template_with_everything(client: httpx.AsyncClient, sql: Sql) -> str:
         slug="starter",
         is_template=True,
         brand_color="#123456",
-        features={"forum": True, "streaks": False},
+        features={"chat": True, "streaks": False},
     )
     assert response.status_code == 201, response.text
     template_id: str = response.json()["id"]
@@ -220,7 +221,7 @@ async def test_create_from_template_copies_features_tags_and_ai_settings_and_not
     body = response.json()
     clone_id = body["id"]
     assert body["template_source_id"] == template_id
-    assert body["features"] == {"forum": True, "streaks": True, "quiz": True}
+    assert body["features"] == {"chat": True, "streaks": True, "quiz": True}
     assert body["brand_color"] is None and body["is_template"] is False
     assert body["member_count"] == 0
     assert body["ai_settings"] | {"updated_at": None} == {
@@ -426,7 +427,7 @@ async def test_acme_admin_reads_acme_with_every_setting(client: httpx.AsyncClien
     body = response.json()
     assert body["access"] == "full"
     assert body["member_count"] == 3
-    assert body["features"] == {"forum": True}
+    assert body["features"] == {"leaderboard": True}
     assert body["ai_settings"]["default_model"] == "offline-echo"
     assert response.headers["etag"] == f'W/"{body["version"]}"'
 
@@ -442,8 +443,8 @@ async def test_learner_reads_only_basic_info_of_own_community(client: httpx.Asyn
         "project_name": "Acme AI Academy",
         "logo_url": None,
         "brand_color": "#0055ff",
-        "forum_enabled": False,
-        "features": {"forum": True},
+        "forum_enabled": True,
+        "features": {"leaderboard": True},
     }
 
 
@@ -472,7 +473,7 @@ async def test_admin_updates_branding_and_audit_keeps_before_and_after(
             "name": "Acme Corporation",
             "brand_color": "#00AA00",
             "project_name": None,
-            "forum_enabled": False,
+            "forum_enabled": True,
         },
     )
     assert response.status_code == 200, response.text
@@ -631,7 +632,7 @@ async def test_admin_replaces_feature_flags_with_audit_entry(
     [entry] = audit_rows(sql, "community.features_replaced")
     assert entry["actor_id"] == ACME_ADMIN and entry["request_id"] == response.headers["x-request-id"]
     assert (entry["before"], entry["after"]) == (
-        {"features": {"forum": True}},
+        {"features": {"leaderboard": True}},
         {"features": {"streaks": True}},
     )
 
@@ -651,7 +652,7 @@ async def test_feature_replacement_refuses_bad_names_learners_and_stale_versions
         f"/communities/{ACME}/features", headers={**auth(MANAGER), "If-Match": 'W/"1"'}, json={"features": {}}
     )
     assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
-    assert sql("select features from communities where id = %s", (ACME,)) == [{"features": {"forum": True}}]
+    assert sql("select features from communities where id = %s", (ACME,)) == [{"features": {"leaderboard": True}}]
 
 
 # --- AI settings --------------------------------------------------------------------------------------
@@ -860,3 +861,18 @@ def test_database_lets_only_super_admin_or_the_admin_set_a_key(db: str, sql: Sql
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         as_user(db, GLOBEX_ADMIN, "select app.clear_community_provider_key(%s)", (ACME,))
     assert sql("select * from app.community_secrets") == []
+
+
+async def test_forum_is_switched_by_forum_enabled_alone(client: httpx.AsyncClient, db: str, sql: Sql) -> None:
+    flag = await client.put(
+        f"/communities/{ACME}/features", headers=auth(MANAGER), json={"features": {"forum": False}}
+    )
+    assert flag.status_code == 422
+    assert flag.json()["errors"][0]["loc"] == "body.features"
+    off = await client.patch(f"/communities/{ACME}", headers=auth(ACME_ADMIN), json={"forum_enabled": False})
+    assert off.status_code == 200 and off.json()["forum_enabled"] is False
+    assert sql("select forum_enabled, features from communities where id = %s", (ACME,)) == [
+        {"forum_enabled": False, "features": {"leaderboard": True}}
+    ]
+    with pytest.raises(psycopg.errors.CheckViolation):  # the database refuses the old flag from anyone
+        sql("update communities set features = '{\"forum\": true}' where id = %s", (ACME,))

@@ -40,6 +40,16 @@ def milestone(
     return str(rows[0]["id"])
 
 
+def milestone_badge(sql: Sql, community: str, code: str, points: int = 25) -> str:
+    """A catalogue entry of `community` earned by completing a milestone naming it; its id."""
+    rows = sql(
+        "insert into achievements (community_id, code, name, tier, points, criterion, threshold)"
+        " values (%s, %s, %s, 'silver', %s, 'milestone', 1) returning id::text",
+        (community, code, code.title(), points),
+    )
+    return str(rows[0]["id"])
+
+
 def course(sql: Sql) -> tuple[list[Wod], Program]:
     wods = [make_wod(sql, ACME, grant_to=ACME), make_wod(sql, ACME, grant_to=ACME)]
     return wods, make_program(sql, ACME, [w.id for w in wods], grant_to=ACME)
@@ -248,11 +258,7 @@ async def test_a_completed_milestone_earns_the_achievement_it_names_once(client:
     from scripts.local.stack import LOCAL_SECRET_KEY
 
     _, program = course(sql)
-    badge = sql(
-        "insert into achievements (community_id, code, name, tier, points, criterion, threshold)"
-        " values (%s, 'halfway', 'Halfway', 'silver', 25, 'milestone', 1) returning id::text",
-        (ACME,),
-    )[0]["id"]
+    badge = milestone_badge(sql, ACME, "halfway")
     first = milestone(sql, program, 1, program.entries[:1])
     sql("update learning_milestones set achievement_id = %s where id = %s", (badge, first))
     reviewed = milestone(sql, program, 2, program.entries[1:], validation="review")
@@ -281,11 +287,7 @@ async def test_a_completed_milestone_earns_the_achievement_it_names_once(client:
 async def test_a_milestone_names_only_a_milestone_achievement_of_its_owner(sql: Sql) -> None:
     _, program = course(sql)
     first = milestone(sql, program, 1, program.entries[:1])
-    globex_badge = sql(
-        "insert into achievements (community_id, code, name, tier, points, criterion, threshold)"
-        " values (%s, 'theirs', 'Theirs', 'silver', 5, 'milestone', 1) returning id::text",
-        (GLOBEX,),
-    )[0]["id"]
+    globex_badge = milestone_badge(sql, GLOBEX, "theirs")
     pages = sql("select id::text from achievements where code = 'first_steps'")[0]["id"]
 
     for badge in (globex_badge, pages):

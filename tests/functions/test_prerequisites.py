@@ -159,3 +159,32 @@ async def test_a_learner_cannot_unlock_or_complete_a_locked_item_through_sql(sql
     assert removed == 0 and seen == [{"required_id": basics.id}]
     assert stamped["outcome"] == "prerequisites_unmet"
     assert completions(sql, ACME_LENA) == []
+
+
+async def test_a_locked_block_unlocks_when_its_required_wod_is_done_at_the_default_threshold(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    basics = make_wod(sql, ACME, grant_to=ACME)
+    block = make_wod(sql, ACME, grant_to=ACME, content_type="block")
+    set_ = await require(client, block.id, [{"item_id": basics.id}])
+    page = {"community_id": ACME, "target_type": "page", "target_id": block.pages[0], "item_id": block.id}
+
+    refused = await client.post("/progress/completions", json=page, headers=auth(ACME_LENA))
+    await client.post(
+        "/progress/completions",
+        json={"community_id": ACME, "target_type": "page", "target_id": basics.pages[0], "item_id": basics.id},
+        headers=auth(ACME_LENA),
+    )
+    still = await client.post("/progress/completions", json=page, headers=auth(ACME_LENA))
+    await record_wod(client, basics.id)
+    recorded = await client.post("/progress/completions", json=page, headers=auth(ACME_LENA))
+
+    assert set_.json()["requires"] == [{"item_id": basics.id, "threshold": 80}]
+    assert assert_problem(refused, 409, "prerequisites_unmet")["missing"] == [
+        {"item_id": basics.id, "threshold": 80, "percent": 0}
+    ]
+    assert assert_problem(still, 409, "prerequisites_unmet")["missing"][0]["percent"] == 50
+    assert recorded.status_code == 200, recorded.text
+    assert [(c["target_type"], c["item_id"]) for c in completions(sql, ACME_LENA) if c["item_id"] == block.id] == [
+        ("page", block.id)
+    ]

@@ -121,3 +121,16 @@ async def test_after_the_worker_drains_the_demo_events_lena_has_a_streak_and_a_b
     assert [a["achievement"]["code"] for a in mine.json()["items"]] == ["first_steps"]
     assert liam.json()["items"] == []  # only enrolled: no badge
     assert left == [{"n": 0}]
+
+
+async def test_demo_forum_has_threads_in_each_community_and_notifies_the_authors(db: str, sql: Sql) -> None:
+    seed_demo_content(db)
+    seed_demo_content(db)  # idempotent
+    await drain_queued_events()
+
+    posts = sql("select c.slug, count(*)::int as n from forum_posts p join communities c on c.id = p.community_id group by 1")
+    assert {r["slug"]: r["n"] for r in posts} == {"acme": 2, "globex": 1}
+    assert sql("select count(*)::int as n from forum_replies")[0]["n"] == 4
+    assert sql("select count(*)::int as n from forum_reactions")[0]["n"] == 4
+    notified = sql("select user_id::text, count(*)::int as n from notifications where kind = 'forum.replied' group by 1")
+    assert {r["user_id"]: r["n"] for r in notified} == {ACME_LENA: 2, ACME_LIAM: 1, GLOBEX_GINA: 1}

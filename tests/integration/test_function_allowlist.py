@@ -63,6 +63,16 @@ ALLOWED: dict[str, dict[str, str]] = {
         "app.record_completion(uuid,text,uuid,uuid,numeric,integer)": "stamps the caller's own completion of an item granted to them",
         "app.start_quiz_attempt(uuid,uuid,uuid)": "starts the caller's own attempt at a quiz granted to them",
         "app.submit_quiz_attempt(uuid,jsonb)": "submits only the caller's own open attempt; scored in the database, answers never returned",
+        "app.open_forums()": "policy helper: the communities whose forum is open to the caller as a member",
+        "app.moderates_forum(uuid)": "policy helper: whether the caller administers the community or is a staff writer",
+        "app.forum_create_post(uuid,text,text,uuid[],uuid)": "posts as the caller, only in a forum open to them, referencing only items granted to them",
+        "app.forum_create_reply(uuid,uuid,text)": "replies as the caller in an unlocked thread they can see (app.forum_thread)",
+        "app.forum_edit(uuid,uuid,text,text,uuid[])": "edits only the caller's own post or reply, in a thread they can see, within the window",
+        "app.forum_delete(uuid,uuid)": "deletes only the caller's own post or reply, in a thread they can see",
+        "app.forum_react(uuid,uuid,text,boolean)": "adds or removes the caller's own reaction, in a thread they can see",
+        "app.forum_report(uuid,uuid,text)": "files the caller's own report (once), in a thread they can see",
+        "app.forum_moderate(uuid,uuid,text,text,text,text)": "refuses all but the community's admins and staff writers; audited with auth.uid() as actor",
+        "app.forum_dismiss_report(uuid,text,text,text)": "refuses all but the community's admins and staff writers; audited with auth.uid() as actor",
     },
 }
 

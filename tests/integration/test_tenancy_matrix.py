@@ -77,6 +77,9 @@ TAG_HOLDER = {ACME: ACME_LENA, GLOBEX: GLOBEX_GINA}
 SPARE_TAG_TAKER = {ACME: ACME_LIAM, GLOBEX: GLOBEX_GINA}  # members who do not hold the spare tag yet
 CONVERSATION = {ACME: "d0000000-0000-4000-8000-000000000a07", GLOBEX: "d0000000-0000-4000-8000-000000000b07"}
 RESERVATION = {ACME: "d0000000-0000-4000-8000-000000000a08", GLOBEX: "d0000000-0000-4000-8000-000000000b08"}
+FORUM_POST = {ACME: "d0000000-0000-4000-8000-000000000a10", GLOBEX: "d0000000-0000-4000-8000-000000000b10"}
+HIDDEN_POST = {ACME: "d0000000-0000-4000-8000-000000000a11", GLOBEX: "d0000000-0000-4000-8000-000000000b11"}
+FORUM_REPLY = {ACME: "d0000000-0000-4000-8000-000000000a12", GLOBEX: "d0000000-0000-4000-8000-000000000b12"}
 
 # Content: per community a folder, a draft of its own and a published item granted to itself; on the
 # platform a folder and published items granted in every way, plus a draft and an expired grant.
@@ -148,6 +151,9 @@ NAMES = {
             ("wod", OWN_WOD),
             ("conversation", CONVERSATION),
             ("reservation", RESERVATION),
+            ("post", FORUM_POST),
+            ("hidden-post", HIDDEN_POST),
+            ("reply", FORUM_REPLY),
         )
         for c in SHORT
     },
@@ -223,6 +229,25 @@ insert into public.learning_milestone_results (milestone_id, user_id, community_
   select id, '{TAG_HOLDER[c]}', '{c}', 90, 'pending' from public.learning_milestones where program_id = '{OWN_PROGRAM[c]}';
 insert into app.ai_reservations (id, community_id, month, tokens, expires_at)
   values ('{RESERVATION[c]}', '{c}', date_trunc('month', now() at time zone 'UTC')::date, 100, now() + interval '1 minute');
+insert into public.forum_posts (id, community_id, author_id, title, body, hidden_at) values
+  ('{FORUM_POST[c]}', '{c}', '{TAG_HOLDER[c]}', 'post', 'body', null),
+  ('{HIDDEN_POST[c]}', '{c}', '{TAG_HOLDER[c]}', 'hidden', 'body', now());
+insert into public.forum_replies (id, post_id, community_id, author_id, body)
+  values ('{FORUM_REPLY[c]}', '{FORUM_POST[c]}', '{c}', '{TAG_HOLDER[c]}', 'reply');
+insert into public.forum_reactions (community_id, post_id, user_id, kind) values ('{c}', '{FORUM_POST[c]}', '{TAG_HOLDER[c]}', 'like');
+insert into public.forum_reports (community_id, post_id, reporter_id, reason) values ('{c}', '{FORUM_POST[c]}', '{TAG_HOLDER[c]}', 'spam');
+insert into public.forum_edits (community_id, post_id, editor_id, body) values ('{c}', '{FORUM_POST[c]}', '{TAG_HOLDER[c]}', 'old');
+insert into public.notifications (user_id, community_id, kind, subject) values ('{TAG_HOLDER[c]}', '{c}', 'forum.replied', 'hi');
+insert into public.analytics_daily (community_id, day, active_users, completions, time_spent_s, quiz_attempts,
+                                    quiz_score_sum, ai_messages, ai_tokens, ai_cost_usd)
+  values ('{c}', current_date, 1, 1, 60, 0, 0, 0, 0, 0);
+insert into public.analytics_user_daily (community_id, user_id, day, completions, time_spent_s, quiz_attempts,
+                                         quiz_score_sum, ai_messages, ai_tokens, ai_cost_usd)
+  values ('{c}', '{TAG_HOLDER[c]}', current_date, 1, 60, 0, 0, 0, 0, 0);
+insert into public.analytics_content_daily (community_id, item_id, day, completions, time_spent_s)
+  values ('{c}', '{OWN_SHARED[c]}', current_date, 1, 60);
+insert into public.analytics_digests (community_id, week_start, body)
+  values ('{c}', date_trunc('week', current_date)::date, '{{"completions": 1}}');
 """  # noqa: S608
 
 
@@ -460,6 +485,10 @@ OWN_ITEM_GRANTS = Rule(
     lambda c, r: bool(r.communities & c.administers) and r.user_id == "owned",
 )
 GLOBAL_ENTRIES = Rule("global entries, for everyone signed in", lambda c, r: c.user_id is not None and not r.communities)
+FORUM_READERS = Rule(
+    "the forum's members while it is on; a hidden post only its admins",
+    lambda c, r: bool(r.communities & c.member_of) and (r.user_id != "hidden" or bool(r.communities & c.administers)),
+)
 MEMBERS_OF_COMMUNITIES = "array(select m.community_id from public.memberships m where m.user_id = t.user_id)"
 STAFF_IDS = f"('{MANAGER}', '{SPECIALIST}')"
 LEARNER_IDS = f"('{ACME_LENA}', '{GLOBEX_GINA}')"
@@ -890,6 +919,90 @@ MATRIX = (
         update=Update("longest_days = 99", rows=DENIED),
         delete=Delete(rows=DENIED),
     ),
+    # The forum: read under row level security, written only through the checked app.forum_* functions.
+    Table(
+        "public.forum_posts",
+        key="id",
+        tenant=COMMUNITY,
+        user="case when t.hidden_at is not null then 'hidden' end",
+        read=STAFF | FORUM_READERS,
+        insert=Insert(
+            "insert into public.forum_posts (community_id, author_id, title, body) values (%s, auth.uid(), 't', 'b')",
+            DENIED,
+        ),
+        update=(
+            Update("is_pinned = true", rows=DENIED),
+            Update("body = 'rewritten'", rows=DENIED, label="rewrite"),
+        ),
+        delete=Delete(rows=DENIED),
+    ),
+    *(
+        Table(
+            name,
+            key=key,
+            tenant=COMMUNITY,
+            user=user,
+            read=read,
+            insert=Insert(row, DENIED),
+            update=Update(change, rows=DENIED),
+            delete=Delete(rows=DENIED),
+        )
+        for name, key, user, read, row, change in (
+            (
+                "public.forum_replies",
+                "id",
+                "null::uuid",
+                STAFF | MEMBERS,
+                "insert into public.forum_replies (post_id, community_id, author_id, body)"
+                " select p.id, %s, auth.uid(), 'b' from public.forum_posts p limit 1",
+                "body = 'rewritten'",
+            ),
+            (
+                "public.forum_reactions",
+                "post_id || '/' || user_id || '/' || kind",
+                "user_id",
+                STAFF | MEMBERS,
+                "insert into public.forum_reactions (community_id, post_id, user_id, kind)"
+                " select %s, p.id, auth.uid(), 'love' from public.forum_posts p limit 1",
+                "kind = 'laugh'",
+            ),
+            (
+                "public.forum_reports",
+                "id",
+                "reporter_id",
+                OWN | STAFF | ADMINS,
+                "insert into public.forum_reports (community_id, post_id, reporter_id, reason)"
+                " select %s, p.id, auth.uid(), 'r' from public.forum_posts p limit 1",
+                "resolution = 'dismissed', resolved_at = now()",
+            ),
+            (
+                "public.forum_edits",
+                "post_id || '#' || id",
+                "editor_id",
+                OWN | STAFF | ADMINS,
+                "insert into public.forum_edits (community_id, post_id, editor_id, body)"
+                " select %s, p.id, auth.uid(), 'forged' from public.forum_posts p limit 1",
+                "body = 'rewritten'",
+            ),
+        )
+    ),
+    Table(
+        "public.notifications",
+        key="id",
+        tenant=OWNER,
+        user="user_id",
+        # Their recipient's alone (staff included): read, and marked read, nothing else.
+        read=OWN,
+        insert=Insert(
+            "insert into public.notifications (user_id, community_id, kind, subject) values (auth.uid(), %s, 'x.y', 'forged')",
+            DENIED,
+        ),
+        update=(
+            Update("read_at = now()", rows=OWN),
+            Update("subject = 'forged'", rows=DENIED, label="rewrite"),
+        ),
+        delete=Delete(rows=DENIED),
+    ),
     _closed(
         "app.activity_days",
         "user_id || '/' || day",
@@ -965,6 +1078,53 @@ MATRIX = (
         ),
         update=Update("used_tokens = 0", rows=DENIED),
         delete=Delete(rows=DENIED),
+    ),
+    *(
+        Table(
+            f"public.{table}",
+            key=key,
+            tenant=COMMUNITY,
+            # Rollups and digests: a community's admins read their community's, staff all; learners none.
+            read=STAFF | ADMINS,
+            insert=Insert(f"insert into public.{table} {row}", DENIED, into=IN_EACH_COMMUNITY),
+            update=Update(change, rows=DENIED),
+            delete=Delete(rows=DENIED),
+        )
+        for table, key, row, change in (
+            (
+                "analytics_daily",
+                "community_id || '/' || day",
+                "(community_id, day, active_users, completions, time_spent_s, quiz_attempts, quiz_score_sum,"
+                " ai_messages, ai_tokens, ai_cost_usd) values (%s, '2001-01-01', 0, 0, 0, 0, 0, 0, 0, 0)",
+                "completions = 99",
+            ),
+            (
+                "analytics_user_daily",
+                "community_id || '/' || user_id || '/' || day",
+                "(community_id, user_id, day, completions, time_spent_s, quiz_attempts, quiz_score_sum,"
+                " ai_messages, ai_tokens, ai_cost_usd) values (%s, auth.uid(), '2001-01-01', 0, 0, 0, 0, 0, 0, 0)",
+                "completions = 99",
+            ),
+            (
+                "analytics_content_daily",
+                "community_id || '/' || item_id || '/' || day",
+                "(community_id, item_id, day, completions, time_spent_s)"
+                " select %s, id, '2001-01-01', 0, 0 from public.content_items limit 1",
+                "completions = 99",
+            ),
+            (
+                "analytics_digests",
+                "community_id || '/' || week_start",
+                "(community_id, week_start, body) values (%s, '2001-01-01', '{}')",
+                "body = '{}'",
+            ),
+        )
+    ),
+    _closed(
+        "app.analytics_cursor",
+        "job",
+        "insert into app.analytics_cursor (job, next_day) values ('rollup', current_date)",
+        "next_day = next_day + 1",
     ),
     _closed(
         "app.ai_reservations",

@@ -57,7 +57,16 @@ SCENARIOS = (
         "POST",
         "/progress/completions",
         as_user=True,
-        body=learning.record_body(),
+        bodies=learning.record_bodies,
+        setup=learning.record_statements,
+    ),
+    Scenario(
+        "progress-repeat",
+        "progress",
+        "POST",
+        "/progress/completions",
+        as_user=True,
+        body=learning.repeat_body(),
         setup=learning.statements,
     ),
     Scenario(
@@ -70,8 +79,9 @@ SCENARIOS = (
     ),
 )
 """What runs under load: the baseline, liveness, the caller, a read-heavy and a write admin route, a WOD
-of 20 pages of 10 blocks read by its editor and one of its pages saved, and a learner's completion and
-progress through a WOD and a program."""
+of 20 pages of 10 blocks read by its editor and one of its pages saved, and a learner's completions (each a
+block not completed before; for comparison, one completion repeated) and progress through a WOD and a
+program."""
 WORKER_SCENARIO = "worker-completions"
 """Not a request: the worker applying `--worker-events` completion events (learning.measure_worker)."""
 

@@ -2,8 +2,8 @@
 
     python -m scripts.local.bench.loadgen URL [--duration 3] [--concurrency 32]
 
-Run in a process of its own (method, headers and body come as JSON in AIGYM_BENCH_LOADGEN); prints one
-JSON LoadResult. An httpx.AsyncClient tops out near 500 req/s on one core, so it would measure itself
+Run in a process of its own (method, headers, body or bodies come as JSON on stdin); prints one JSON
+LoadResult. An httpx.AsyncClient tops out near 500 req/s on one core, so it would measure itself
 rather than the server; this reaches roughly wrk's hello-world figure.
 """
 
@@ -13,16 +13,15 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import re
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
-from scripts.local.bench.throughput import LOADGEN_ENV, LoadResult
+from scripts.local.bench.throughput import LoadResult
 
 _CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)", re.M)
 _ETAG = re.compile(rb"^etag:\s*([^\r\n]+)", re.M | re.I)
@@ -54,14 +53,22 @@ async def _read_response(reader: asyncio.StreamReader, requests: Requests) -> tu
 
 
 class Requests:
-    """The bytes of each request: fixed for a request without a body, else `{n}` made unique each time.
+    """The bytes of each request: fixed for a request without a body, else `{n}` made unique each time;
+    with `bodies`, the next of them (over every connection).
 
     With `chain_etag`, each request sends the ETag of the previous answer as If-Match (the first one the
     If-Match of `headers`); meant for one connection.
     """
 
     def __init__(
-        self, url: str, method: str, headers: Mapping[str, str], body: str | None, *, chain_etag: bool = False
+        self,
+        url: str,
+        method: str,
+        headers: Mapping[str, str],
+        body: str | None,
+        *,
+        chain_etag: bool = False,
+        bodies: Sequence[str] = (),
     ) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
@@ -72,14 +79,21 @@ class Requests:
         kept = {k: v for k, v in headers.items() if not (chain_etag and k == "If-Match")}
         self.head = "\r\n".join(lines + [f"{k}: {v}" for k, v in kept.items()])
         self.body = body
+        self.bodies = [text.encode() for text in bodies]
+        self.sent = 0
         self.prefix = uuid.uuid4().hex[:8]
-        self.fixed = None if body is not None or chain_etag else (self.head + "\r\n\r\n").encode()
+        fixed = body is None and not bodies and not chain_etag
+        self.fixed = (self.head + "\r\n\r\n").encode() if fixed else None
 
     def next(self, worker: int, count: int) -> bytes:
         """The next request of `worker`, its `count`-th."""
         if self.fixed is not None:
             return self.fixed
         head = self.head if self.if_match is None else f"{self.head}\r\nIf-Match: {self.if_match}"
+        if self.bodies:
+            body = self.bodies[self.sent % len(self.bodies)]
+            self.sent += 1
+            return (head + f"\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
         if self.body is None:
             return (head + "\r\n\r\n").encode()
         body = self.body.replace("{n}", f"{self.prefix}-{worker}-{count}").encode()
@@ -139,13 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
-    spec = json.loads(os.environ.get(LOADGEN_ENV, "{}"))
+    spec = json.loads(sys.stdin.read() or "{}")
     requests = Requests(
         args.url,
         spec.get("method", "GET"),
         spec.get("headers", {}),
         spec.get("body"),
         chain_etag=spec.get("chain_etag", False),
+        bodies=spec.get("bodies", ()),
     )
     with contextlib.suppress(ImportError):
         import uvloop

@@ -2,7 +2,9 @@
 
 A scenario is one request driven by `--concurrency` keep-alive connections for `--duration` seconds after
 a one-second warm-up: wrk when installed (a generated Lua script sends bodies), else loadgen.py in its own
-process. Around the measured load the bench reads the CPU time of the server's process group and of the
+process. A scenario may instead name a list of bodies, sent one per request in turn (each a different write,
+e.g. a completion not recorded before); the measured run goes on where the warm-up stopped, and one body is
+kept for the timing request. Around the measured load the bench reads the CPU time of the server's process group and of the
 Postgres cluster (cpu.py), and divides each by the requests served; one more request reads the route's
 database round trips from its Server-Timing header. A write scenario's body holds `{n}`, replaced by a
 value no other request of the run uses (the tags it creates must have distinct names). A scenario that
@@ -28,8 +30,6 @@ from scripts.local.bench import cpu
 from scripts.local.bench.servers import BenchError, Target, served
 
 ROOT = Path(__file__).resolve().parents[3]
-LOADGEN_ENV = "AIGYM_BENCH_LOADGEN"
-"""How run_load hands headers and body to loadgen.py (JSON)."""
 _WRK_DURATION = re.compile(r"^([\d.]+)(us|ms|s|m)$")
 _SERVER_TIMING_DB = re.compile(r'db;dur=([\d.]+);desc="(\d+) round trips?"')
 _WRK_SCRIPT = """\
@@ -39,6 +39,8 @@ local prefix = {prefix}
 local threads = 0
 local counter = 0
 local etag = {etag}
+local bodies = {bodies}
+local thread_count = {thread_count}
 
 function setup(thread)
   threads = threads + 1
@@ -48,6 +50,10 @@ end
 function request()
   if etag ~= nil then
     wrk.headers["If-Match"] = etag
+  end
+  if bodies ~= nil then
+    counter = counter + 1
+    return wrk.format(nil, nil, nil, bodies[((counter - 1) * thread_count + (tid or 1) - 1) % #bodies + 1])
   end
   if template == nil then
     return wrk.format()
@@ -80,6 +86,8 @@ class Scenario:
     (the scenario then runs on one connection)."""
     setup: Callable[[], Sequence[tuple[str, tuple[object, ...]]]] | None = None
     """Statements (as the database owner) that write what the scenario needs beyond the seed."""
+    bodies: Callable[[], Sequence[str]] | None = None
+    """JSON texts sent one per request in turn instead of `body` (each request a different write)."""
 
 
 @dataclass(slots=True)
@@ -129,6 +137,8 @@ class Load:
     settings: LoadSettings
     chain_etag: bool = False
     """Send the previous answer's ETag as If-Match (the first request: the one in `headers`)."""
+    bodies: Sequence[str] = ()
+    """Sent one per request in turn, instead of `body`."""
 
 
 def _duration_ms(text: str) -> float:
@@ -165,15 +175,25 @@ def _lua_string(text: str) -> str:
     return f"[{level}[{text}]{level}]"
 
 
-def wrk_script(method: str, body: str | None, prefix: str, etag: str | None = None) -> str:
+def wrk_script(
+    method: str,
+    body: str | None,
+    prefix: str,
+    etag: str | None = None,
+    bodies: Sequence[str] = (),
+    threads: int = 1,
+) -> str:
     """The Lua script that makes wrk send `method` with `body`, `{n}` replaced per request; with `etag`,
-    each request sends the previous answer's ETag as If-Match (the first one `etag`)."""
+    each request sends the previous answer's ETag as If-Match (the first one `etag`); with `bodies`, each
+    request the next of them (over `threads` threads, none sent twice before all were sent)."""
     template = "nil" if body is None else _lua_string(body)
     return _WRK_SCRIPT.format(
         method=_lua_string(method),
         template=template,
         prefix=_lua_string(prefix),
         etag="nil" if etag is None else _lua_string(etag),
+        bodies="{" + ",\n".join(map(_lua_string, bodies)) + "}" if bodies else "nil",
+        thread_count=threads,
         chain="" if etag is None else _WRK_CHAIN,
     )
 
@@ -187,7 +207,7 @@ def _run_wrk(load: Load) -> LoadResult:
         if etag is None or name != "If-Match":
             argv += ["-H", f"{name}: {value}"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="aigym-bench-") as script:
-        script.write(wrk_script(load.method, load.body, f"{uuid.uuid4().hex[:8]}-", etag))
+        script.write(wrk_script(load.method, load.body, f"{uuid.uuid4().hex[:8]}-", etag, load.bodies, settings.threads))
         script.flush()
         result = subprocess.run(
             [*argv, "-s", script.name, load.url],
@@ -202,12 +222,24 @@ def _run_wrk(load: Load) -> LoadResult:
 
 
 def _run_loadgen(load: Load) -> LoadResult:
-    spec = {"method": load.method, "headers": dict(load.headers), "body": load.body, "chain_etag": load.chain_etag}
-    env = {**os.environ, "PYTHONPATH": str(ROOT), LOADGEN_ENV: json.dumps(spec)}
+    spec = {
+        "method": load.method,
+        "headers": dict(load.headers),
+        "body": load.body,
+        "chain_etag": load.chain_etag,
+        "bodies": list(load.bodies),
+    }
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "scripts.local.bench.loadgen", load.url]
     argv += ["--duration", str(load.settings.duration_s), "--concurrency", str(load.settings.concurrency)]
     result = subprocess.run(
-        argv, capture_output=True, text=True, env=env, timeout=load.settings.duration_s + 60, check=False
+        argv,
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=load.settings.duration_s + 60,
+        check=False,
     )
     if result.returncode != 0:
         raise BenchError(f"load generator failed:\n{result.stderr[-2000:]}")
@@ -278,32 +310,53 @@ def measure_load(
         if target is None:
             continue
         headers = {"Authorization": f"Bearer {user_token}"} if scenario.as_user else {}
-        if scenario.body is not None:
+        if scenario.body is not None or scenario.bodies is not None:
             headers["Content-Type"] = "application/json"
         chained = scenario.chain_etag_from is not None
         # One writer of one item: each request names the revision the previous one made.
         own = replace(settings, concurrency=1, threads=1) if chained else settings
+        bodies = list(scenario.bodies()) if scenario.bodies is not None else []
+        timing_body = bodies.pop() if bodies else scenario.body  # a body no load request sends
         with served(target, env, log_dir) as server:
             base = f"http://127.0.0.1:{server.port}"
             url = base + scenario.path
             etag_url = base + scenario.chain_etag_from if scenario.chain_etag_from is not None else None
-            load = Load(url, scenario.method, headers, scenario.body, own, chain_etag=chained)
+            load = Load(url, scenario.method, headers, scenario.body, own, chain_etag=chained, bodies=bodies)
             warm_up = replace(load, settings=replace(own, duration_s=1.0))
-            run_load(_chained(warm_up, etag_url))  # warm-up: pool, caches, plans
-            load = _chained(load, etag_url)
+            warm = run_load(_chained(warm_up, etag_url))  # warm-up: pool, caches, plans
+            load = _chained(_after(load, warm.requests + own.concurrency), etag_url)
             server_before, pg_before = cpu.group_cpu_s(server.pgid), _cluster(postmaster)
             result = run_load(load)
             server_after, pg_after = cpu.group_cpu_s(server.pgid), _cluster(postmaster)
-            result.server_timing, result.db_round_trips, result.db_ms = read_server_timing(_chained(load, etag_url))
+            timing = replace(load, body=timing_body, bodies=())
+            result.server_timing, result.db_round_trips, result.db_ms = read_server_timing(_chained(timing, etag_url))
         result.server_cpu_us_per_request = per_request_us(server_before, server_after, result.requests)
         if scenario.target != "hello":
             result.postgres_cpu_us_per_request = per_request_us(pg_before, pg_after, result.requests)
         if chained:
             result.notes.append("one connection: each request sends the previous answer's ETag as If-Match")
+        if bodies:
+            result.notes.append(_bodies_note(len(load.bodies), result.requests))
         if result.non_2xx or result.errors:
             result.notes.append(f"{result.non_2xx} non-2xx answers and {result.errors} socket errors")
         results[scenario.name] = result
     return results
+
+
+def _after(load: Load, sent: int) -> Load:
+    """The load with the bodies the warm-up may have sent (at most `sent`) left out."""
+    if not load.bodies:
+        return load
+    if sent >= len(load.bodies):
+        raise BenchError(f"the warm-up used the scenario's {len(load.bodies)} bodies: it needs more")
+    return replace(load, bodies=load.bodies[sent:])
+
+
+def _bodies_note(available: int, requests: int) -> str:
+    """What a scenario of distinct bodies sent: each once, or some again once all were sent."""
+    if requests <= available:
+        return f"each request a different body ({requests} of {available})"
+    return f"{requests - available} requests repeated a body: only {available} were left after the warm-up"
 
 
 def _cluster(postmaster: int | None) -> float | None:

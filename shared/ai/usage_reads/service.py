@@ -20,12 +20,10 @@ from shared.ai.usage_reads.schemas import (
     UserUsage,
     UserUsagePage,
 )
-from shared.identity import policy
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.service import require_reader_scope
 from shared.platform import cursors
 from shared.platform.auth import Principal
 from shared.platform.db import Row, Tx
-from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.pagination import page_of
 
 
@@ -65,11 +63,4 @@ async def _breakdown(
 
 
 async def _require_scope(query: UsageScope, tx: Tx, principal: Principal) -> None:
-    """A named community its readers may read (404 unseen, 403 learners); all communities: staff only."""
-    if query.community_id is not None:
-        policy.require_community_reader(principal, query.community_id)
-        await require_existing(tx, principal, query.community_id)
-    elif not principal.is_staff:
-        raise ValidationFailedError(
-            [FieldError("query.community_id", "Name the community; only platform staff read them all.", "missing")]
-        )
+    await require_reader_scope(tx, principal, query.community_id)

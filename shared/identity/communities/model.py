@@ -11,6 +11,8 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"
 COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 FEATURE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,49}$"
 MAX_FEATURES = 50
+FORUM_FLAG = "forum"
+"""Not a feature flag: `forum_enabled` is the forum's only switch (the database refuses the flag too)."""
 KEY_PROVIDERS = ("openai", "anthropic", "gemini")
 PROVIDERS = (*KEY_PROVIDERS, "offline")
 

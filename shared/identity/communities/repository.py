@@ -127,7 +127,9 @@ select c.id as community_id,
   (select count(*) from public.content_items i where i.community_id = c.id) as content_items,
   (select count(*) from public.content_items i where i.community_id = c.id and i.status = 'published')
     as content_published,
-  (select count(distinct g.item_id) from public.content_grants g where g.community_id = c.id) as content_granted
+  (select count(distinct g.item_id) from public.content_grants g where g.community_id = c.id) as content_granted,
+  (select d.id from public.analytics_digests d where d.community_id = c.id order by d.week_start desc limit 1)
+    as latest_digest_id
 from public.communities c
 where c.id = %s
 """

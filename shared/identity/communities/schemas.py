@@ -19,6 +19,7 @@ from pydantic import (
 from shared.identity.communities.model import (
     COLOR_PATTERN,
     FEATURE_NAME_PATTERN,
+    FORUM_FLAG,
     MAX_FEATURES,
     SLUG_PATTERN,
 )
@@ -35,9 +36,22 @@ ProjectName = Annotated[PlainText, Field(min_length=1, max_length=120)]
 LogoUrl = WebUrl
 BrandColor = Annotated[str, Field(pattern=COLOR_PATTERN, description="#rrggbb"), AfterValidator(str.lower)]
 FeatureName = Annotated[str, StringConstraints(pattern=FEATURE_NAME_PATTERN)]
+
+
+def _without_forum(flags: dict[str, bool]) -> dict[str, bool]:
+    if FORUM_FLAG in flags:
+        raise ValueError("the forum is switched by forum_enabled, not by a feature flag")
+    return flags
+
+
 Features = Annotated[
     dict[FeatureName, StrictBool],
-    Field(max_length=MAX_FEATURES, json_schema_extra={"additionalProperties": False}),
+    Field(
+        max_length=MAX_FEATURES,
+        json_schema_extra={"additionalProperties": False},
+        description="Feature flags; `forum` is not one of them (forum_enabled is the forum's switch).",
+    ),
+    AfterValidator(_without_forum),
 ]
 ModelName = Annotated[str, Field(min_length=1, max_length=100)]
 TokenQuota = Annotated[int, Field(ge=0, le=10**12), Integral]
@@ -263,3 +277,6 @@ class CommunityOverview(View):
     content_items: int = Field(description="The community's own content items, any status")
     content_published: int = Field(description="The community's own items that are published")
     content_granted: int = Field(description="Items granted in the community (its own and platform content)")
+    latest_digest_id: UUID | None = Field(
+        description="The latest weekly digest (read it at `reports/{id}`); null before the first"
+    )

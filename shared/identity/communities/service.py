@@ -75,6 +75,17 @@ async def require_existing(tx: Tx, principal: Principal, community_id: UUID) -> 
         raise CommunityNotFoundError()
 
 
+async def require_reader_scope(tx: Tx, principal: Principal, community_id: UUID | None) -> None:
+    """A named community its readers may read (404 unseen, 403 learners); every community: staff only (422)."""
+    if community_id is not None:
+        policy.require_community_reader(principal, community_id)
+        await require_existing(tx, principal, community_id)
+    elif not principal.is_staff:
+        raise ValidationFailedError(
+            [FieldError("query.community_id", "Name the community; only platform staff read them all.", "missing")]
+        )
+
+
 async def create_community(
     cmd: CreateCommunity, *, tx: Tx, principal: Principal, meta: RequestMeta
 ) -> CommunityView:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from shared.platform.validation import NUL, starts_like_formula
+from shared.platform.validation import NUL, safe_cell, starts_like_formula
 
 HEADER = ("firstname", "lastname", "email", "tags")
 REPORT_HEADER = ("firstName", "lastName", "email", "tags", "error")
@@ -188,11 +188,6 @@ def with_unknown_tags(rows: Sequence[ParsedRow], known_lower: set[str]) -> list[
         errors = unknown_tag_errors(row.tag_names, known_lower) if row.is_valid else ()
         checked.append(_with_errors(row, errors) if errors else row)
     return checked
-
-
-def safe_cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula: one starting with = + - @ (or tab/CR) gets a quote."""
-    return "'" + value if starts_like_formula(value) else value
 
 
 def render_report(rows: Iterable[Sequence[str]]) -> str:

@@ -1,15 +1,16 @@
 """Milestones' SQL. Milestones are read under row level security (whoever sees the program); a learner's
 state is `app.milestone_score` with their own results; the review decision is `app.decide_milestone_review`,
-which checks its caller."""
+which checks its caller. A program's editors write its milestones under row level security; the database's
+guard checks what each covers and awards."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 from shared.platform.db import Row, Tx
-from shared.platform.sql import Order, Select
+from shared.platform.sql import Order, Select, assignments, compose
 
 PROGRAM_SQL = "select i.id from public.content_items i where i.id = %s and i.type = 'program'"
 STATE_SQL = """
@@ -76,3 +77,69 @@ async def award_milestone(tx: Tx, user_id: UUID, milestone_id: UUID, community_i
 async def decide(tx: Tx, result_id: UUID, approve: bool, feedback: str) -> dict[str, Any]:
     """`app.decide_milestone_review`'s answer: {"outcome", "result"} or why not."""
     return dict(await tx.fetch_val(DECIDE_SQL, (result_id, approve, feedback)))
+
+
+MILESTONE_SELECT = """
+select m.id, m.program_id, m.position, m.title, m.required_score, m.item_ids::text[] as item_ids, m.validation,
+       m.achievement_id, m.created_at
+  from public.learning_milestones m
+"""
+DEFINED_SQL = MILESTONE_SELECT + " where m.program_id = %s order by m.position"
+ONE_SQL = MILESTONE_SELECT + " where m.id = %s and m.program_id = %s"
+# Milestone writes of one program wait for each other: each renumbers the program's milestones from the
+# order it read.
+LOCK_SQL = "select pg_advisory_xact_lock(hashtextextended('learning_milestones:' || %s::text, 0))"
+RENUMBER_SQL = """
+update public.learning_milestones m set position = o.position
+  from unnest(%s::uuid[], %s::smallint[]) as o (id, position)
+ where m.id = o.id and m.position <> o.position
+"""
+INSERT_SQL = """
+insert into public.learning_milestones (program_id, position, title, required_score, item_ids, validation, achievement_id)
+values (%(program_id)s, %(position)s, %(title)s, %(required_score)s, %(item_ids)s::uuid[], %(validation)s, %(achievement_id)s)
+returning id
+"""
+UPDATE_SQL: LiteralString = "update public.learning_milestones set {changes} where id = %(id)s"
+DELETE_SQL = "delete from public.learning_milestones where id = %s"
+UPDATABLE = frozenset({"title", "required_score", "item_ids", "validation", "achievement_id"})
+
+
+async def defined(tx: Tx, program_id: UUID) -> list[Row]:
+    """The program's milestones in order, as its editors define them."""
+    return await tx.fetch_all(DEFINED_SQL, (program_id,))
+
+
+async def one(tx: Tx, program_id: UUID, milestone_id: UUID) -> Row | None:
+    """One milestone of the program, if the caller sees it."""
+    return await tx.fetch_one(ONE_SQL, (milestone_id, program_id))
+
+
+async def locked_order(tx: Tx, program_id: UUID) -> list[UUID]:
+    """The program's milestone ids in order, other milestone writers of the program kept waiting."""
+    await tx.execute(LOCK_SQL, (program_id,))
+    return [row["id"] for row in await tx.fetch_all(DEFINED_SQL, (program_id,))]
+
+
+async def renumber(tx: Tx, order: list[UUID | None]) -> None:
+    """Give each milestone its place in `order` (1: first); None holds a place for one being added."""
+    placed = [(milestone_id, n) for n, milestone_id in enumerate(order, 1) if milestone_id is not None]
+    await tx.execute(RENUMBER_SQL, ([str(i) for i, _ in placed], [n for _, n in placed]))
+
+
+async def insert(tx: Tx, values: dict[str, Any]) -> UUID:
+    """Add a milestone (the database checks what it covers and awards); its id."""
+    new_id: UUID = await tx.fetch_val(INSERT_SQL, {**values, "item_ids": [str(i) for i in values["item_ids"]]})
+    return new_id
+
+
+async def update(tx: Tx, milestone_id: UUID, changes: dict[str, Any]) -> None:
+    """Change these columns of a milestone."""
+    if "item_ids" in changes:
+        changes = {**changes, "item_ids": [str(i) for i in changes["item_ids"]]}
+    statement = compose(UPDATE_SQL, changes=assignments(changes, UPDATABLE))
+    await tx.execute(statement, {**changes, "id": milestone_id})
+
+
+async def delete(tx: Tx, milestone_id: UUID) -> None:
+    """Remove a milestone with its learners' results."""
+    await tx.execute(DELETE_SQL, (milestone_id,))

@@ -95,6 +95,18 @@ def test_python_load_generator_makes_every_body_unique() -> None:
     assert plain.next(0, 1) == plain.next(3, 9) == b"GET /me HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n"
 
 
+def test_a_scenario_of_bodies_sends_each_in_turn_over_every_connection_and_thread() -> None:
+    script = wrk_script("POST", None, "ab12-", bodies=['{"t": 1}', '{"t": 2}', '{"t": 3}'], threads=2)
+    assert 'local bodies = {[[{"t": 1}]],\n[[{"t": 2}]],\n[[{"t": 3}]]}' in script
+    assert "local thread_count = 2" in script
+    assert "bodies[((counter - 1) * thread_count + (tid or 1) - 1) % #bodies + 1]" in script
+    assert "local bodies = nil" in wrk_script("POST", "{}", "ab12-")
+    requests = Requests("http://127.0.0.1:9/p", "POST", {}, None, bodies=['{"t": 1}', '{"t": 2}'])
+    sent = [requests.next(worker, 1).split(b"\r\n\r\n", 1)[1] for worker in (0, 1, 0)]
+    assert sent == [b'{"t": 1}', b'{"t": 2}', b'{"t": 1}']
+    assert b"Content-Length: 8\r\n" in requests.next(0, 2)
+
+
 def test_a_chained_scenario_sends_the_previous_answers_etag_as_if_match() -> None:
     script = wrk_script("PUT", '{"title": "{n}"}', "ab12-", '"e1"')
     assert "local etag = [[\"e1\"]]" in script and 'wrk.headers["If-Match"] = etag' in script

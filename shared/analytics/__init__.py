@@ -1,0 +1,1 @@
+"""Analytics and reports: daily rollups, dashboards, learners at risk, exports, charts and weekly digests."""

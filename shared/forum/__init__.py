@@ -1,0 +1,1 @@
+"""Community forum: posts, threaded replies, reactions, reports and moderation, behind the community's switch."""
