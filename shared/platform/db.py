@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from shared.platform import logging as log
+from shared.platform import startup
 from shared.platform.config import get_settings
 from shared.platform.errors import ConflictError, ForbiddenError, UnavailableError, ValidationFailedError
 
@@ -87,12 +88,18 @@ async def get_pool() -> AsyncConnectionPool[Any]:
     loop = asyncio.get_running_loop()
     if _holder.pool is not None and _holder.loop is loop and _holder.dsn == settings.database_url:
         return _holder.pool
+    with startup.loading():
+        return await _new_pool(settings.database_url, loop)
+
+
+async def _new_pool(dsn: str, loop: asyncio.AbstractEventLoop) -> AsyncConnectionPool[Any]:
+    settings = get_settings()
     from psycopg.rows import dict_row
     from psycopg_pool import AsyncConnectionPool
 
     old = _holder.pool if _holder.loop is loop else None
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        settings.database_url,
+        dsn,
         min_size=1,
         max_size=max(1, settings.db_pool_max),
         open=False,
@@ -106,7 +113,7 @@ async def get_pool() -> AsyncConnectionPool[Any]:
         },
     )
     await pool.open(wait=False)
-    _holder.pool, _holder.loop, _holder.dsn = pool, loop, settings.database_url
+    _holder.pool, _holder.loop, _holder.dsn = pool, loop, dsn
     if old is not None:
         await old.close()
     return pool
@@ -519,11 +526,11 @@ async def probe() -> str | None:
 @asynccontextmanager
 async def _connection() -> AsyncIterator[AsyncConnection[Any]]:
     """A pooled connection; failures to reach the database become a 503 problem."""
+    pool = await get_pool()  # creating it connects nothing: failing to connect surfaces in `connection()`
     import psycopg
     from psycopg_pool import PoolTimeout
 
     try:
-        pool = await get_pool()
         async with pool.connection() as conn:
             try:
                 yield conn
