@@ -1,7 +1,8 @@
 """Hand-written SQL of the rollup job. Runs as the service role: it reads every community's facts.
 
 A day is [00:00, 24:00) UTC. Its facts are the completion stamps, submitted quiz attempts and enrollments
-recorded in it, and the AI ledger's calls made in it. One statement reads them once and writes the three
+recorded in it, the AI ledger's calls made in it, and the forum posts and replies written in it (activity
+only: a member who only posted is an active user of the day, with nothing else counted). One statement reads them once and writes the three
 rollups of the day (the day's old rows are deleted first, in the same transaction).
 """
 
@@ -35,6 +36,14 @@ with bounds as (
          u.input_tokens::bigint + u.output_tokens, coalesce(u.cost_usd, 0)
     from public.ai_usage u, bounds b
    where u.community_id is not null and u.created_at >= b.lo and u.created_at < b.hi
+  union all
+  select p.community_id, p.author_id, null, 0, 0, 0, 0, 0, 0, 0
+    from public.forum_posts p, bounds b
+   where p.author_id is not null and p.created_at >= b.lo and p.created_at < b.hi
+  union all
+  select r.community_id, r.author_id, null, 0, 0, 0, 0, 0, 0, 0
+    from public.forum_replies r, bounds b
+   where r.author_id is not null and r.created_at >= b.lo and r.created_at < b.hi
 ), users as (
   insert into public.analytics_user_daily (community_id, user_id, day, completions, time_spent_s, quiz_attempts,
                                            quiz_score_sum, ai_messages, ai_tokens, ai_cost_usd)
@@ -62,7 +71,9 @@ select least(
   (select min(completed_at) from public.learning_completions),
   (select min(submitted_at) from public.learning_quiz_attempts where status = 'submitted'),
   (select min(enrolled_at) from public.learning_enrollments),
-  (select min(created_at) from public.ai_usage where community_id is not null)
+  (select min(created_at) from public.ai_usage where community_id is not null),
+  (select min(created_at) from public.forum_posts),
+  (select min(created_at) from public.forum_replies)
 ) at time zone 'UTC' as first
 """
 

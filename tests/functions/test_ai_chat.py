@@ -471,6 +471,16 @@ async def test_a_second_turn_while_one_streams_is_409_and_never_interleaved(
     assert rows[2]["content"] == "First"
 
 
+def chat_scope() -> dict[str, Any]:
+    """An ASGI request to ai-chat as Lena, for tests that play the server's side of the connection."""
+    headers = [(b"content-type", b"application/json"), *((k.lower().encode(), v.encode())
+                                                          for k, v in auth(ACME_LENA).items())]
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+            "scheme": "http", "path": "/functions/v1/ai-chat", "raw_path": b"/functions/v1/ai-chat",
+            "query_string": b"", "root_path": "", "headers": headers, "client": ("203.0.113.7", 4000),
+            "server": ("testserver", 80)}
+
+
 async def test_a_client_that_disconnects_mid_stream_still_gets_the_answer_so_far_stored(
     gateway: Any, sql: Sql, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -494,13 +504,7 @@ async def test_a_client_that_disconnects_mid_stream_still_gets_the_answer_so_far
         if sum(b"event: delta" in m.get("body", b"") for m in sent) >= 3:
             deltas.set()
 
-    headers = [(b"content-type", b"application/json"), *((k.lower().encode(), v.encode())
-                                                          for k, v in auth(ACME_LENA).items())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/functions/v1/ai-chat", "raw_path": b"/functions/v1/ai-chat",
-             "query_string": b"", "root_path": "", "headers": headers, "client": ("203.0.113.7", 4000),
-             "server": ("testserver", 80)}
-    await gateway(scope, receive, send_message)
+    await gateway(chat_scope(), receive, send_message)
     streamed = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert b"event: done" not in streamed
     for _ in range(50):  # the store may still be finishing in its shielded task
@@ -538,14 +542,8 @@ async def test_a_client_gone_before_the_first_event_still_gets_the_answer_stored
             await asyncio.sleep(0.05)  # the provider has begun meanwhile
             raise OSError("the client is gone")
 
-    headers = [(b"content-type", b"application/json"), *((k.lower().encode(), v.encode())
-                                                          for k, v in auth(ACME_LENA).items())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/functions/v1/ai-chat", "raw_path": b"/functions/v1/ai-chat",
-             "query_string": b"", "root_path": "", "headers": headers, "client": ("203.0.113.7", 4000),
-             "server": ("testserver", 80)}
     with pytest.raises(OSError, match="the client is gone"):
-        await gateway(scope, receive, gone)
+        await gateway(chat_scope(), receive, gone)
     assistant = messages(sql)[1]
     assert (assistant["finish_reason"], assistant["error"]) == ("interrupted", "the client disconnected")
     assert assistant["content"].startswith("[offline] ")

@@ -100,6 +100,22 @@ async def test_the_rollup_counts_each_communitys_day_in_utc(
     ]
 
 
+async def test_posting_in_the_forum_counts_as_activity_and_nothing_else(client: httpx.AsyncClient, sql: Sql) -> None:
+    (post,) = sql("insert into public.forum_posts (community_id, author_id, title, body, created_at)"
+                  " values (%s, %s, 'Hello', 'My first prompt', %s) returning id", (ACME, ACME_LENA, at(DAY)))
+    sql("insert into public.forum_replies (post_id, community_id, author_id, body, created_at)"
+        " values (%s, %s, %s, 'Welcome!', %s)", (post["id"], ACME, ACME_LIAM, at(NEXT, "00:00")))
+    await rebuild(client, DAY, NEXT)
+    assert sql("select day, active_users, completions, quiz_attempts, ai_messages from public.analytics_daily"
+               " order by day") == [
+        {"day": DAY, "active_users": 1, "completions": 0, "quiz_attempts": 0, "ai_messages": 0},
+        {"day": NEXT, "active_users": 1, "completions": 0, "quiz_attempts": 0, "ai_messages": 0},
+    ]
+    assert sql("select user_id::text, day from public.analytics_user_daily order by day") == [
+        {"user_id": ACME_LENA, "day": DAY}, {"user_id": ACME_LIAM, "day": NEXT}
+    ]
+
+
 async def test_a_learners_own_time_zone_does_not_move_their_facts_off_the_utc_day(
     client: httpx.AsyncClient, sql: Sql, facts: dict[str, str]
 ) -> None:
