@@ -50,6 +50,8 @@ PURGES: tuple[Purge, ...] = (
     Purge("webhook_events", "app.webhook_events", "received_at < now() - interval '90 days'"),
     # A community's retention setting (null: kept forever); the usage ledger keeps its rows, unlinked.
     Purge("ai_conversations", "public.ai_conversations", _PAST_COMMUNITY_RETENTION),
+    # In-app notifications 90 days after they were read; unread ones wait for their reader.
+    Purge("notifications", "public.notifications", "read_at < now() - interval '90 days'"),
 )
 
 

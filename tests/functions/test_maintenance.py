@@ -56,6 +56,15 @@ def arrange(sql: Any) -> None:
     sql("update public.community_ai_settings set conversation_retention_days = 30 where community_id = %s", (ACME,))
     for key, age in (("old", "30 days 1 minute"), ("fresh", "29 days 23 hours")):
         conversation(sql, ACME_LENA, ACME, None, title=key, messages=1, age=age)
+    for key, age in (("old", "91 days"), ("fresh", "89 days")):
+        sql(
+            "insert into public.notifications (user_id, community_id, kind, subject, created_at, read_at)"
+            " values (%s, %s, 'forum.replied', %s, now() - interval '1 year', now() - %s::interval)",
+            (ACME_LENA, ACME, key, age),
+        )
+    # Unread, however old: kept for its reader.
+    sql("insert into public.notifications (user_id, community_id, kind, subject, created_at)"
+        " values (%s, %s, 'forum.replied', 'unread', now() - interval '2 years')", (ACME_LENA, ACME))
 
 
 def left(keys: list[str]) -> dict[str, list[str]]:
@@ -75,6 +84,9 @@ def remaining(sql: Any) -> dict[str, list[str]]:
         "applied_events": [r["k"] for r in sql("select handler as k from app.applied_events order by 1")],
         "webhook_events": [r["k"] for r in sql("select event_id as k from app.webhook_events order by 1")],
         "ai_conversations": [r["k"] for r in sql("select title as k from public.ai_conversations order by 1")],
+        "notifications": [
+            r["k"] for r in sql("select subject as k from public.notifications where read_at is not null order by 1")
+        ],
     }
 
 
@@ -90,6 +102,7 @@ async def test_nightly_run_purges_only_expired_and_old_rows(client: httpx.AsyncC
     report = await run(client)
     assert report == {"purged": {**dict.fromkeys(EVERY_PURGE, 1), "dead_uploads": 0}, "failed": []}
     assert remaining(sql) == left(["fresh"])
+    assert sql("select subject from public.notifications where read_at is null") == [{"subject": "unread"}]
 
     again = await run(client)
     assert again == {"purged": {**dict.fromkeys(EVERY_PURGE, 0), "dead_uploads": 0}, "failed": []}
