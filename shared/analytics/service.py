@@ -23,7 +23,7 @@ from shared.analytics.schemas import (
     TopQuery,
     Totals,
 )
-from shared.identity.communities.service import require_reader_scope
+from shared.identity.communities.scope import require_reader_scope
 from shared.platform.auth import Principal
 from shared.platform.db import Row, Tx
 

@@ -20,7 +20,7 @@ from shared.ai.usage_reads.schemas import (
     UserUsage,
     UserUsagePage,
 )
-from shared.identity.communities.service import require_reader_scope
+from shared.identity.communities.scope import require_reader_scope
 from shared.platform import cursors
 from shared.platform.auth import Principal
 from shared.platform.db import Row, Tx

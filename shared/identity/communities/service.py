@@ -20,6 +20,9 @@ from shared.identity.communities.schemas import (
     ReplaceFeatures,
     UpdateCommunity,
 )
+from shared.identity.communities.scope import (
+    require_existing as require_existing,  # content services import it here
+)
 from shared.identity.errors import CommunityNotFoundError, StaleVersionError
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
@@ -67,23 +70,6 @@ def etag(view: CommunitySummaryView) -> str:
 async def clone_content_assignments(tx: Tx, *, source: UUID, target: UUID) -> int:
     """Grant a community cloned from a template the platform content the template is granted; the count."""
     return await content_grants.clone_grants(tx, source=source, target=target)
-
-
-async def require_existing(tx: Tx, principal: Principal, community_id: UUID) -> None:
-    """404 when the community does not exist; the caller's membership proves it does, staff ask the database."""
-    if principal.community_role(community_id) is None and not await repository.exists(tx, community_id):
-        raise CommunityNotFoundError()
-
-
-async def require_reader_scope(tx: Tx, principal: Principal, community_id: UUID | None) -> None:
-    """A named community its readers may read (404 unseen, 403 learners); every community: staff only (422)."""
-    if community_id is not None:
-        policy.require_community_reader(principal, community_id)
-        await require_existing(tx, principal, community_id)
-    elif not principal.is_staff:
-        raise ValidationFailedError(
-            [FieldError("query.community_id", "Name the community; only platform staff read them all.", "missing")]
-        )
 
 
 async def create_community(

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.identity import errors, policy
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.scope import require_existing
 from shared.identity.onboarding import csv_rows, repository, worker_repository
 from shared.identity.onboarding.schemas import ImportJobPage, ImportJobView
 from shared.identity.schemas import CommunityPageQuery

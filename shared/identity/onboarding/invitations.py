@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from shared.identity import errors, policy
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.scope import require_existing
 from shared.identity.onboarding import repository
 from shared.identity.onboarding.deliveries import DELIVERY_REQUESTED
 from shared.identity.onboarding.links import require_own_tags

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from shared.identity import policy
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.scope import require_existing
 from shared.identity.errors import MemberNotFoundError, OwnAccountError, TagNotHeldError, UserNotFoundError
 from shared.identity.people import repository
 from shared.identity.people.schemas import (

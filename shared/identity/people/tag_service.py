@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.identity import policy
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.scope import require_existing
 from shared.identity.errors import TagNotFoundError
 from shared.identity.people import tag_repository as repository
 from shared.identity.people.schemas import CreateTag, TagDeleted, TagPage, TagView, UpdateTag
