@@ -7,13 +7,13 @@ The handler names are stable keys of that record: never rename them.
 
 from __future__ import annotations
 
-from shared.gamification import model, service
+from shared.gamification import model, payloads, service
 from shared.platform.db import Tx
 from shared.platform.events import Event, registry
 
 
 async def _apply(tx: Tx, event: Event) -> None:
-    await service.apply_activity(tx, model.activity_of(event.name, event.payload))
+    await service.apply_activity(tx, payloads.activity_of(event.name, event.payload))
 
 
 for _name in (model.COMPLETED, model.QUIZ_ATTEMPTED, model.PROGRAM_COMPLETED, model.ENROLLED, model.POSTED):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.gamification import model, service
+from shared.gamification import model, payloads, service
 from shared.platform.db import as_service, as_user
 from tests.factories import ACME, ACME_LENA, ACME_LIAM, GLOBEX, GLOBEX_GINA, claims
 from tests.gamification_helpers import award, completed, deliver, enrolled, graduated, quiz, send
@@ -59,7 +59,7 @@ def days(sql: Sql, user: str = ACME_LENA) -> list[date]:
 async def apply(event: Any, now: datetime) -> list[dict[str, Any]]:
     """Apply one event as the worker does, as of `now` (the clock the streak is judged by)."""
     async with as_service() as tx:
-        return await service.apply_activity(tx, model.activity_of(event.name, event.payload), now)
+        return await service.apply_activity(tx, payloads.activity_of(event.name, event.payload), now)
 
 
 # --- awards from events ----------------------------------------------------------------------------
@@ -122,7 +122,7 @@ async def test_a_learners_events_apply_one_after_another_so_none_misses_a_count(
         await apply(completed(ACME_LENA, NOW), NOW)
     async with as_service() as first:
         ninth = completed(ACME_LENA, NOW)
-        await service.apply_activity(first, model.activity_of(ninth.name, ninth.payload), NOW)
+        await service.apply_activity(first, payloads.activity_of(ninth.name, ninth.payload), NOW)
         tenth = asyncio.create_task(apply(completed(ACME_LENA, NOW), NOW))
         await asyncio.sleep(0.5)
         assert not tenth.done()  # it waits for the ninth's transaction, so it will count nine before it
@@ -188,9 +188,9 @@ async def test_the_database_keeps_an_award_to_once_per_learner(db: str, sql: Sql
 
 async def test_a_payload_outside_the_contract_is_refused() -> None:
     with pytest.raises(ValueError):
-        model.activity_of(model.COMPLETED, {"user_id": ACME_LENA, "community_id": ACME, "target_type": "wod"})
+        payloads.activity_of(model.COMPLETED, {"user_id": ACME_LENA, "community_id": ACME, "target_type": "wod"})
     with pytest.raises(ValueError):
-        model.activity_of("learning.forgotten", {})
+        payloads.activity_of("learning.forgotten", {})
 
 
 # --- streaks: time zones, DST, gaps, the schedule ------------------------------------------------------

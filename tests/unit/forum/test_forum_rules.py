@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from shared.forum.errors import PostNotFoundError, refusal
 from shared.forum.schemas import CreatePost, EditPost, clean_markdown
-from shared.gamification import model
+from shared.gamification import model, payloads
 from shared.platform.errors import ConflictError, ForbiddenError, NotFoundError, RateLimitedError
 
 
@@ -57,6 +57,6 @@ def test_a_forum_post_is_activity_without_a_fact() -> None:
     user, community = uuid4(), uuid4()
     payload = {"user_id": str(user), "community_id": str(community), "post_id": str(uuid4()), "reply_id": None,
                "posted_at": "2026-12-05T10:00:00+01:00"}
-    activity = model.activity_of(model.POSTED, payload)
+    activity = payloads.activity_of(model.POSTED, payload)
     assert (activity.user_id, activity.community_id, activity.fact) == (user, community, None)
     assert activity.at.isoformat() == "2026-12-05T10:00:00+01:00"
