@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.identity.onboarding import links
-from shared.identity.onboarding.schemas import Redeemed, RedeemSignupLink
+from shared.identity.onboarding.link_schemas import Redeemed, RedeemSignupLink
 from shared.platform.audit import meta_of
 from shared.platform.http import Context, Function, Reply
 

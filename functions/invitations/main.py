@@ -6,7 +6,7 @@ from uuid import UUID
 
 from shared.identity import policy
 from shared.identity.onboarding import invitations
-from shared.identity.onboarding.schemas import (
+from shared.identity.onboarding.invitation_schemas import (
     CreateInvitation,
     InvitationPage,
     InvitationQuery,

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from shared.identity import policy
 from shared.identity.onboarding import links
-from shared.identity.onboarding.schemas import (
+from shared.identity.onboarding.link_schemas import (
     CreatedSignupLink,
     CreateSignupLink,
     SignupLinkPage,

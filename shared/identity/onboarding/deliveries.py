@@ -32,8 +32,6 @@ from shared.platform.db import Row, Tx, as_service
 from shared.platform.errors import UnavailableError
 from shared.platform.events import Event
 
-DELIVERY_REQUESTED = "invitations.delivery_requested"
-
 
 class DeliveryInProgressError(Exception):
     """Another worker holds some of these deliveries: try the event again later."""

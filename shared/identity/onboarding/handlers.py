@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.identity.onboarding import deliveries, imports
+from shared.identity.onboarding.event_names import DELIVERY_REQUESTED
 from shared.platform.db import Tx
 from shared.platform.events import Event, registry
 
@@ -17,7 +18,7 @@ async def import_chunk(tx: Tx, event: Event) -> None:
 
 
 @registry.subscribe_outside_transaction(
-    deliveries.DELIVERY_REQUESTED, name="onboarding.deliver_invitations", on_dead=deliveries.delivery_died
+    DELIVERY_REQUESTED, name="onboarding.deliver_invitations", on_dead=deliveries.delivery_died
 )
 async def deliver_invitations(event: Event) -> None:
     """Send the event's pending invitations through the identity provider, outside any transaction."""

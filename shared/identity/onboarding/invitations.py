@@ -27,9 +27,8 @@ from uuid import UUID
 from shared.identity import errors, policy
 from shared.identity.communities.scope import require_existing
 from shared.identity.onboarding import repository
-from shared.identity.onboarding.deliveries import DELIVERY_REQUESTED
-from shared.identity.onboarding.links import require_own_tags
-from shared.identity.onboarding.schemas import (
+from shared.identity.onboarding.event_names import DELIVERY_REQUESTED
+from shared.identity.onboarding.invitation_schemas import (
     CreateInvitation,
     InvitationPage,
     InvitationQuery,
@@ -37,6 +36,7 @@ from shared.identity.onboarding.schemas import (
     MyInvitationPage,
     MyInvitationView,
 )
+from shared.identity.onboarding.join_tags import require_own_tags
 from shared.platform import audit, cursors, events
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal

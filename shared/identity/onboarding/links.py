@@ -11,8 +11,8 @@ from uuid import UUID
 
 from shared.identity import errors, policy
 from shared.identity.communities.scope import require_existing
-from shared.identity.onboarding import repository
-from shared.identity.onboarding.schemas import (
+from shared.identity.onboarding import join_tags, repository
+from shared.identity.onboarding.link_schemas import (
     CreatedSignupLink,
     CreateSignupLink,
     Redeemed,
@@ -21,12 +21,11 @@ from shared.identity.onboarding.schemas import (
     SignupLinkQuery,
     SignupLinkView,
 )
-from shared.identity.people import repository as people_repository
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
-from shared.platform.errors import AppError, FieldError, ValidationFailedError
+from shared.platform.errors import AppError
 from shared.platform.events import Event, enqueue
 from shared.platform.pagination import page_of, time_and_id
 
@@ -54,18 +53,6 @@ def join_url(token: str, origins: Sequence[str]) -> str | None:
     return f"{origin}{JOIN_PATH}#token={token}" if origin else None
 
 
-async def require_own_tags(tx: Tx, community_id: UUID, tag_ids: Sequence[UUID]) -> list[UUID]:
-    """The distinct tag ids, each a tag of this community; 422 naming the others."""
-    wanted = list(dict.fromkeys(tag_ids))
-    known = await people_repository.community_tag_ids(tx, community_id, wanted)
-    unknown = [i for i, tag_id in enumerate(tag_ids) if tag_id not in known]
-    if unknown:
-        raise ValidationFailedError(
-            [FieldError(f"body.tag_ids.{i}", "Not a tag of this community.", "unknown_tag") for i in unknown]
-        )
-    return wanted
-
-
 async def create_link(
     cmd: CreateSignupLink, *, tx: Tx, principal: Principal, meta: RequestMeta, origins: Sequence[str]
 ) -> CreatedSignupLink:
@@ -73,7 +60,7 @@ async def create_link(
     community_id = cmd.community_id
     policy.require_community_writer(principal, community_id)
     await require_existing(tx, principal, community_id)
-    tag_ids = await require_own_tags(tx, community_id, cmd.tag_ids)
+    tag_ids = await join_tags.require_own_tags(tx, community_id, cmd.tag_ids)
     token = new_token()
     row = await repository.insert_link(
         tx,
