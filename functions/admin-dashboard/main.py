@@ -6,7 +6,7 @@ from uuid import UUID
 
 from shared.identity import policy
 from shared.identity.communities import dashboard
-from shared.identity.communities.schemas import CommunityOverview, PlatformOverview
+from shared.identity.communities.dashboard_schemas import CommunityOverview, PlatformOverview
 from shared.platform.guards import caller, community
 from shared.platform.http import Context, Function
 

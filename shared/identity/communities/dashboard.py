@@ -7,7 +7,7 @@ from uuid import UUID
 
 from shared.identity import policy
 from shared.identity.communities import repository
-from shared.identity.communities.schemas import (
+from shared.identity.communities.dashboard_schemas import (
     CommunityCounts,
     CommunityOverview,
     ContentCounts,
