@@ -9,10 +9,10 @@ and an older event arriving later changes nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.platform import logging as log
 from shared.platform.db import Tx
@@ -26,93 +26,7 @@ SUBSCRIPTION_EVENTS = frozenset(
     {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
 )
 ENDED_STATUSES = ("canceled", "incomplete_expired")
-_STRIPE_ID = r"^[A-Za-z0-9_]{1,255}$"
 M = TypeVar("M", bound=BaseModel)
-
-
-class _Lenient(BaseModel):
-    """Provider objects: fields Stripe adds in later API versions are ignored, not refused."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
-class StripeEnvelope(_Lenient):
-    """The part of every Stripe event this endpoint reads first."""
-
-    id: str = Field(min_length=1, max_length=255)
-    type: str = Field(min_length=1, max_length=255)
-    created: int | None = None
-
-
-class StripePrice(_Lenient):
-    """A subscription item's price: its id and the lookup key we name plans by."""
-
-    id: str = Field(min_length=1, max_length=255)
-    lookup_key: str | None = Field(default=None, max_length=255)
-
-
-class StripeSubscriptionItem(_Lenient):
-    """One item of a subscription (API 2025-03-31 and later carry the period on the item)."""
-
-    price: StripePrice
-    quantity: int | None = Field(default=None, ge=0)
-    current_period_end: int | None = None
-
-
-class StripeItems(_Lenient):
-    """The subscription's item list."""
-
-    data: list[StripeSubscriptionItem] = Field(min_length=1)
-
-
-class StripeCustomer(_Lenient):
-    """An expanded customer object; only its id matters."""
-
-    id: str = Field(min_length=1, max_length=255)
-
-
-class StripeSubscription(_Lenient):
-    """The subscription object of a `customer.subscription.*` event."""
-
-    id: str = Field(pattern=_STRIPE_ID)
-    customer: str | StripeCustomer
-    status: str = Field(pattern=r"^[a-z_]{1,40}$")
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    items: StripeItems
-    current_period_end: int | None = None
-
-
-class StripeSubscriptionData(_Lenient):
-    """`data` of a subscription event."""
-
-    object: StripeSubscription
-
-
-class StripeSubscriptionEvent(_Lenient):
-    """A `customer.subscription.created|updated|deleted` event."""
-
-    id: str = Field(min_length=1, max_length=255)
-    type: Literal[
-        "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"
-    ]
-    created: int = Field(gt=0)
-    data: StripeSubscriptionData
-
-
-class SubscriptionChange(BaseModel):
-    """The payload of `billing.subscription_changed`: the community's subscription as of one Stripe event."""
-
-    community_id: UUID
-    provider: Literal["stripe"] = "stripe"
-    provider_event_id: str
-    provider_event_type: str
-    provider_event_created: int
-    customer_id: str
-    subscription_id: str
-    plan: str
-    seats: int
-    status: str
-    current_period_end: int | None
 
 
 def _validated(model: type[M], payload: Any) -> M:
@@ -121,31 +35,6 @@ def _validated(model: type[M], payload: Any) -> M:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise ValidationFailedError(field_errors(exc, "body")) from None
-
-
-def subscription_change(event: StripeSubscriptionEvent, community_id: UUID) -> SubscriptionChange:
-    """Map a Stripe subscription event to the community's plan, seats, status and period end."""
-    subscription = event.data.object
-    item = subscription.items.data[0]  # our plans are single-price subscriptions
-    customer = subscription.customer if isinstance(subscription.customer, str) else subscription.customer.id
-    period_end = subscription.current_period_end
-    if period_end is None:
-        period_end = max(
-            (i.current_period_end for i in subscription.items.data if i.current_period_end), default=None
-        )
-    deleted = event.type == "customer.subscription.deleted"
-    return SubscriptionChange(
-        community_id=community_id,
-        provider_event_id=event.id,
-        provider_event_type=event.type,
-        provider_event_created=event.created,
-        customer_id=customer,
-        subscription_id=subscription.id,
-        plan=item.price.lookup_key or item.price.id,
-        seats=item.quantity if item.quantity is not None else 0,
-        status="canceled" if deleted else subscription.status,
-        current_period_end=period_end,
-    )
 
 
 def _community_id(metadata: dict[str, Any]) -> UUID | None:
@@ -160,11 +49,14 @@ def _community_id(metadata: dict[str, Any]) -> UUID | None:
 
 async def accept_stripe_event(tx: Tx, event_id: str, payload: Any) -> dict[str, str]:
     """Enqueue `billing.subscription_changed` for a subscription event; acknowledge every other type."""
-    envelope = _validated(StripeEnvelope, payload)
+    # Imported here (cold start): only this route and the worker's handler build the Stripe models.
+    from shared.integrations import stripe_events
+
+    envelope = _validated(stripe_events.StripeEnvelope, payload)
     if envelope.type not in SUBSCRIPTION_EVENTS:
         log.info("stripe event ignored", stripe_event_type=envelope.type, stripe_event_id=event_id)
         return {"status": "ignored"}
-    event = _validated(StripeSubscriptionEvent, payload)
+    event = _validated(stripe_events.StripeSubscriptionEvent, payload)
     community_id = _community_id(event.data.object.metadata)
     if community_id is None:
         # Retrying cannot fix a subscription created without our metadata: acknowledge and say so.
@@ -174,7 +66,7 @@ async def accept_stripe_event(tx: Tx, event_id: str, payload: Any) -> dict[str, 
             subscription_id=event.data.object.id,
         )
         return {"status": "ignored"}
-    change = subscription_change(event, community_id)
+    change = stripe_events.subscription_change(event, community_id)
     await enqueue(tx, Event(name=EVENT_NAME, payload=change.model_dump(mode="json")))
     log.bind(community_id=str(community_id))
     return {"status": "accepted"}
@@ -207,6 +99,8 @@ def _timestamp(seconds: int | None) -> datetime | None:
 
 async def apply_subscription_change(tx: Tx, event: Event) -> None:
     """Upsert the community's subscription row from a `billing.subscription_changed` event."""
+    from shared.integrations.stripe_events import SubscriptionChange  # cold start, as above
+
     change = SubscriptionChange.model_validate(event.payload)
     applied = await tx.fetch_one(
         APPLY_CHANGE_SQL,

@@ -8,9 +8,9 @@ exists already or is created later (supabase/migrations/20261201000100_content.s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from shared.platform import logging as log
 from shared.platform.db import Tx
@@ -18,35 +18,20 @@ from shared.platform.errors import ValidationFailedError
 from shared.platform.events import Event, enqueue
 from shared.platform.validation import field_errors
 
+if TYPE_CHECKING:
+    from shared.integrations.video_payloads import TranscriptReady
+
 PROVIDER = "video"
 EVENT_NAME = "video.transcript_ready"
-MAX_TRANSCRIPT_CHARS = 1_000_000
-
-
-class TranscriptData(BaseModel):
-    """The transcript of one video on one platform."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    video_id: str = Field(min_length=1, max_length=255)
-    platform: Literal["youtube", "vimeo", "other"]
-    transcript: str = Field(max_length=MAX_TRANSCRIPT_CHARS)
-    language: str = Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$", max_length=35)
-
-
-class TranscriptReady(BaseModel):
-    """The provider's webhook body (fields it adds later are ignored, not refused)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    type: Literal["transcript.ready"]
-    data: TranscriptData
 
 
 def parse(payload: Any) -> TranscriptReady:
     """The validated callback, or a 422 naming every failing field."""
+    # Imported here (cold start): only this route and the worker's handler build the callback's models.
+    from shared.integrations import video_payloads
+
     try:
-        return TranscriptReady.model_validate(payload)
+        return video_payloads.TranscriptReady.model_validate(payload)
     except ValidationError as exc:
         raise ValidationFailedError(field_errors(exc, "body")) from None
 
@@ -81,6 +66,8 @@ on conflict (platform, provider_video_id) do update
 
 async def store_transcript(tx: Tx, event: Event) -> None:
     """Upsert the transcript an event carries, keyed by platform and provider video id."""
+    from shared.integrations.video_payloads import TranscriptData  # cold start, as in parse
+
     data = TranscriptData.model_validate(event.payload)
     received_at: datetime = event.occurred_at
     await tx.execute(
