@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.identity import policy
 from shared.identity.people import audit_service as service
-from shared.identity.people.schemas import AuditPage, AuditQuery
+from shared.identity.people.audit_schemas import AuditPage, AuditQuery
 from shared.identity.schemas import NO_SUCH_COMMUNITY
 from shared.platform.guards import caller
 from shared.platform.http import Context, Function

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.identity import service
-from shared.identity.schemas import MeView, UpdateProfile
+from shared.identity.me_schemas import MeView, UpdateProfile
 from shared.platform.http import Context, Function
 
 fn = Function("me", body_limit=16 * 1024, description="The signed-in user's own profile and roles.")

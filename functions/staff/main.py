@@ -6,7 +6,7 @@ from uuid import UUID
 
 from shared.identity import policy
 from shared.identity.people import staff_service as service
-from shared.identity.people.schemas import SetStaffRole, StaffPage, StaffView
+from shared.identity.people.staff_schemas import SetStaffRole, StaffPage, StaffView
 from shared.platform.audit import meta_of
 from shared.platform.guards import caller
 from shared.platform.http import Context, Function

@@ -7,7 +7,14 @@ from uuid import UUID
 from shared.identity import policy
 from shared.identity.people import tag_repository
 from shared.identity.people import tag_service as service
-from shared.identity.people.schemas import CreateTag, DeleteTagQuery, TagDeleted, TagPage, TagView, UpdateTag
+from shared.identity.people.tag_schemas import (
+    CreateTag,
+    DeleteTagQuery,
+    TagDeleted,
+    TagPage,
+    TagView,
+    UpdateTag,
+)
 from shared.identity.schemas import NO_SUCH_COMMUNITY, CommunityPageQuery
 from shared.platform.audit import meta_of
 from shared.platform.guards import caller

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.identity import repository
-from shared.identity.schemas import MembershipView, MeView, UpdateProfile
+from shared.identity.me_schemas import MembershipView, MeView, UpdateProfile
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
 from shared.platform.errors import NotFoundError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.identity import policy
 from shared.identity.communities.scope import require_existing
 from shared.identity.people.audit_repository import AuditFilter, list_entries
-from shared.identity.people.schemas import AuditEntryView, AuditPage, AuditQuery
+from shared.identity.people.audit_schemas import AuditEntryView, AuditPage, AuditQuery
 from shared.platform import cursors
 from shared.platform.auth import Principal
 from shared.platform.db import Tx

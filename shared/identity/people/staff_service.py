@@ -12,7 +12,7 @@ from uuid import UUID
 from shared.identity import policy
 from shared.identity.errors import StaffNotFoundError, UserNotFoundError
 from shared.identity.people import staff_repository as repository
-from shared.identity.people.schemas import SetStaffRole, StaffPage, StaffView
+from shared.identity.people.staff_schemas import SetStaffRole, StaffPage, StaffView
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal

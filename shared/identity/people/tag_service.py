@@ -16,7 +16,7 @@ from shared.identity import policy
 from shared.identity.communities.scope import require_existing
 from shared.identity.errors import TagNotFoundError
 from shared.identity.people import tag_repository as repository
-from shared.identity.people.schemas import CreateTag, TagDeleted, TagPage, TagView, UpdateTag
+from shared.identity.people.tag_schemas import CreateTag, TagDeleted, TagPage, TagView, UpdateTag
 from shared.identity.schemas import CommunityPageQuery
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
