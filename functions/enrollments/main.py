@@ -18,7 +18,7 @@ from shared.learning.enrollments.schemas import (
     MyEnrollmentsQuery,
 )
 from shared.learning.milestones import service as milestones
-from shared.learning.milestones.schemas import Decide, MilestoneResult, ReviewPage, ReviewQueueQuery
+from shared.learning.milestones.results_schemas import Decide, MilestoneResult, ReviewPage, ReviewQueueQuery
 from shared.platform.audit import meta_of
 from shared.platform.guards import caller
 from shared.platform.http import Context, Function

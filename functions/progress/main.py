@@ -6,7 +6,7 @@ from uuid import UUID
 
 from shared.identity import policy
 from shared.learning.milestones import service as milestones
-from shared.learning.milestones.schemas import ProgramMilestones
+from shared.learning.milestones.results_schemas import ProgramMilestones
 from shared.learning.prerequisites import service as prerequisites
 from shared.learning.prerequisites.schemas import Prerequisites, PrerequisiteStatus, SetPrerequisites
 from shared.learning.progress import service

@@ -15,7 +15,7 @@ from shared.identity import policy
 from shared.learning.enrollments.schemas import progress_of
 from shared.learning.errors import LearningNotFoundError, MilestoneResultNotFoundError, check
 from shared.learning.milestones import repository
-from shared.learning.milestones.schemas import (
+from shared.learning.milestones.results_schemas import (
     Decide,
     MilestoneResult,
     MilestoneState,
