@@ -8,7 +8,7 @@ soon after midnight in every time zone (zones differ by quarter hours), and read
 from __future__ import annotations
 
 from shared.gamification import repository, service, streaks
-from shared.gamification.schemas import StreakRollover, StreakView
+from shared.gamification.streak_schemas import StreakRollover, StreakView
 from shared.platform.http import Context, Function
 
 fn = Function("streaks", body_limit=1024, description="Learners' streaks of active days.")

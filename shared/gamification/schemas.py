@@ -1,8 +1,8 @@
-"""The contract of the `achievements` and `streaks` functions: request and response models."""
+"""The contract of the `achievements` function: request and response models (the streaks': `streak_schemas`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -21,22 +21,6 @@ EntryName = Annotated[
 """Trimmed, so the contract says what the model does: not blank, and no formula start."""
 Description = Annotated[PlainText, Field(max_length=500)]
 Points = Annotated[int, Field(ge=0, le=10000), Integral]
-
-
-class StreakView(View):
-    """The caller's streak: consecutive active days in their time zone (a missed whole day ends it)."""
-
-    current_days: int
-    longest_days: int
-    last_active_day: date | None
-    today: date = Field(description="Today in the caller's time zone")
-    timezone: str
-
-
-class StreakRollover(View):
-    """How many streaks the run ended (their learners missed a whole day in their time zone)."""
-
-    ended: int
 
 
 class AchievementQuery(PageQuery):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.gamification.schemas import StreakView
+from shared.gamification.streak_schemas import StreakView
 from shared.platform.db import Row
 from shared.platform.errors import NotFoundError
 
