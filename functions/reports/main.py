@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.analytics import digests
-from shared.analytics.schemas import Digest, DigestList, DigestQuery, DigestRun, PrepareWeek
+from shared.analytics.digest_schemas import Digest, DigestList, DigestQuery, DigestRun, PrepareWeek
 from shared.identity import policy
 from shared.identity.schemas import NO_SUCH_COMMUNITY
 from shared.platform.guards import caller
@@ -31,7 +31,10 @@ async def read_digest(ctx: Context, digest_id: UUID) -> Digest:
 @fn.post("/run", auth="service", rate_limit=None, body=PrepareWeek)
 async def run(ctx: Context, body: PrepareWeek) -> DigestRun:
     """Prepare (or prepare again) every active community's digest of a week."""
-    return await digests.prepare_week(ctx.db, body.week_start or digests.last_week())
+    # Imported here (cold start): only the weekly schedule prepares digests, with the analytics models.
+    from shared.analytics import weekly
+
+    return await weekly.prepare_week(ctx.db, body.week_start or weekly.last_week())
 
 
 handler = fn.handler

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from scripts.local.stack import LOCAL_SECRET_KEY
-from shared.analytics.digests import last_week
+from shared.analytics.weekly import last_week
 from shared.platform.db import as_user
 from tests.analytics_rows import ai_call, completion
 from tests.content_helpers import make_item
