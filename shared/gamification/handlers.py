@@ -7,12 +7,15 @@ The handler names are stable keys of that record: never rename them.
 
 from __future__ import annotations
 
-from shared.gamification import model, payloads, service
+from shared.gamification import model, service
 from shared.platform.db import Tx
 from shared.platform.events import Event, registry
 
 
 async def _apply(tx: Tx, event: Event) -> None:
+    # Imported here (cold start): the worker builds the payload models on its first learning event.
+    from shared.gamification import payloads
+
     await service.apply_activity(tx, payloads.activity_of(event.name, event.payload))
 
 
