@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 
-from shared.content.uploads import service as uploads
 from shared.platform import maintenance
 from shared.platform.http import Context, Function
 from shared.platform.validation import View
@@ -24,6 +23,9 @@ class MaintenanceRun(View):
 @fn.post("/run", auth="service", rate_limit=None, tx=None)
 async def run(ctx: Context) -> MaintenanceRun:
     """Run every purge, each in a transaction of its own; dead uploads go with their stored files."""
+    # Imported here (cold start): the uploads' service and contract are needed by this nightly run only.
+    from shared.content.uploads import service as uploads
+
     purge_uploads = functools.partial(uploads.purge_dead, ctx.settings.storage)
     report = await maintenance.run_all(tasks={"dead_uploads": purge_uploads})
     return MaintenanceRun(purged=report.purged, failed=report.failed)
