@@ -40,6 +40,7 @@ async def attach_file(ctx: Context, item_id: UUID, body: AttachFile) -> ItemView
     view = await service.attach_file(
         item_id,
         body,
+        scope=CONTENT,
         if_match=routes.if_match(ctx),
         tx=ctx.db,
         principal=ctx.user,

@@ -1,4 +1,5 @@
-"""The contract of `wods`, `blocks` and `programs`: the content item's bodies and views, per type."""
+"""The contract of `wods` and `blocks`: the content item's bodies and views, per type (a program's is
+shared/authoring/program_schemas.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.authoring import embeds, payloads, program_items
+from shared.authoring import embeds, payloads
 from shared.authoring.payloads import BlockPayload, BlockShown, WodPayload, WodShown
-from shared.authoring.programs import ProgramPayload, ProgramShown
-from shared.content.schemas import ItemChanges, ItemSummary, NewItem
+from shared.content.item_schemas import ItemChanges, ItemSummary, NewItem
 from shared.content.scope import Scope
 from shared.platform.validation import NotNull, Root
 
@@ -24,11 +24,6 @@ class NewBlock(NewItem):
     payload: BlockPayload = Field(default_factory=BlockPayload)
 
 
-class NewProgram(NewItem):
-    type: Literal["program"]
-    payload: ProgramPayload = Field(default_factory=ProgramPayload)
-
-
 class WodChanges(ItemChanges):
     type: Literal["wod"]
     payload: Annotated[WodPayload | None, *NotNull] = None
@@ -37,11 +32,6 @@ class WodChanges(ItemChanges):
 class BlockChanges(ItemChanges):
     type: Literal["block"]
     payload: Annotated[BlockPayload | None, *NotNull] = None
-
-
-class ProgramChanges(ItemChanges):
-    type: Literal["program"]
-    payload: Annotated[ProgramPayload | None, *NotNull] = None
 
 
 class CreateWod(Root[Annotated[NewWod, Field(discriminator="type")]]):
@@ -60,14 +50,6 @@ class UpdateBlock(Root[Annotated[BlockChanges, Field(discriminator="type")]]):
     """Changes to a BLOCK (`type` "block"); a payload is replaced whole."""
 
 
-class CreateProgram(Root[Annotated[NewProgram, Field(discriminator="type")]]):
-    """A new draft program (`type` "program"): the common fields and its payload."""
-
-
-class UpdateProgram(Root[Annotated[ProgramChanges, Field(discriminator="type")]]):
-    """Changes to a program (`type` "program"); a payload is replaced whole."""
-
-
 class WodView(ItemSummary):
     """A WOD with its pages."""
 
@@ -78,12 +60,6 @@ class BlockView(ItemSummary):
     """A BLOCK with its pages."""
 
     payload: BlockShown
-
-
-class ProgramView(ItemSummary):
-    """A program with its sections."""
-
-    payload: ProgramShown
 
 
 def _paged(
@@ -107,13 +83,3 @@ def _paged(
 
 WODS = _paged("wods", "wod", WodView, CreateWod, UpdateWod, WodShown)
 BLOCKS = _paged("blocks", "block", BlockView, CreateBlock, UpdateBlock, BlockShown)
-PROGRAMS = Scope(
-    "programs",
-    frozenset({"program"}),
-    folders=None,
-    view=ProgramView,
-    create=CreateProgram,
-    changes=UpdateProgram,
-    views={"program": ProgramShown},
-    check=program_items.check_items,
-)

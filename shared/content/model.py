@@ -24,6 +24,10 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_PDF_BYTES = 50 * 1024 * 1024
 WORDS_PER_MINUTE = 200
 """Adult silent reading of non-fiction, rounded down (Brysbaert 2019: 238): minutes err on the long side."""
+DERIVED = ("word_count", "reading_minutes")
+"""What the server adds to a stored payload (and takes off before checking one again)."""
+FILE_FIELDS = ("upload_id", "object_key")
+"""What the server records of an attached upload (PUT /content/{id}/file); never taken from a body."""
 
 TRANSITIONS: Mapping[Action, tuple[frozenset[Status], Status]] = {
     "publish": (frozenset({"draft"}), "published"),
