@@ -7,7 +7,7 @@ from uuid import UUID
 from shared.authoring.bulk_routes import mount_bulk
 from shared.content import repository, routes, service
 from shared.content.schemas import CONTENT, AttachFile, ItemView
-from shared.content.uploads.schemas import DownloadLink
+from shared.content.uploads.links import DownloadLink
 from shared.platform.audit import meta_of
 from shared.platform.http import Context, Function, Reply
 

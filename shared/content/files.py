@@ -68,7 +68,7 @@ def with_file(
     content_type: ContentType, current: Mapping[str, Any], file: ConfirmedFile, url: str
 ) -> dict[str, Any]:
     """The item's payload with `file` attached: its alt text kept, the file's facts and route taken."""
-    from shared.content.payloads import VIEWS, stored  # cold start: the content types' models, as above
+    from shared.content.payloads import VIEWS, stored  # cold start: built only when a file is attached
 
     kept = {name: value for name, value in current.items() if name not in STALE_FACTS[content_type]}
     values = kept | {

@@ -57,7 +57,7 @@ from shared.platform.sql import Select
 
 if TYPE_CHECKING:  # the content function's own models: wods, blocks and programs never build them
     from shared.content.schemas import AnyChanges, AnyNewItem, AttachFile, ItemView
-    from shared.content.uploads.schemas import DownloadLink
+    from shared.content.uploads.links import DownloadLink
 
 CONTENT_ITEM = "content_item"
 _record = functools.partial(audit.record_row, target_type=CONTENT_ITEM)
@@ -226,7 +226,7 @@ def file_link(rows: list[Row], *, settings: StorageSettings) -> DownloadLink:
     """A short-lived URL of the item's attached file, for whoever the database shows the item to (`rows`:
     the item's `repo.file_statement`, run as the caller)."""
     # cold start: only the content function's file route answers a link; the other functions never do
-    from shared.content.uploads.schemas import DownloadLink
+    from shared.content.uploads.links import DownloadLink
     from shared.platform.storage import storage_for
 
     if not rows or rows[0]["type"] not in model.CONTENT_TYPES:
