@@ -2,7 +2,7 @@
 
 What an item has whatever its type: the common fields of its bodies, the lifecycle and version bodies,
 the listing and version views. Each function adds its own types' payloads (shared/content/schemas.py,
-shared/authoring/schemas.py); one function's import builds none of another's models (cold start).
+shared/authoring/wod_schemas.py, …); one function's import builds none of another's models (cold start).
 """
 
 from __future__ import annotations
