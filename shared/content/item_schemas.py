@@ -188,9 +188,3 @@ class Comparison(View):
     from_version: int
     to_version: int | None
     changes: list[FieldChange]
-
-
-class ItemDeleted(View):
-    """The item deleted."""
-
-    id: UUID
