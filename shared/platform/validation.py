@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -20,14 +20,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    HttpUrl,
-    RootModel,
     ValidationError,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from shared.platform.errors import BadRequestError, FieldError, ValidationFailedError
+
+if TYPE_CHECKING:
+    from shared.platform.unions import Root as Root
+    from shared.platform.urls import WebUrl as WebUrl
 
 M = TypeVar("M", bound=BaseModel)
 NUL = "\x00"
@@ -68,18 +70,9 @@ def _integral(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _url_length(value: Any) -> Any:
-    # Checked as sent; normalising may add a "/" and the stored URL must still fit MAX_URL.
-    if isinstance(value, str) and len(value) >= MAX_URL:
-        raise PydanticCustomError("string_too_long", f"may be at most {MAX_URL - 1} characters")
-    return value
-
-
 Integral = BeforeValidator(_integral)
 """Metadata for an integer body field, after its bounds: `Annotated[int, Field(ge=1), Integral]`.
 Whole-valued numbers such as 5.0 are accepted, as JSON schema says they are integers."""
-WebUrl = Annotated[HttpUrl, BeforeValidator(_url_length), Field(json_schema_extra={"maxLength": MAX_URL - 1})]
-"""An http(s) URL as sent by a client: at most 2047 characters, so its normalised form fits 2048."""
 PlainText = Annotated[
     str,
     AfterValidator(_plain_text),
@@ -94,19 +87,6 @@ class Body(BaseModel):
     """Base of every request body: strict types, unknown fields are an error."""
 
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
-
-
-RootT = TypeVar("RootT")
-
-
-class Root(RootModel[RootT]):
-    """Base of bodies that are a union (e.g. of item types): built on first use, not at import.
-
-    Parametrising pydantic's RootModel builds the whole union's schema at once; a cold start that
-    never validates such a body should not pay for it.
-    """
-
-    model_config = ConfigDict(defer_build=True)
 
 
 class Patch(Body):
@@ -227,3 +207,17 @@ def parse_query(model: type[M], params: dict[str, Any]) -> M:
         return model.model_validate(params)
     except ValidationError as exc:
         raise ValidationFailedError(field_errors(exc, "query")) from None
+
+
+_ELSEWHERE = {"Root": "shared.platform.unions", "WebUrl": "shared.platform.urls"}
+"""Names this module gives that live in modules of their own, loaded only when asked for (cold start)."""
+
+if not TYPE_CHECKING:  # mypy reads the imports above; a module __getattr__ would make every typo Any
+
+    def __getattr__(name: str) -> Any:
+        """`Root` and `WebUrl`, loaded on first use: most functions declare neither."""
+        if name not in _ELSEWHERE:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        return getattr(import_module(_ELSEWHERE[name]), name)

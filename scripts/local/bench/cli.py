@@ -15,6 +15,8 @@ from pathlib import Path
 
 from scripts.local.bench import fixtures, learning
 from scripts.local.bench.cold_start import measure_starts, prepare
+from scripts.local.bench.instructions import available as instructions_available
+from scripts.local.bench.instructions import count_starts
 from scripts.local.bench.report import Report, Sample, render
 from scripts.local.bench.servers import BenchError
 from scripts.local.bench.targets import BENCH_COMMUNITY, HELLO, build_targets, user_tokens
@@ -138,6 +140,8 @@ def _measure(names: list[str], args: argparse.Namespace, report: Report, work: P
             report.first_request[name] = Sample(runs.first_request)
             report.gc[name] = Sample(runs.gc)
             report.import_groups[name] = runs.import_groups()
+        if args.instructions:
+            report.instructions = count_starts(targets, env)
         if args.no_load:
             return
         settings = LoadSettings(args.duration, args.concurrency, args.loadgen, args.threads)
@@ -194,6 +198,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"bench: unknown functions: {', '.join(unknown)}", file=sys.stderr)
             return 2
         names = wanted
+    if args.instructions and not instructions_available():
+        print("bench: --instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        return 2
     if args.loadgen == "auto":
         args.loadgen = "wrk" if shutil.which("wrk") else "python"
     elif args.loadgen == "wrk" and not shutil.which("wrk"):
@@ -232,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         "--worker-events", type=int, default=2000, help=f"completion events the {WORKER_SCENARIO} part applies"
     )
     parser.add_argument("--no-load", action="store_true", help="skip the throughput part")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each start's instructions under callgrind (deterministic; ~20 s a target; needs valgrind)",
+    )
     args = parser.parse_args(argv)
     try:
         return run(args)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.local.bench.learning import WorkerResult
-from scripts.local.bench.targets import HELLO
+from scripts.local.bench.targets import FLOOR, HELLO
 from scripts.local.bench.throughput import LoadResult
 
 COLD_START_TARGET = 1.5
@@ -64,6 +64,8 @@ class Report:
     """Scenario name → what its load measured (the hello-world's scenario is named HELLO)."""
     worker: WorkerResult | None = None
     """The worker applying completion events, when measured."""
+    instructions: dict[str, float] = field(default_factory=dict)
+    """Millions of instructions from a start to its probe's answer, counted (`--instructions`)."""
 
     def ratios(self) -> dict[str, Any]:
         """Every figure that carries over between machines: shares of the hello-world's."""
@@ -73,6 +75,16 @@ class Report:
             ratios["cold_start_vs_hello"] = {
                 n: round(s.median / hello_cold, 2) for n, s in self.cold.items() if n != HELLO
             }
+        if FLOOR in self.cold:
+            floor_cold = self.cold[FLOOR].median
+            ratios["cold_start_vs_floor"] = {
+                n: round(s.median / floor_cold, 2) for n, s in self.cold.items() if n not in (HELLO, FLOOR)
+            }
+        for base in (HELLO, FLOOR):
+            if base in self.instructions:
+                ratios[f"instructions_vs_{base}"] = {
+                    n: round(m / self.instructions[base], 3) for n, m in self.instructions.items() if n != base
+                }
         hello = self.load.get(HELLO)
         if hello is not None:
             others = {n: r for n, r in self.load.items() if n != HELLO}
@@ -117,6 +129,7 @@ class Report:
             "listening": sample(self.up),
             "first_request": sample(self.first_request),
             "gc_during_start": sample(self.gc),
+            "start_instructions_m": self.instructions.get(name),
             "import_self_ms_by_package": {
                 g: round(ms, 2) for g, ms in sorted(groups.items(), key=lambda i: -i[1])
             },
@@ -147,7 +160,8 @@ def _num(value: float | None, spec: str) -> str:
 
 def render(report: Report) -> str:
     """The human-readable summary: ratios first, then the figures behind them."""
-    lines = _header(report) + _cold_lines(report) + _load_lines(report) + _worker_lines(report)
+    lines = _header(report) + _cold_lines(report) + _instruction_lines(report) + _load_lines(report)
+    lines += _worker_lines(report)
     return "\n".join(lines + _import_lines(report))
 
 
@@ -165,12 +179,18 @@ def _header(report: Report) -> list[str]:
 
 
 def _cold_lines(report: Report) -> list[str]:
-    ratios = report.ratios().get("cold_start_vs_hello", {})
+    all_ratios = report.ratios()
+    ratios, to_floor = all_ratios.get("cold_start_vs_hello", {}), all_ratios.get("cold_start_vs_floor", {})
     w = max((len(n) for n in report.cold), default=5) + 1
-    lines = [f"cold start vs hello-world (target <= {COLD_START_TARGET}x):"]
+    lines = [
+        f"cold start vs hello-world (target <= {COLD_START_TARGET}x), and vs {FLOOR} (a database function"
+        " made of the libraries alone: one pydantic model, psycopg's pool, one query):"
+    ]
     for name, ratio in ratios.items():
         probe = "  (no 200 to ask for: any answer)" if report.paths.get(name, "").endswith("(any answer)") else ""
-        lines.append(f"  {name:<{w}} {_verdict(ratio, COLD_START_TARGET, at_most=True, percent=False)}{probe}")
+        floor = f"  {to_floor[name]:.2f}x {FLOOR}" if name in to_floor else ""
+        verdict = _verdict(ratio, COLD_START_TARGET, at_most=True, percent=False)
+        lines.append(f"  {name:<{w}} {verdict:<13}{floor}{probe}")
     lines += [
         "",
         f"{'target':<{w}} {'import':>7} {'in ff':>6} {'cold start':>11} {'(min-max)':>10} {'listening':>10}"
@@ -184,6 +204,26 @@ def _cold_lines(report: Report) -> list[str]:
             f"{name:<{w}} {report.imports[name].median:>7.1f} {report.imports_in_server[name].median:>6.1f}"
             f" {cold.median:>11.1f} {spread:>10} {up.median if up else 0:>10.1f}"
             f" {first.median if first else 0:>8.1f} {gc.median if gc else 0:>5.0f}"
+        )
+    return lines
+
+
+def _instruction_lines(report: Report) -> list[str]:
+    if not report.instructions:
+        return []
+    ratios = report.ratios()
+    to_hello, to_floor = ratios.get(f"instructions_vs_{HELLO}", {}), ratios.get(f"instructions_vs_{FLOOR}", {})
+    w = max(len(n) for n in report.instructions) + 1
+    lines = [
+        "",
+        "a start counted (callgrind, in-process: interpreter, functions-framework, the function, its probe):",
+        f"{'target':<{w}} {'M instr':>8} {'vs hello':>9} {'vs floor':>9}",
+    ]
+    for name, count in report.instructions.items():
+        hello, floor = to_hello.get(name), to_floor.get(name)
+        lines.append(
+            f"{name:<{w}} {count:>8.0f} {_num(hello, '.2f') + ('x' if hello else ''):>9}"
+            f" {_num(floor, '.2f') + ('x' if floor else ''):>9}"
         )
     return lines
 

@@ -9,6 +9,38 @@ from scripts.local.bench.servers import START_TIMEOUT_S, UP_PATH, Target, raw_re
 
 HELLO = "hello"
 HELLO_SOURCE = 'async def handler(request):\n    return "ok"\n'
+FLOOR = "floor"
+FLOOR_SOURCE = '''"""The least a database function can be with the libraries the design names, and nothing of ours.
+
+One deferred pydantic model, and on the first request psycopg's pool opened as `shared.platform.db`
+opens it, one query, the model's JSON: the cold start below which no database function can go.
+"""
+
+import os
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    ok: bool
+
+
+pool = None
+
+
+async def handler(request):
+    global pool
+    if pool is None:
+        from psycopg_pool import AsyncConnectionPool
+
+        pool = AsyncConnectionPool(os.environ["DATABASE_URL"], min_size=1, max_size=4, open=False)
+        await pool.open(wait=False)
+    async with pool.connection() as conn:
+        row = await (await conn.execute("select true")).fetchone()
+    return Answer(ok=row[0]).model_dump_json()
+'''
+"""A baseline beside the hello-world: the library floor of every database function's cold start."""
 BENCH_USER = ("a0000000-0000-4000-8000-000000000011", "admin@acme.example.com")
 """The seeded user whose token GET /me (and any other user route) is called with: Acme's admin."""
 FALLBACK_USER = ("a0000000-0000-4000-8000-000000000001", "super@aigym.example.com")
@@ -73,7 +105,10 @@ def build_targets(names: list[str], work: Path, env: Mapping[str, str]) -> list[
     hello_dir = work / HELLO
     hello_dir.mkdir()
     (hello_dir / "main.py").write_text(HELLO_SOURCE)
-    targets = [Target(HELLO, hello_dir / "main.py", "/")]
+    floor_dir = work / FLOOR
+    floor_dir.mkdir()
+    (floor_dir / "main.py").write_text(FLOOR_SOURCE)
+    targets = [Target(HELLO, hello_dir / "main.py", "/"), Target(FLOOR, floor_dir / "main.py", "/")]
     tokens = user_tokens(env)
     for name in names:
         bundle = build(name, work / name)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scripts.local.bench import cpu
+import pytest
+
+from scripts.local.bench import cpu, instructions
 from scripts.local.bench.imports import parse_gc_ms, parse_importtime
 from scripts.local.bench.loadgen import Requests, etag_of
 from scripts.local.bench.report import Report, Sample, render
+from scripts.local.bench.servers import Target
+from scripts.local.bench.targets import HELLO_SOURCE
 from scripts.local.bench.throughput import LoadResult, parse_wrk, per_request_us, wrk_script
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -161,3 +165,30 @@ def test_report_gives_ratios_to_the_hello_world_and_postgres_cpu() -> None:
         ["30.0x", "2000", "3"]
     ]
     assert report.to_json()["load"]["me"]["postgres_cpu_us_per_request"] == 800
+
+
+def test_report_gives_cold_starts_and_counted_starts_against_the_floor_too() -> None:
+    report = Report("now", {"cpus": 2, "python": "3.11", "loadavg_before": [0.1]}, {}, {})
+    report.server = {"functions_framework": "3", "runner": "gunicorn", "loop": "uvloop", "http": "httptools"}
+    report.settings = {"runs": 1, "duration_s": 5, "concurrency": 32, "loadgen": "wrk -t1"}
+    for name, ms in (("hello", 200.0), ("floor", 350.0), ("me", 385.0)):
+        for samples in (report.imports, report.imports_in_server, report.cold, report.up, report.first_request):
+            samples[name] = Sample([ms])
+        report.gc[name] = Sample([10.0])
+    report.instructions = {"hello": 800.0, "floor": 1400.0, "me": 1540.0}
+    ratios = report.ratios()
+    assert ratios["cold_start_vs_hello"] == {"floor": 1.75, "me": 1.93}
+    assert ratios["cold_start_vs_floor"] == {"me": 1.1}  # neither base is measured against itself
+    assert ratios["instructions_vs_hello"] == {"floor": 1.75, "me": 1.925}
+    assert ratios["instructions_vs_floor"] == {"hello": 0.571, "me": 1.1}
+    text = render(report).splitlines()
+    assert next(line.split() for line in text if line.startswith("  me ")) == ["me", "1.93x", "MISSED", "1.10x", "floor"]
+    assert [line.split() for line in text if line.startswith("me ")][-1] == ["me", "1540", "1.93x", "1.10x"]
+    assert report.to_json()["targets"]["me"]["start_instructions_m"] == 1540.0
+
+
+@pytest.mark.skipif(not instructions.available(), reason="valgrind is not installed (apt-get install valgrind)")
+def test_a_start_is_counted_to_the_probes_answer_under_callgrind(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(HELLO_SOURCE)
+    count = instructions.count_start(Target("hello", tmp_path / "main.py", "/"), dict(os.environ))
+    assert 100 < count < 5000  # millions: the interpreter and functions-framework, not nothing, not a hang
