@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shared.authoring import page_routes
+from shared.authoring.block_schemas import BLOCKS
 from shared.authoring.bulk_routes import mount_bulk
-from shared.authoring.schemas import BLOCKS
 from shared.content import routes
 from shared.platform.http import Function
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from shared.authoring.bulk_routes import mount_bulk
 from shared.content import repository, routes, service
 from shared.content.schemas import CONTENT, AttachFile, ItemView
-from shared.content.uploads.schemas import DownloadLink
+from shared.content.uploads.links import DownloadLink
 from shared.platform.audit import meta_of
 from shared.platform.http import Context, Function, Reply
 
@@ -40,6 +40,7 @@ async def attach_file(ctx: Context, item_id: UUID, body: AttachFile) -> ItemView
     view = await service.attach_file(
         item_id,
         body,
+        scope=CONTENT,
         if_match=routes.if_match(ctx),
         tx=ctx.db,
         principal=ctx.user,

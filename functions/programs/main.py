@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.authoring.schemas import PROGRAMS
+from shared.authoring.program_schemas import PROGRAMS
 from shared.content import routes
 from shared.content.routes import ITEM, READERS, WRITERS
 from shared.learning.milestones import editing as milestones

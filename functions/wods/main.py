@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.authoring import page_routes
 from shared.authoring.bulk_routes import mount_bulk
-from shared.authoring.schemas import WODS
+from shared.authoring.wod_schemas import WODS
 from shared.content import routes
 from shared.platform.http import Function
 

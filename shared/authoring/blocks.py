@@ -18,13 +18,12 @@ from uuid import UUID, uuid4
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from shared.authoring.model import MAX_BLOCKS as MAX_BLOCKS  # also importable here, as they were
+from shared.authoring.model import MAX_OPTIONS as MAX_OPTIONS
+from shared.authoring.model import MAX_QUESTIONS as MAX_QUESTIONS
+from shared.authoring.model import OptionId as OptionId
 from shared.content.model import ContentType
 from shared.platform.validation import Body, Integral
-
-MAX_BLOCKS = 100
-"""Blocks on one page."""
-MAX_QUESTIONS = 50
-MAX_OPTIONS = 20
 
 
 class _HasId(Protocol):
@@ -176,10 +175,6 @@ class AutomationBlock(EmbedBlock):
 
 # --- quiz ---------------------------------------------------------------------------------------------
 
-OptionId = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="The client's label for the option, unique in its question"),
-]
 Explanation = Annotated[str, Field(max_length=5000, description="Shown after answering")]
 
 

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from shared.authoring import page_service
 from shared.authoring.page_schemas import Duplicate, MoveBlock, MovePage, NewPage, SavePage
+from shared.content.item_schemas import DeleteQuery
 from shared.content.routes import ITEM, PRECONDITION, WRITERS, if_match, written
-from shared.content.schemas import DeleteQuery
 from shared.content.scope import Scope
 from shared.platform.audit import meta_of
 from shared.platform.http import Context, Function

@@ -8,9 +8,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from shared.authoring.blocks import MAX_BLOCKS, Blocks
+from shared.authoring.blocks import Blocks
+from shared.authoring.model import MAX_BLOCKS
 from shared.authoring.pages import MAX_PAGES, Page, PageTitle
-from shared.content.schemas import Revision, Title
+from shared.content.fields import Revision, Title
 from shared.platform.validation import Body, Integral, NotNull
 
 NamedRevision = Annotated[Revision | None, *NotNull]

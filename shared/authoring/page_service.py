@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.authoring import embeds, pages
@@ -24,11 +24,13 @@ from shared.content import policy
 from shared.content import repository as content_repo
 from shared.content import service as content
 from shared.content.errors import ItemNotFoundError
-from shared.content.schemas import ItemView
 from shared.content.scope import Scope
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
 from shared.platform.db import Tx
+
+if TYPE_CHECKING:
+    from shared.content.schemas import ItemView
 
 Edit = Callable[[list[LearnerPage]], list[LearnerPage]]
 COPY_SUFFIX = " (copy)"

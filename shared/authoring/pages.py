@@ -24,7 +24,6 @@ from shared.authoring import blocks
 from shared.authoring.blocks import (
     ASSIGNED,
     KEY_FIELDS,
-    MAX_BLOCKS,
     Block,
     Blocks,
     LearnerBlocks,
@@ -40,6 +39,7 @@ from shared.authoring.errors import (
     PositionOutOfRangeError,
     QuizKeysError,
 )
+from shared.authoring.model import MAX_BLOCKS
 from shared.content.model import ContentType
 from shared.platform.validation import Body, PlainText
 

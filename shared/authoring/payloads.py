@@ -8,17 +8,15 @@ in the payload (and read by learners) has none: the answers are the item's keys 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, SkipValidation
 
 from shared.authoring import pages
+from shared.authoring.model import Category, Difficulty
 from shared.authoring.pages import LearnerPage, Page, Pages
-from shared.content.payloads import Label
+from shared.content.fields import Label
 from shared.platform.validation import Body, Integral
-
-Difficulty = Literal["beginner", "intermediate", "advanced"]
-Category = Literal["warm-up", "cardio", "strength", "flexibility", "cool-down", "general"]
 
 
 def _two_forms(schema: dict[str, Any]) -> None:

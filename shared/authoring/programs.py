@@ -18,7 +18,7 @@ from uuid import UUID
 from pydantic import BeforeValidator, Field, Strict, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shared.authoring.payloads import Difficulty
+from shared.authoring.model import Difficulty
 from shared.platform.validation import Body, DateTimeParam, Integral, PlainText
 
 MAX_WEEKS = 104

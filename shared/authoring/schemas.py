@@ -1,92 +1,21 @@
-"""The contract of `wods`, `blocks` and `programs`: the content item's bodies and views, per type."""
+"""What the contracts of `wods` and `blocks` share: the scope of an item type made of pages.
+
+Each function's models are its own module (wod_schemas.py, block_schemas.py; a program's are
+program_schemas.py), so that one function's import builds none of another's (cold start).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from shared.authoring import embeds, payloads, program_items
-from shared.authoring.payloads import BlockPayload, BlockShown, WodPayload, WodShown
-from shared.authoring.programs import ProgramPayload, ProgramShown
-from shared.content.schemas import ItemChanges, ItemSummary, NewItem
+from shared.authoring import embeds, payloads
+from shared.content.item_schemas import ItemSummary
 from shared.content.scope import Scope
-from shared.platform.validation import NotNull, Root
 
 
-class NewWod(NewItem):
-    type: Literal["wod"]
-    payload: WodPayload = Field(default_factory=WodPayload)
-
-
-class NewBlock(NewItem):
-    type: Literal["block"]
-    payload: BlockPayload = Field(default_factory=BlockPayload)
-
-
-class NewProgram(NewItem):
-    type: Literal["program"]
-    payload: ProgramPayload = Field(default_factory=ProgramPayload)
-
-
-class WodChanges(ItemChanges):
-    type: Literal["wod"]
-    payload: Annotated[WodPayload | None, *NotNull] = None
-
-
-class BlockChanges(ItemChanges):
-    type: Literal["block"]
-    payload: Annotated[BlockPayload | None, *NotNull] = None
-
-
-class ProgramChanges(ItemChanges):
-    type: Literal["program"]
-    payload: Annotated[ProgramPayload | None, *NotNull] = None
-
-
-class CreateWod(Root[Annotated[NewWod, Field(discriminator="type")]]):
-    """A new draft WOD (`type` "wod"): the common fields and its payload."""
-
-
-class UpdateWod(Root[Annotated[WodChanges, Field(discriminator="type")]]):
-    """Changes to a WOD (`type` "wod"); a payload is replaced whole."""
-
-
-class CreateBlock(Root[Annotated[NewBlock, Field(discriminator="type")]]):
-    """A new draft BLOCK (`type` "block"): the common fields and its payload."""
-
-
-class UpdateBlock(Root[Annotated[BlockChanges, Field(discriminator="type")]]):
-    """Changes to a BLOCK (`type` "block"); a payload is replaced whole."""
-
-
-class CreateProgram(Root[Annotated[NewProgram, Field(discriminator="type")]]):
-    """A new draft program (`type` "program"): the common fields and its payload."""
-
-
-class UpdateProgram(Root[Annotated[ProgramChanges, Field(discriminator="type")]]):
-    """Changes to a program (`type` "program"); a payload is replaced whole."""
-
-
-class WodView(ItemSummary):
-    """A WOD with its pages."""
-
-    payload: WodShown
-
-
-class BlockView(ItemSummary):
-    """A BLOCK with its pages."""
-
-    payload: BlockShown
-
-
-class ProgramView(ItemSummary):
-    """A program with its sections."""
-
-    payload: ProgramShown
-
-
-def _paged(
+def paged(
     name: str, item_type: str, view: type[ItemSummary], create: Any, changes: Any, shown: type[BaseModel]
 ) -> Scope:
     """The scope of an item type made of pages: answers kept apart, embeds checked, filed by its name."""
@@ -103,17 +32,3 @@ def _paged(
         joined=payloads.joined,
         check=embeds.check_payload,
     )
-
-
-WODS = _paged("wods", "wod", WodView, CreateWod, UpdateWod, WodShown)
-BLOCKS = _paged("blocks", "block", BlockView, CreateBlock, UpdateBlock, BlockShown)
-PROGRAMS = Scope(
-    "programs",
-    frozenset({"program"}),
-    folders=None,
-    view=ProgramView,
-    create=CreateProgram,
-    changes=UpdateProgram,
-    views={"program": ProgramShown},
-    check=program_items.check_items,
-)

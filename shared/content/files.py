@@ -11,22 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pydantic import ValidationError
 
-from shared.content.model import ContentType
-from shared.content.payloads import FILE_FIELDS, VIEWS, stored
-from shared.content.uploads import repository as uploads
-from shared.content.uploads.errors import (
-    UploadExpiredError,
-    UploadNotConfirmedError,
-    UploadWasRejectedError,
-)
-from shared.content.uploads.service import ConfirmedFile, confirmed_file
-from shared.platform.db import Tx
+from shared.content.model import FILE_FIELDS, ContentType
 from shared.platform.errors import FieldError, ValidationFailedError
+
+if TYPE_CHECKING:
+    from shared.content.uploads.service import ConfirmedFile
+    from shared.platform.db import Tx
 
 FILE_TYPES = frozenset({"image", "pdf"})
 """The item types that hold a file."""
@@ -43,6 +38,15 @@ def file_route(public_url: str, item_id: UUID) -> str:
 
 async def attachable(tx: Tx, upload_id: UUID, *, owner: UUID | None, kind: str) -> ConfirmedFile:
     """The upload, if it may become the file of an item of this owner and kind; 422 or 409 saying why not."""
+    # cold start: uploads are read only when a file is attached (the content function's file route)
+    from shared.content.uploads import repository as uploads
+    from shared.content.uploads.errors import (
+        UploadExpiredError,
+        UploadNotConfirmedError,
+        UploadWasRejectedError,
+    )
+    from shared.content.uploads.service import confirmed_file
+
     row = await uploads.get_upload(tx, upload_id)  # as the caller: an upload they cannot see is unknown
     if row is None:
         raise _refused("unknown_upload", "No such upload.")
@@ -64,6 +68,8 @@ def with_file(
     content_type: ContentType, current: Mapping[str, Any], file: ConfirmedFile, url: str
 ) -> dict[str, Any]:
     """The item's payload with `file` attached: its alt text kept, the file's facts and route taken."""
+    from shared.content.payloads import VIEWS, stored  # cold start: built only when a file is attached
+
     kept = {name: value for name, value in current.items() if name not in STALE_FACTS[content_type]}
     values = kept | {
         "url": url,

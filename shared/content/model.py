@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from html.parser import HTMLParser
 from typing import Any, Literal, get_args
 
 ContentType = Literal["ai_agent", "video", "document", "prompt", "automation", "image", "pdf"]
@@ -24,6 +23,10 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_PDF_BYTES = 50 * 1024 * 1024
 WORDS_PER_MINUTE = 200
 """Adult silent reading of non-fiction, rounded down (Brysbaert 2019: 238): minutes err on the long side."""
+DERIVED = ("word_count", "reading_minutes")
+"""What the server adds to a stored payload (and takes off before checking one again)."""
+FILE_FIELDS = ("upload_id", "object_key")
+"""What the server records of an attached upload (PUT /content/{id}/file); never taken from a body."""
 
 TRANSITIONS: Mapping[Action, tuple[frozenset[Status], Status]] = {
     "publish": (frozenset({"draft"}), "published"),
@@ -49,41 +52,6 @@ def next_status(current: Status, action: Action) -> Status | None:
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 
 
-class _TextOfHtml(HTMLParser):
-    """The text a reader sees: character data outside script, style and template elements."""
-
-    _HIDDEN = frozenset({"script", "style", "template", "noscript"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._HIDDEN:
-            self._hidden_depth += 1
-        else:
-            self.parts.append(" ")  # <p>a</p><p>b</p> is two words
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._HIDDEN and self._hidden_depth:
-            self._hidden_depth -= 1
-        else:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden_depth:
-            self.parts.append(data)
-
-
-def text_of_html(html: str) -> str:
-    """The visible text of an HTML fragment."""
-    parser = _TextOfHtml()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.parts)
-
-
 def _json_texts(node: Any) -> Iterator[str]:
     # Editors' JSON documents (ProseMirror/TipTap, Lexical, Slate) keep their text in "text" members.
     if isinstance(node, Mapping):
@@ -99,6 +67,8 @@ def _json_texts(node: Any) -> Iterator[str]:
 
 def word_count(html_body: str, json_body: Mapping[str, Any] | None) -> int:
     """Words of the document: of its HTML body, or of its JSON body's text when the HTML has none."""
+    from shared.content.html_text import text_of_html  # cold start: only a document's words need a parser
+
     words = len(_WORD.findall(text_of_html(html_body)))
     if words == 0 and json_body is not None:
         words = sum(len(_WORD.findall(text)) for text in _json_texts(json_body))

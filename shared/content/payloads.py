@@ -7,53 +7,21 @@ A video's platform id is checked against its URL, since transcripts attach by (p
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl, TypeAdapter, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.content import model
+from shared.content.fields import Label, SecureUrl
 from shared.content.model import ContentType
 from shared.identity.communities.model import PROVIDERS
-from shared.platform.validation import MAX_URL, Body, Integral, PlainText, View
+from shared.platform.validation import Body, Integral, PlainText, View
 
-LOCAL_HOSTS = frozenset({"localhost"})
-
-
-def _is_local(host: str) -> bool:
-    if host in LOCAL_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-_URL = TypeAdapter(HttpUrl)
-
-
-def _https(value: str) -> str:
-    if not value.isascii():  # a URI is ASCII (RFC 3986): other characters are percent-encoded, hosts punycode
-        raise PydanticCustomError("url_parsing", "must be an ASCII URL (percent-encode other characters)")
-    url = _URL.validate_python(value)
-    # http only for a loopback host: the local stack serves uploaded files from disk over plain http.
-    if url.scheme != "https" and not (url.host is not None and _is_local(url.host)):
-        raise PydanticCustomError("url_scheme", "must be an https URL")
-    return str(url)
-
-
-SecureUrl = Annotated[
-    str,
-    Field(max_length=MAX_URL - 1, json_schema_extra={"format": "uri", "pattern": "^https?://"}),
-    AfterValidator(_https),
-]
-"""An https URL (http only for localhost and loopback addresses), kept as the normalised string."""
-Label = Annotated[PlainText, Field(min_length=1, max_length=100)]
 LongText = Annotated[str, Field(max_length=100_000)]
 ByteSize = Annotated[int, Field(ge=1), Integral]
 
@@ -231,8 +199,6 @@ class PdfPayload(Body):
     page_count: Annotated[int, Field(ge=1, le=100_000), Integral] | None = None
 
 
-FILE_FIELDS = ("upload_id", "object_key")
-"""What the server records of an attached upload (PUT /content/{id}/file); never taken from a body."""
 _UPLOAD_ID = Field(
     default=None, description="The confirmed upload attached with PUT /content/{id}/file (set by the server)"
 )
@@ -271,9 +237,6 @@ PayloadView = (
 )
 """A stored payload as shown; which one is told by the item's `type`."""
 
-
-DERIVED = ("word_count", "reading_minutes")
-"""What the server adds to a stored payload (and takes off before checking one again)."""
 
 
 def stored(payload: BaseModel) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from uuid import UUID
 from starlette.responses import Response
 
 from shared.content import policy, repository, service
-from shared.content.schemas import (
+from shared.content.item_schemas import (
     CompareQuery,
     Comparison,
     DeleteQuery,

@@ -14,14 +14,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, RootModel
 
-from shared.content.payloads import stored as stored_payload
-
 if TYPE_CHECKING:
     from shared.platform.db import Tx
 
 Check = Callable[["Tx", UUID | None, BaseModel, Mapping[str, Any] | None], Awaitable[None]]
 """A check of a payload against the database before it is written: (transaction, owner, the payload, the
 stored payload it replaces or None)."""
+
+
+def dumped(payload: BaseModel) -> dict[str, Any]:
+    """A payload stored as it was checked, with nothing derived."""
+    return payload.model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,8 @@ class Scope:
     """The body of a change; a restored version is checked with it as a change would be."""
     views: Mapping[Any, type[BaseModel]]
     """How each type's stored payload is shown."""
-    stored: Callable[[BaseModel], dict[str, Any]] = stored_payload
-    """A checked payload as it is stored (with what the server derives)."""
+    stored: Callable[[BaseModel], dict[str, Any]] = dumped
+    """A checked payload as it is stored (with what the server derives, if it derives anything)."""
     keys: Callable[[BaseModel], dict[str, Any] | None] | None = None
     """What a checked payload holds that is not stored in it: a quiz's answer keys, kept in
     content_item_keys for the item's editors (None: the scope's payloads hold none)."""

@@ -15,7 +15,7 @@ import functools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -34,25 +34,18 @@ from shared.content.errors import (
     VersionNotFoundError,
     VersionNotRestorableError,
 )
-from shared.content.payloads import DERIVED, FILE_FIELDS
-from shared.content.schemas import (
-    CONTENT,
-    AnyChanges,
-    AnyNewItem,
-    AttachFile,
+from shared.content.item_schemas import (
     Comparison,
     FieldChange,
     ItemPage,
     ItemQuery,
     ItemSummary,
-    ItemView,
     VersionPage,
     VersionSummary,
     VersionView,
 )
+from shared.content.model import DERIVED, FILE_FIELDS
 from shared.content.scope import Scope
-from shared.content.uploads.schemas import DownloadLink
-from shared.identity.communities.service import require_existing
 from shared.platform import audit, caching, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
@@ -61,7 +54,10 @@ from shared.platform.db import Row, Tx
 from shared.platform.errors import FieldError, ValidationFailedError
 from shared.platform.pagination import PageQuery, page_of
 from shared.platform.sql import Select
-from shared.platform.storage import storage_for
+
+if TYPE_CHECKING:  # the content function's own models: wods, blocks and programs never build them
+    from shared.content.schemas import AnyChanges, AnyNewItem, AttachFile, ItemView
+    from shared.content.uploads.links import DownloadLink
 
 CONTENT_ITEM = "content_item"
 _record = functools.partial(audit.record_row, target_type=CONTENT_ITEM)
@@ -129,6 +125,9 @@ async def create_item(
     """Create a draft item: platform content by staff who may write, a community's by its writers."""
     policy.require_creator(principal, cmd.community_id)
     if cmd.community_id is not None:
+        # cold start: the communities service brings their models, which no item route declares
+        from shared.identity.communities.service import require_existing
+
         await require_existing(tx, principal, cmd.community_id)
     if cmd.folder_id is not None:
         await _require_folder(tx, scope, cmd.folder_id, cmd.community_id)
@@ -199,6 +198,7 @@ async def attach_file(
     item_id: UUID,
     cmd: AttachFile,
     *,
+    scope: Scope,
     if_match: str | None,
     tx: Tx,
     principal: Principal,
@@ -206,7 +206,7 @@ async def attach_file(
     settings: StorageSettings,
 ) -> ItemView:
     """Make a confirmed upload an image or PDF item's file; versions as for any change of the item."""
-    before = await editable(tx, principal, CONTENT, item_id, if_match, cmd.revision)
+    before = await editable(tx, principal, scope, item_id, if_match, cmd.revision)
     if before["type"] not in files.FILE_TYPES:
         raise NotAFileItemError(before["type"])
     found = await files.attachable(tx, cmd.upload_id, owner=before["community_id"], kind=before["type"])
@@ -215,17 +215,21 @@ async def attach_file(
     changed = {"payload": payload} if _differs(before["payload"], payload) else {}
     version = version_of(before, changed, cmd.change_summary)
     if not changed and version is None:
-        return _view(before, CONTENT)
+        return _view(before, scope)
     row = await repo.write_item(tx, item_id, changed, actor=principal.user_id, version=version)
     after = {**_summary(row, changed), "upload_id": str(found.upload_id)}
     await _record(tx, meta, "content.file_attached", row, _summary(before, changed), after)
-    return _view(row, CONTENT)
+    return _view(row, scope)
 
 
 def file_link(rows: list[Row], *, settings: StorageSettings) -> DownloadLink:
     """A short-lived URL of the item's attached file, for whoever the database shows the item to (`rows`:
     the item's `repo.file_statement`, run as the caller)."""
-    if not rows or rows[0]["type"] not in CONTENT.types:
+    # cold start: only the content function's file route answers a link; the other functions never do
+    from shared.content.uploads.links import DownloadLink
+    from shared.platform.storage import storage_for
+
+    if not rows or rows[0]["type"] not in model.CONTENT_TYPES:
         raise ItemNotFoundError()
     key = files.object_key(rows[0]["type"], rows[0])
     if key is None:

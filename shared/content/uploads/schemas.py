@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from shared.content.uploads.links import DownloadLink as DownloadLink  # also the content function's
 from shared.content.uploads.model import MAX_BYTES, Kind, MediaType
 from shared.platform.validation import Body, Integral, View
 
@@ -61,10 +62,3 @@ class IssuedUpload(View):
 
     upload: UploadView
     target: UploadTarget
-
-
-class DownloadLink(View):
-    """A short-lived URL that serves the stored file."""
-
-    url: str
-    expires_at: datetime

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.authoring.program_schemas import UpdateProgram
 from shared.authoring.programs import MAX_ITEMS, MAX_SECTIONS, ProgramPayload, referenced_ids
-from shared.authoring.schemas import UpdateProgram
 
 WOD, BLOCK, OTHER = (str(uuid.uuid4()) for _ in range(3))
 
