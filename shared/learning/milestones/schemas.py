@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from shared.content.schemas import Title
+from shared.content.fields import Title
 from shared.platform.validation import Body, Integral, NotNull, Patch, View
 
 MAX_MILESTONES = 100

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from shared.authoring.blocks import MAX_OPTIONS, MAX_QUESTIONS, OptionId
+from shared.authoring.model import MAX_OPTIONS, MAX_QUESTIONS, OptionId
 from shared.platform.validation import Body, View
 
 Answer = Annotated[
