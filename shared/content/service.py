@@ -46,6 +46,7 @@ from shared.content.item_schemas import (
 )
 from shared.content.model import DERIVED, FILE_FIELDS
 from shared.content.scope import Scope
+from shared.identity.communities.scope import require_existing
 from shared.platform import audit, caching, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal
@@ -125,9 +126,6 @@ async def create_item(
     """Create a draft item: platform content by staff who may write, a community's by its writers."""
     policy.require_creator(principal, cmd.community_id)
     if cmd.community_id is not None:
-        # cold start: the communities service brings their models, which no item route declares
-        from shared.identity.communities.service import require_existing
-
         await require_existing(tx, principal, cmd.community_id)
     if cmd.folder_id is not None:
         await _require_folder(tx, scope, cmd.folder_id, cmd.community_id)

@@ -16,7 +16,7 @@ from shared.content import ownership
 from shared.content.folders import repository
 from shared.content.folders.errors import FolderNotFoundError
 from shared.content.folders.schemas import CreateFolder, FolderTree, FolderView, TreeQuery, UpdateFolder
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.scope import require_existing
 from shared.platform import audit
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal

@@ -29,7 +29,7 @@ from shared.content.grants.schemas import (
     is_window_ordered,
 )
 from shared.identity import policy as identity
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.scope import require_existing
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal

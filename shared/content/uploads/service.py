@@ -26,7 +26,7 @@ from shared.content.uploads.errors import (
 )
 from shared.content.uploads.model import MAX_BYTES, SNIFF_BYTES, Kind, MediaType, kind_of, rejection, sniff
 from shared.content.uploads.schemas import CreateUpload, DownloadLink, IssuedUpload, UploadTarget, UploadView
-from shared.identity.communities.service import require_existing
+from shared.identity.communities.scope import require_existing
 from shared.platform import audit
 from shared.platform.audit import RequestMeta
 from shared.platform.auth import Principal

@@ -20,9 +20,6 @@ from shared.identity.communities.schemas import (
     ReplaceFeatures,
     UpdateCommunity,
 )
-from shared.identity.communities.scope import (
-    require_existing as require_existing,  # content services import it here
-)
 from shared.identity.errors import CommunityNotFoundError, StaleVersionError
 from shared.platform import audit, cursors
 from shared.platform.audit import RequestMeta
