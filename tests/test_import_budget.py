@@ -88,3 +88,18 @@ def test_no_platform_module_imports_a_local_only_package() -> None:
 
 def test_health_imports_neither_database_driver_nor_jwt() -> None:
     assert _imported_after_loading("health", HEAVY + NOT_FOR_LIVENESS) == []
+
+
+@pytest.mark.parametrize("name", ["health", "tags", "members"])
+def test_a_function_declaring_no_union_body_or_url_loads_neither_machinery(name: str) -> None:
+    # validation.Root and validation.WebUrl load on first use (shared/platform/unions.py, urls.py)
+    watched = ("pydantic.root_model", "pydantic.networks", "shared.platform.unions", "shared.platform.urls")
+    assert _imported_after_loading(name, watched) == []
+
+
+def test_validation_still_names_root_and_weburl() -> None:
+    from shared.platform import unions, urls, validation
+
+    assert validation.Root is unions.Root and validation.WebUrl is urls.WebUrl
+    with pytest.raises(AttributeError):
+        _ = validation.NoSuchName  # type: ignore[attr-defined]
