@@ -153,7 +153,7 @@ class PostView(View):
     is_pinned: bool
     is_locked: bool
     is_hidden: bool = Field(description="Hidden by a moderator: only admins and staff see it")
-    reply_count: int
+    reply_count: int = Field(description="Replies its readers see: neither hidden by a moderator nor deleted")
     reactions: list[ReactionCount]
     created_at: datetime
     edited_at: datetime | None

@@ -218,6 +218,30 @@ async def test_a_hidden_reply_is_gone_for_members(client: httpx.AsyncClient, db:
     assert_problem(await moderate(client, f"replies/{answer['id']}", "pin"), 422, "validation_failed")
 
 
+async def test_reply_count_counts_the_replies_members_see(client: httpx.AsyncClient, sql: Sql) -> None:
+    created = await post(client)
+    first, second, third = [await reply(client, created["id"]) for _ in range(3)]
+
+    async def counted() -> tuple[int, int]:
+        listed = (await client.get(POSTS, params={"community_id": ACME}, headers=auth(ACME_LENA))).json()
+        stored = sql("select reply_count from forum_posts where id = %s", (created["id"],))[0]["reply_count"]
+        return listed["items"][0]["reply_count"], stored
+
+    assert await counted() == (3, 3)
+    assert (await client.delete(f"/forum/replies/{first['id']}", headers=auth(ACME_LIAM))).status_code == 200
+    assert (await moderate(client, f"replies/{second['id']}", "hide")).status_code == 200
+    assert (await moderate(client, f"replies/{second['id']}", "hide")).status_code == 200  # twice: counted once
+    assert await counted() == (1, 1)
+    assert (await moderate(client, f"replies/{second['id']}", "restore")).status_code == 200
+    assert (await moderate(client, f"replies/{first['id']}", "restore")).status_code == 200  # deleted stays deleted
+    assert await counted() == (2, 2)
+    sql("delete from forum_replies where id = %s", (third["id"],))  # a service-role clean-up counts too
+    assert await counted() == (1, 1)
+    thread = (await client.get(f"{POSTS}/{created['id']}", headers=auth(ACME_LENA))).json()
+    assert thread["post"]["reply_count"] == 1
+    assert [r["id"] for r in thread["replies"] if not r["is_deleted"]] == [second["id"]]
+
+
 async def test_a_locked_thread_takes_no_replies_and_no_edits(client: httpx.AsyncClient, sql: Sql) -> None:
     created = await post(client)
     assert (await moderate(client, f"posts/{created['id']}", "lock")).json()["is_locked"] is True
