@@ -1,12 +1,12 @@
-"""Loading an agent for a turn: a published `ai_agent` content item the caller can see.
+"""An agent for a turn: a published `ai_agent` content item the caller can see.
 
-The item is read as the caller, so row level security decides visibility (the content repository's
-rule: staff and the owning community's admins, and learners an item is granted to once published); a
-draft or archived agent, another community's agent and an unknown id are all one 404. The system prompt
-and model settings come from the server's copy: a client never supplies them. They are kept in
-public.content_item_keys, which only the agent's editors may read (migration 20261203000200), so they
-are read as the platform role, beside the caller's own read of the agent, and used only when that read
-found it.
+The turn reads the item as the caller (`app.ai_agent_for_turn`), so row level security decides
+visibility (the content repository's rule: staff and the owning community's admins, and learners an
+item is granted to once published); a draft or archived agent, another community's agent and an
+unknown id are all one 404. The system prompt and model settings come from the server's copy: a client
+never supplies them. They are kept in public.content_item_keys, which only the agent's editors may read
+(migration 20261203000200), so they are read as the platform role, beside the caller's own read of the
+agent, and used only when that read found it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,7 @@ from shared.platform.errors import NotFoundError
 
 if TYPE_CHECKING:
     from shared.ai.providers.base import ProviderName
-    from shared.platform.db import Tx
 
-_AGENT_SQL = (
-    "select id, community_id, title, payload from public.content_items"
-    " where id = %s and type = 'ai_agent' and status = 'published'"
-)
 SECRETS_SQL = "select item_id, keys from public.content_item_keys where item_id = {agent}"
 """An agent's secrets, read as the platform role; `{agent}` is the id's SQL (a parameter or a subquery)."""
 
@@ -46,15 +41,6 @@ class Agent:
 
 class NoSuchAgentError(NotFoundError):
     code, title = "no_such_agent", "No such agent"
-
-
-async def load_agent(tx: Tx, agent_id: UUID) -> Agent:
-    """The published agent `agent_id` as the caller sees it; 404 no_such_agent otherwise."""
-    # One round trip: the caller's read decides; the secrets read beside it are dropped when it finds nothing.
-    (found,), (secrets,) = await tx.then_as_platform(
-        [(_AGENT_SQL, (agent_id,))], [(SECRETS_SQL.format(agent="%s"), (agent_id,))]
-    )
-    return agent_from(found[0] if found else None, secrets)
 
 
 def agent_from(found: dict[str, Any] | None, secrets: list[dict[str, Any]]) -> Agent:

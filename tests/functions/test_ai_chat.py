@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import time
+import uuid
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
 
@@ -46,6 +47,7 @@ from tests.factories import (
     GLOBEX,
     GLOBEX_GINA,
     ISSUER,
+    MANAGER,
     auth,
     claims,
 )
@@ -384,13 +386,18 @@ async def test_past_the_quota_a_turn_is_refused_before_any_provider_call(
 async def test_agents_a_caller_cannot_reach_are_404_and_nothing_is_stored(client: httpx.AsyncClient, sql: Sql) -> None:
     acme_agent = agent(sql, ACME)
     draft = agent(sql, ACME, status="draft")
+    archived = agent(sql, ACME, status="archived")
     ungranted = agent(sql, None)
     prompt = make_item(sql, content_type="prompt", status="published")
     grant(sql, prompt, ACME)
     # Its community's admin sees a draft of its own (to edit it): still not an agent to chat with.
     own_draft = make_item(sql, ACME, content_type="ai_agent", status="draft", payload=agent_payload())
-    cases = [(GLOBEX_GINA, acme_agent), (ACME_LENA, draft), (ACME_LENA, ungranted), (ACME_LENA, prompt),
-             (ACME_ADMIN, own_draft)]
+    # Staff see every draft (to edit it): not an agent to chat with either, even as a member of its
+    # community. An unknown id is the same 404.
+    sql("insert into memberships (community_id, user_id, role, source) values (%s, %s, 'member', 'admin')",
+        (ACME, MANAGER))
+    cases = [(GLOBEX_GINA, acme_agent), (ACME_LENA, draft), (ACME_LENA, archived), (ACME_LENA, ungranted),
+             (ACME_LENA, prompt), (ACME_ADMIN, own_draft), (MANAGER, draft), (ACME_LENA, str(uuid.uuid4()))]
     for user, item in cases:
         assert_problem(await send(client, user, agent_id=item), 404, "no_such_agent")
     # A member of Globex naming Acme as the community to bill: not theirs.
