@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from shared.platform.db import Tx
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
 _WRITE_SQL = "select app.write_audit(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s)"
 
 
-@dataclass(frozen=True, slots=True)
-class RequestMeta:
+class RequestMeta(NamedTuple):
     """Where an action came from."""
 
     request_id: str | None = None

@@ -16,8 +16,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from shared.platform import logging as log
@@ -31,8 +30,7 @@ JWKS_REFETCH_INTERVAL_S = 30.0
 JWKS_MAX_AGE_S = 600.0
 
 
-@dataclass(frozen=True, slots=True)
-class Membership:
+class Membership(NamedTuple):
     """The caller's membership of one active community."""
 
     community_id: UUID
@@ -41,8 +39,7 @@ class Membership:
     role: str
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+class Principal(NamedTuple):
     """The authenticated caller, as the database knows them at the start of this request."""
 
     user_id: UUID
@@ -78,8 +75,7 @@ class Principal:
         return roles
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceCaller:
+class ServiceCaller(NamedTuple):
     """A trusted server-to-server caller holding the project's secret key."""
 
     name: str = "service"
@@ -181,15 +177,16 @@ class JwksCache:
 jwks_cache = JwksCache()
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedToken:
+class VerifiedToken(NamedTuple):
     """A token that passed every check: its claims, and the user id from `sub`."""
 
     claims: Mapping[str, Any]
-    user_id: UUID = field(init=False)
+    user_id: UUID
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "user_id", UUID(str(self.claims["sub"])))
+    @classmethod
+    def of(cls, claims: Mapping[str, Any]) -> VerifiedToken:
+        """The verified claims with their user id; ValueError when `sub` is not a UUID."""
+        return cls(claims, UUID(str(claims["sub"])))
 
 
 class VerifiedTokenCache:
@@ -258,7 +255,7 @@ async def _verify_jwt(token: str, settings: Settings) -> VerifiedToken:
     else:
         raise UnauthenticatedError("The token's algorithm is not accepted.")
     try:
-        return VerifiedToken(claims)
+        return VerifiedToken.of(claims)
     except ValueError as exc:
         raise UnauthenticatedError("The token's subject is not a user id.") from exc
 

@@ -31,7 +31,7 @@ AiProvider = Literal["openai", "anthropic", "gemini"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StorageSettings:
     """Object storage for uploads: an S3-protocol bucket (Supabase Storage, S3, moto) or a local folder."""
 
@@ -52,7 +52,7 @@ class StorageSettings:
     download_url_ttl_s: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AiSettings:
     """The platform's provider keys (a community's own key is used before them) and the fallback order."""
 
@@ -63,7 +63,7 @@ class AiSettings:
     """Providers tried, in order, after the requested one fails before its first token."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Settings:
     """Everything a function reads from its environment (secrets are left out of its repr)."""
 

@@ -11,15 +11,13 @@ Guards wrap the contexts' own policy functions, which raise; the routes' service
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from shared.platform.auth import Principal
 
 
-@dataclass(frozen=True, slots=True)
-class Guard:
+class Guard(NamedTuple):
     """A check of the caller and the path parameters it names; raises when the route is closed to them."""
 
     check: Callable[[Principal, Mapping[str, Any]], object]

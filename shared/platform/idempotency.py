@@ -15,8 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.platform.db import Statement
 from shared.platform.errors import AppError, BadRequestError, ConflictError
@@ -55,8 +54,7 @@ class IdempotentRequestInProgressError(ConflictError):
     code, title = "idempotent_request_in_progress", "A request with this idempotency key is still running"
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     """A key presented with a request: who owns it and the request's fingerprint."""
 
     owner: str
@@ -64,8 +62,7 @@ class Claim:
     request_hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class Replay:
+class Replay(NamedTuple):
     """A stored response to send again."""
 
     status: int

@@ -8,8 +8,7 @@ request that fails (and rolls back) still counts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.platform.db import Statement
 from shared.platform.errors import RateLimitedError
@@ -17,8 +16,7 @@ from shared.platform.errors import RateLimitedError
 HIT_SQL = "select hits, reset_s from app.rate_hit(%s, %s, %s)"
 
 
-@dataclass(frozen=True, slots=True)
-class RateDecision:
+class RateDecision(NamedTuple):
     """The outcome of one hit: whether it is allowed and the numbers for the RateLimit-* headers."""
 
     limit: int

@@ -27,7 +27,7 @@ from shared.platform.observability import capture_exception
 B = TypeVar("B", default=Any)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reply(Generic[B]):
     """A route's answer when it is not a plain 200 with a model: status, body and headers.
 

@@ -42,7 +42,7 @@ def cron_problem(cron: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Schedule:
     """Call `method path` of `function` on the cron expression `cron` (UTC), as a service caller."""
 

@@ -18,8 +18,7 @@ psycopg is imported when a statement is composed, never when a module is importe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, LiteralString
+from typing import TYPE_CHECKING, Any, LiteralString, NamedTuple
 
 if TYPE_CHECKING:
     from psycopg.sql import Composable, Composed
@@ -29,8 +28,7 @@ _POSITION = "page_after_{}"
 _LIMIT = "page_limit"
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
+class Order(NamedTuple):
     """The order of a list: SQL expressions, the last one unique, all ascending or all descending."""
 
     keys: tuple[LiteralString, ...]

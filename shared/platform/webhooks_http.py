@@ -21,7 +21,7 @@ from shared.platform.webhooks import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Webhook:
     """A provider's webhook: its name, the setting that holds its secrets, and its signature scheme."""
 

@@ -77,7 +77,7 @@ def reference(token: str) -> str:
     except jwt.PyJWTError:
         return "The token is not valid."
     try:
-        auth.VerifiedToken(decoded)
+        auth.VerifiedToken.of(decoded)
     except ValueError:
         return "The token's subject is not a user id."
     return "accepted"
