@@ -49,6 +49,4 @@ $$;
 -- Posts written before this migration: counted again from their replies.
 update public.forum_posts p
    set reply_count = (select count(*) from public.forum_replies r
-                       where r.post_id = p.id and r.hidden_at is null and r.deleted_at is null)
- where reply_count is distinct from (select count(*) from public.forum_replies r
-                                      where r.post_id = p.id and r.hidden_at is null and r.deleted_at is null);
+                       where r.post_id = p.id and r.hidden_at is null and r.deleted_at is null);

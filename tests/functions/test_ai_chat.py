@@ -183,6 +183,8 @@ async def test_a_second_turn_continues_the_conversation_with_its_history(
         ("user", "How do I "), ("assistant", "[offline]"), ("user", "And then?")
     ]
     assert sent.system == "You coach people through their first prompts."
+    # The model settings are the server's copy of the agent's (OFFLINE), never the client's.
+    assert (sent.model, sent.temperature, sent.max_output_tokens) == ("offline-echo", 0.3, 800)
     assert [m["seq"] for m in messages(sql)] == [1, 2, 3, 4]
 
 
